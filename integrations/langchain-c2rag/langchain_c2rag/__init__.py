@@ -1,0 +1,36 @@
+"""LangChain integration of c2rag.
+
+``from langchain_c2rag import C2LLMEmbeddings, C2RAGRetriever, CodeSplitter``
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# public name → submodule (imported on first use, so the embeddings do not pull in chromadb)
+_LAZY: dict[str, str] = {
+    "C2LLMEmbeddings": "langchain_c2rag.embeddings",
+    "C2RAGRetriever": "langchain_c2rag.retrievers",
+    "C2RAGCodeSplitter": "langchain_c2rag.text_splitter",
+    "create_code_search_tool": "langchain_c2rag.tools",
+}
+
+__all__ = ["C2LLMEmbeddings", "C2RAGCodeSplitter", "C2RAGRetriever", "create_code_search_tool"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'langchain_c2rag' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from langchain_c2rag.embeddings import C2LLMEmbeddings
+    from langchain_c2rag.retrievers import C2RAGRetriever
+    from langchain_c2rag.text_splitter import C2RAGCodeSplitter
+    from langchain_c2rag.tools import create_code_search_tool
