@@ -1,0 +1,3 @@
+from c2rag.cli import main
+
+main()
