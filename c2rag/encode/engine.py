@@ -203,6 +203,16 @@ class Encoder:
         return self._dtype
 
     @property
+    def module(self) -> torch.nn.Module:
+        """The underlying torch model (a :class:`C2LLMModel` or a transformers model)."""
+        return self._loaded.module
+
+    @property
+    def padding_side(self) -> str:
+        """Side padding goes on (``left`` for C2LLM)."""
+        return self._loaded.padding_side
+
+    @property
     def tokenizer(self) -> Any:
         """The model's ``transformers`` tokenizer."""
         return self._loaded.tokenizer

@@ -165,19 +165,19 @@ def test_tiny_checkpoint_end_to_end_matches_independent_model(
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
-def test_saved_model_loads_back_identically(tmp_path: Path, tiny_encoder) -> None:
+def test_saved_model_loads_back_identically(
+    tmp_path: Path, tiny_c2llm_dir: Path, tiny_encoder
+) -> None:
     """save_c2llm writes transformers-5 field names (rope_parameters); the loader reads them."""
     from c2rag.encode.engine import Encoder
     from c2rag.encode.save import save_c2llm
 
-    model = tiny_encoder._loaded.module
+    model = tiny_encoder.module
     target = save_c2llm(model, tmp_path / "resaved", max_shard_bytes=1 << 16)
     assert len(list(target.glob("model-*.safetensors"))) > 2
     assert "rope_parameters" in json.loads((target / "config.json").read_text())
     for name in ("tokenizer.json", "tokenizer_config.json"):
-        (target / name).write_bytes(
-            (Path(tiny_encoder._loaded.checkpoint.model_dir) / name).read_bytes()
-        )
+        (target / name).write_bytes((tiny_c2llm_dir / name).read_bytes())
     again = Encoder(target, device="cpu", dtype="fp32")
     texts = ["def f(x):\n    return x", "class A:\n    pass"]
     np.testing.assert_allclose(

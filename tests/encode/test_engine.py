@@ -22,7 +22,7 @@ LONG = "\n".join(f"def f{i}(x):\n    return x * {i} + len(str(x))" for i in rang
 def _rows_seen(encoder: Encoder) -> tuple[list[int], torch.utils.hooks.RemovableHandle]:
     """Record the batch sizes the model's forward receives (a real forward hook)."""
     seen: list[int] = []
-    backbone = encoder._loaded.module.plm_model.model
+    backbone = encoder.module.plm_model.model
     handle = backbone.register_forward_pre_hook(
         lambda _m, _args, kwargs: seen.append(int(kwargs["input_ids"].shape[0])),
         with_kwargs=True,

@@ -51,7 +51,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_flash_attention_request_is_replaced_without_flash_attn(tiny_encoder: Encoder) -> None:
-    backbone = tiny_encoder._loaded.module.plm_model
+    backbone = tiny_encoder.module.plm_model
     assert backbone.config._attn_implementation == "sdpa"
 
 

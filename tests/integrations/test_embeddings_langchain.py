@@ -52,7 +52,7 @@ def test_newlines_are_kept(embeddings: C2LLMEmbeddings) -> None:
 
 def test_async_runs_off_the_event_loop(embeddings: C2LLMEmbeddings) -> None:
     threads: list[int] = []
-    backbone = embeddings.client._loaded.module.plm_model.model
+    backbone = embeddings.client.module.plm_model.model
     handle = backbone.register_forward_pre_hook(lambda *_: threads.append(threading.get_ident()))
 
     async def run() -> tuple[list[list[float]], list[float], int]:

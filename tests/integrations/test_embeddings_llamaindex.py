@@ -51,7 +51,7 @@ def test_query_and_texts_match_the_encoder(
 
 def test_async_runs_off_the_event_loop(embed_model: C2LLMEmbedding) -> None:
     threads: list[int] = []
-    backbone = embed_model.client._loaded.module.plm_model.model
+    backbone = embed_model.client.module.plm_model.model
     handle = backbone.register_forward_pre_hook(lambda *_: threads.append(threading.get_ident()))
 
     async def run() -> tuple[list[float], list[list[float]], list[float], int]:
