@@ -23,7 +23,9 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -36,6 +38,7 @@ from _report import machine, table, write_section  # noqa: E402
 from c2rag.encode.engine import Encoder, plan_batches  # noqa: E402
 
 NAIVE_BATCH = 16
+T = TypeVar("T")
 
 
 def real_functions(n: int, *, seed: int = 0, pool_size: int = 4000) -> list[str]:
@@ -73,7 +76,7 @@ def build_random_c2llm(directory: Path, corpus: list[str]) -> Path:
     model = model.to_empty(device="cpu")
     with torch.no_grad():
         for name, param in model.named_parameters():
-            if name.endswith("norm.weight") or ".ln" in name and name.endswith("weight"):
+            if name.endswith("norm.weight") or (".ln" in name and name.endswith("weight")):
                 param.fill_(1.0)
             elif name.endswith("bias"):
                 param.zero_()
@@ -117,7 +120,7 @@ def use_eager_attention(module: torch.nn.Module) -> None:
             config._attn_implementation = "eager"
 
 
-def timed(fn, *args):  # noqa: ANN001, ANN201 - tiny helper
+def timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
     start = time.perf_counter()
     result = fn(*args)
     return result, time.perf_counter() - start
@@ -166,8 +169,8 @@ def main() -> None:
             batches = plan_batches(lengths, batch_tokens=engine._batch_tokens)
             engine_padded = sum(max(lengths[i] for i in b) * len(b) for b in batches)
             name = str(engine.dtype).removeprefix("torch.")
-            rows.append([f"c2rag engine: length-sorted, {engine._batch_tokens}-token budget, {name}, sdpa",
-                         seconds, vectors, engine_padded])  # fmt: skip
+            strategy = f"c2rag engine: length-sorted, {engine._batch_tokens}-token budget, {name}"
+            rows.append([f"{strategy}, sdpa", seconds, vectors, engine_padded])
             print(f"engine {name}: {real / seconds:.0f} tok/s ({seconds:.1f}s)")
             del engine
 

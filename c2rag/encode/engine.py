@@ -24,7 +24,7 @@ from c2rag.encode.device import resolve_device, resolve_dtype
 from c2rag.encode.loader import LoadedModel, is_qwen2_family, load_model
 from c2rag.encode.pooling import POOLING_MODES, pool
 
-__all__ = ["Encoder", "plan_batches"]
+__all__ = ["ENCODER_OPTIONS", "Encoder", "plan_batches"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 _CPU_BATCH_TOKENS = 2048
 _GPU_BATCH_TOKENS = 32768
 _MAX_ROWS = 256
+
+ENCODER_OPTIONS = (
+    "pooling", "device", "dtype", "max_length", "batch_tokens", "task", "revision", "cache_dir",
+)  # fmt: skip
+"""Keyword options of :class:`Encoder`, for adapters that expose them as settings."""
 
 
 def plan_batches(

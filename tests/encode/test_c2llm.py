@@ -99,17 +99,9 @@ def reference_pma(
     return torch.stack(outputs)
 
 
-def test_pma_matches_paper_equations() -> None:
+def test_pma_matches_paper_equations(tiny_c2llm_dir: Path) -> None:
     torch.manual_seed(1)
-    config = C2LLMConfig.preset(
-        "0.5B",
-        hidden_size=64,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=32,
-    )
+    config = C2LLMConfig.from_dict(json.loads((tiny_c2llm_dir / "config.json").read_text()))
     model = C2LLMModel(config).eval()
     head = model.mha_pma
     with torch.no_grad():
