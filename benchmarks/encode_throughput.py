@@ -113,6 +113,15 @@ def naive_encode(encoder: Encoder, texts: list[str]) -> tuple[np.ndarray, int, i
     return np.vstack(out), real, padded
 
 
+def token_lengths(encoder: Encoder, texts: list[str]) -> list[int]:
+    """Tokens per document as the engine feeds them (prompt included, truncated)."""
+    prompt, limit = encoder.document_prompt, encoder.max_length
+    return [
+        len(encoder.tokenizer(prompt + text, truncation=True, max_length=limit)["input_ids"])
+        for text in texts
+    ]
+
+
 def use_eager_attention(module: torch.nn.Module) -> None:
     for sub in module.modules():
         config = getattr(sub, "config", None)
@@ -163,13 +172,11 @@ def main() -> None:
             engine = Encoder(model, dtype=dtype, **common)
             engine.encode_documents(texts[:2])  # warm-up
             vectors, seconds = timed(engine.encode_documents, texts)
-            lengths = [
-                len(ids) for ids in engine._tokenize([engine.document_prompt + t for t in texts])
-            ]
-            batches = plan_batches(lengths, batch_tokens=engine._batch_tokens)
+            lengths = token_lengths(engine, texts)
+            batches = plan_batches(lengths, batch_tokens=engine.batch_tokens)
             engine_padded = sum(max(lengths[i] for i in b) * len(b) for b in batches)
             name = str(engine.dtype).removeprefix("torch.")
-            strategy = f"c2rag engine: length-sorted, {engine._batch_tokens}-token budget, {name}"
+            strategy = f"c2rag engine: length-sorted, {engine.batch_tokens}-token budget, {name}"
             rows.append([f"{strategy}, sdpa", seconds, vectors, engine_padded])
             print(f"engine {name}: {real / seconds:.0f} tok/s ({seconds:.1f}s)")
             del engine
