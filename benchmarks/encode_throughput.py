@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import random
 import sys
 import tempfile
@@ -192,13 +193,15 @@ def main() -> None:
         "## Encoder throughput (`benchmarks/encode_throughput.py`)",
         "",
         f"Model: {label}. {len(texts)} real Python functions from installed packages, "
-        f"max length {args.max_length}, {real} real tokens. Machine: {machine()}.",
+        f"max length {args.max_length}, {real} real tokens. Machine: {machine()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the end (other work shares the CPU).",
         "",
         table(["strategy", "real tok/s", "× naive", "padding", "min cosine to naive"], body),
         "",
         "Real tokens exclude padding; the naive loop is what `AutoModel` code does by default. "
         "The fp32 engine row shows the gain at equal outputs; the last row adds the default "
-        "dtype (bf16 where the hardware computes it natively).",
+        "dtype (bf16 where the hardware computes it natively). The engine's padding, and so its "
+        "gain, shrinks further with more texts (neighbours in length order get closer).",
     ])  # fmt: skip
     print(markdown)
     if not args.no_write:

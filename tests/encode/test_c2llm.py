@@ -13,6 +13,7 @@ from safetensors import safe_open
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 from c2rag.encode.c2llm import C2LLMConfig, C2LLMModel
+from tests.fixtures.models import TOKENIZER_FILES
 
 
 def _meta_model(size: str) -> C2LLMModel:
@@ -168,7 +169,7 @@ def test_saved_model_loads_back_identically(
     target = save_c2llm(model, tmp_path / "resaved", max_shard_bytes=1 << 16)
     assert len(list(target.glob("model-*.safetensors"))) > 2
     assert "rope_parameters" in json.loads((target / "config.json").read_text())
-    for name in ("tokenizer.json", "tokenizer_config.json"):
+    for name in TOKENIZER_FILES:
         (target / name).write_bytes((tiny_c2llm_dir / name).read_bytes())
     again = Encoder(target, device="cpu", dtype="fp32")
     texts = ["def f(x):\n    return x", "class A:\n    pass"]
