@@ -103,7 +103,7 @@ class ChunkAssembler:
         start, end = self._region(symbol)
         splitter = self.splitter
         if splitter.count(self.source.text(start, end)) <= splitter.max_tokens:
-            parts = splitter.layout(start, end, [])
+            parts = splitter.verbatim(start, end)
             return self._chunks(parts, symbol.kind, symbol.name, symbol=symbol)
         # Too large: cut at statement boundaries; large nested definitions leave the parent.
         chunks: list[Chunk] = []

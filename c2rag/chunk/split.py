@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
@@ -89,15 +89,21 @@ class Splitter:
         self.max_tokens = max_tokens
         self.hard_max_tokens = hard_max_tokens
 
+    def verbatim(self, start: int, end: int) -> list[Part]:
+        """The region ``[start, end)`` as one part, trimmed of blank lines (no counting)."""
+        part = self._part([self._unit(start, end, None, 0, counted=False)], "")
+        return [part] if part is not None else []
+
     def layout(
         self, start: int, end: int, pieces: Sequence[Piece], *, header: str = ""
     ) -> list[Part]:
         """Chunk texts for the region ``[start, end)``; blank parts are left out."""
-        units = self._units(start, end, pieces, depth=0)
+        units = self._units(start, end, pieces, depth=0, counted=False)
         whole = "".join(u.text for u in units)
         if self.count(whole) <= self.max_tokens:
             part = self._part(units, "")
             return [part] if part is not None else []
+        units = [replace(u, tokens=self.count(u.text)) for u in units]
         header_tokens = self.count(header) + 1 if header else 0
         units = self._shrink(units, self.max_tokens - header_tokens)
         groups = [
@@ -114,11 +120,14 @@ class Splitter:
 
     # -- units --------------------------------------------------------------------------
 
-    def _units(self, start: int, end: int, pieces: Sequence[Piece], depth: int) -> list[_Unit]:
+    def _units(
+        self, start: int, end: int, pieces: Sequence[Piece], depth: int, *, counted: bool = True
+    ) -> list[_Unit]:
+        """Contiguous units over ``[start, end)``, token counts left at -1 unless ``counted``."""
         source = self.source
         pieces = [p for p in pieces if start <= p.start < p.end <= end]
         if not pieces:
-            return [self._unit(start, end, None, depth)]
+            return [self._unit(start, end, None, depth, counted=counted)]
         bounds = [start]
         for previous, piece in zip(pieces, pieces[1:], strict=False):
             bounds.append(max(source.own_line_start(piece.start), previous.end))
@@ -126,16 +135,20 @@ class Splitter:
         units = []
         for piece, lo, hi in zip(pieces, bounds, bounds[1:], strict=False):
             if piece.replacement is None:
-                units.append(self._unit(lo, hi, piece.node, depth))
+                units.append(self._unit(lo, hi, piece.node, depth, counted=counted))
                 continue
             text = source.text(lo, piece.start) + piece.replacement + source.text(piece.end, hi)
             kept = ((lo, hi),) if piece.replacement else ((lo, piece.start), (piece.end, hi))
-            units.append(_Unit(lo, hi, text, self.count(text), kept, None, depth))
+            tokens = self.count(text) if counted else -1
+            units.append(_Unit(lo, hi, text, tokens, kept, None, depth))
         return units
 
-    def _unit(self, start: int, end: int, node: Node | None, depth: int) -> _Unit:
+    def _unit(
+        self, start: int, end: int, node: Node | None, depth: int, *, counted: bool = True
+    ) -> _Unit:
         text = self.source.text(start, end)
-        return _Unit(start, end, text, self.count(text), ((start, end),), node, depth)
+        tokens = self.count(text) if counted else -1
+        return _Unit(start, end, text, tokens, ((start, end),), node, depth)
 
     def _shrink(self, units: list[_Unit], limit: int) -> list[_Unit]:
         """Cut units above ``limit`` tokens: between children, then lines, then bytes."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import overload
 
 MAX_ITEMS = 100
 
@@ -46,6 +47,17 @@ class Inventory(dict[str, Item]):
     async def total(self, *, minimum: int = 0) -> int:
         """Sum of quantities at or above ``minimum``."""
         return sum(i.quantity for i in self.values() if i.quantity >= minimum)
+
+
+class Parser:
+    @overload
+    def parse(self, raw: str) -> int: ...
+
+    @overload
+    def parse(self, raw: bytes) -> int: ...
+
+    def parse(self, raw):
+        return int(raw)
 
 
 if __name__ == "__main__":

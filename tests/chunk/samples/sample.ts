@@ -38,3 +38,9 @@ export const handler = async (req: Request): Promise<number> => {
 namespace Legacy {
   export function old(): void {}
 }
+
+@Injectable()
+export class Service {
+  @Log()
+  run(): void {}
+}
