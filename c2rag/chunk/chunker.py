@@ -229,9 +229,15 @@ def chunk_file(
 
 
 def _error_share(root: tree_sitter.Node) -> int:
-    if root.type == "ERROR":
-        return root.end_byte - root.start_byte
-    return sum(c.end_byte - c.start_byte for c in root.children if c.type == "ERROR")
+    """Bytes inside ERROR nodes (only subtrees that contain an error are visited)."""
+    total, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            total += node.end_byte - node.start_byte
+        elif node.has_error:
+            stack.extend(node.children)
+    return total
 
 
 def _callable_name(function: Callable[[str], int]) -> str:

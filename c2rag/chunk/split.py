@@ -105,6 +105,11 @@ class Splitter:
             return [part] if part is not None else []
         units = [replace(u, tokens=self.count(u.text)) for u in units]
         header_tokens = self.count(header) + 1 if header else 0
+        if header_tokens > self.max_tokens // 2:  # a huge signature: repeat its first line only
+            header = header.lstrip("\n").split("\n", 1)[0]
+            header_tokens = self.count(header) + 1
+            if header_tokens > self.max_tokens // 2:
+                header, header_tokens = "", 0
         units = self._shrink(units, self.max_tokens - header_tokens)
         groups = [
             fitted
