@@ -137,9 +137,13 @@ class ChunkAssembler:
             marker = "..."
         else:
             return None
-        return source.text(symbol.start, body.start_byte) + marker + source.text(
-            body.end_byte, symbol.end
-        )
+        text = source.text(symbol.start, body.start_byte) + marker
+        text += source.text(body.end_byte, symbol.end)
+        if self.splitter.count(text) > self.splitter.max_tokens // 2:
+            # Long decorators or signature: the declaration's first line must do.
+            line_end = source.line_end(source.line_of(symbol.node.start_byte))
+            text = f"{source.text(symbol.node.start_byte, line_end).rstrip()} {marker}"
+        return text
 
     # -- records ---------------------------------------------------------------------------
 

@@ -63,6 +63,8 @@ class _Unit:
     kept: tuple[tuple[int, int], ...]  # byte ranges whose content the text shows
     node: Node | None = None
     depth: int = 0
+    replaced: bool = False
+    """The text is not the bytes it stands for (elided or dropped): it cannot be cut."""
 
 
 class Splitter:
@@ -117,7 +119,7 @@ class Splitter:
             for fitted in self._fit(group, header if group[0] is not units[0] else "")
         ]
         parts = [
-            self._part(group, header if group[0] is not units[0] else "")
+            self._part(group, self._header_for(group, units[0], header, header_tokens))
             for group in groups
             if any(u.text.strip() for u in group)
         ]
@@ -142,10 +144,18 @@ class Splitter:
             if piece.replacement is None:
                 units.append(self._unit(lo, hi, piece.node, depth, counted=counted))
                 continue
-            text = source.text(lo, piece.start) + piece.replacement + source.text(piece.end, hi)
-            kept = ((lo, hi),) if piece.replacement else ((lo, piece.start), (piece.end, hi))
+            # Text before and after a replaced piece stays cuttable in units of its own.
+            head = max(lo, source.own_line_start(piece.start))
+            if not source.is_blank(lo, head):
+                units.append(self._unit(lo, head, None, depth, counted=counted))
+                lo = head
+            tail = hi if source.is_blank(piece.end, hi) else piece.end
+            text = source.text(lo, piece.start) + piece.replacement + source.text(piece.end, tail)
+            kept = ((lo, tail),) if piece.replacement else ((lo, piece.start), (piece.end, tail))
             tokens = self.count(text) if counted else -1
-            units.append(_Unit(lo, hi, text, tokens, kept, None, depth))
+            units.append(_Unit(lo, tail, text, tokens, kept, None, depth, replaced=True))
+            if tail < hi:
+                units.append(self._unit(tail, hi, None, depth, counted=counted))
         return units
 
     def _unit(
@@ -161,7 +171,7 @@ class Splitter:
         stack = list(reversed(units))
         while stack:
             unit = stack.pop()
-            if unit.tokens <= max(limit, 1) or unit.kept != ((unit.start, unit.end),):
+            if unit.tokens <= max(limit, 1) or unit.replaced:
                 out.append(unit)  # small enough, or a replaced text that cannot be cut
                 continue
             children = self._children(unit)
@@ -234,6 +244,14 @@ class Splitter:
             groups.append(current)
         return groups
 
+    def _header_for(self, group: list[_Unit], first: _Unit, header: str, tokens: int) -> str:
+        """The header for a part, unless it is the first part or would pass the hard cap."""
+        if group[0] is first or not header:
+            return ""
+        if tokens + sum(u.tokens for u in group) > self.hard_max_tokens:
+            return ""  # an uncuttable unit fills the part: its text matters more
+        return header
+
     def _fit(self, group: list[_Unit], header: str) -> list[list[_Unit]]:
         """Halve a packed group until the counter agrees it fits: unit counts are added up
         while packing, and a real tokenizer's counts are not quite additive."""
@@ -259,7 +277,7 @@ class Splitter:
         if first is None or last is None:
             return None
         body = _LEADING_BLANK_LINES.sub("", "".join(u.text for u in units)).rstrip()
-        if any(len(u.kept) > 1 for u in units):  # something was dropped: close the gap
+        if any(u.replaced and len(u.kept) > 1 for u in units):  # a piece was dropped: close the gap
             body = _BLANK_RUN.sub("\n\n", body)
         text = f"{header}\n{body}" if header else body
         return Part(self.source.own_line_start(first), last, text)

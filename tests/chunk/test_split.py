@@ -153,7 +153,7 @@ def test_bound_counter_sets_hard_cap_and_version() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"max_tokens": 8}, r"max_tokens=8 is invalid: expected an int >= 16"),
+        ({"max_tokens": 16}, r"max_tokens=16 is invalid: expected an int >= 32"),
         ({"max_tokens": 64, "hard_max_tokens": 32}, r"hard_max_tokens=32 .* >= max_tokens \(64\)"),
         ({"window_lines": 5, "window_overlap": 5}, r"window_overlap=5 .* \[0, 5\)"),
         ({"max_file_bytes": 0}, r"max_file_bytes=0"),
