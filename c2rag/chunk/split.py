@@ -11,6 +11,7 @@ Every part after the first starts with the definition's header (its signature li
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -136,7 +137,7 @@ class Splitter:
         if not pieces:
             return [self._unit(start, end, None, depth, counted=counted)]
         bounds = [start]
-        for previous, piece in zip(pieces, pieces[1:], strict=False):
+        for previous, piece in itertools.pairwise(pieces):
             bounds.append(max(source.own_line_start(piece.start), previous.end))
         bounds.append(end)
         units = []
@@ -194,8 +195,11 @@ class Splitter:
             for c in node.named_children
             if unit.start <= c.start_byte < c.end_byte <= unit.end
         ]
-        if not inside or (len(inside) == 1 and inside[0].node is not None and
-                          inside[0].node.named_child_count == 0):
+        if not inside or (
+            len(inside) == 1
+            and inside[0].node is not None
+            and inside[0].node.named_child_count == 0
+        ):
             return None
         return self._units(unit.start, unit.end, inside, unit.depth + 1)
 

@@ -13,7 +13,9 @@ def test_prose_is_windowed_with_overlap() -> None:
     assert_invariants(fc, data)
     ranges = [(c.start_line, c.end_line) for c in fc.chunks]
     assert ranges == [(1, 50), (46, 95), (91, 130)]
-    assert {c.kind for c in fc.chunks} == {"window"} and {c.name for c in fc.chunks} == {"docs/guide.md"}
+    assert {c.kind for c in fc.chunks} == {"window"} and {c.name for c in fc.chunks} == {
+        "docs/guide.md"
+    }
     assert [c.part for c in fc.chunks] == [1, 2, 3] and {c.parts for c in fc.chunks} == {3}
 
 

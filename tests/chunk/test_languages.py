@@ -17,7 +17,8 @@ from c2rag.chunk.languages import load_language
         ("x.hpp", "cpp"), ("x.cc", "cpp"), ("P.cs", "csharp"), ("Rakefile", "ruby"),
         ("x.gemspec", "ruby"), ("index.php", "php"), ("App.kt", "kotlin"),
         ("build.gradle.kts", "kotlin"), ("run.sh", "bash"), ("README.md", "markdown"),
-        ("pyproject.toml", "toml"), ("ci.yml", "yaml"), ("NOTES", "text"), ("C:\\w\\A.JAVA", "java"),
+        ("pyproject.toml", "toml"), ("ci.yml", "yaml"), ("NOTES", "text"),
+        ("C:\\w\\A.JAVA", "java"),
     ],
 )  # fmt: skip
 def test_detect_by_name(path: str, language: str) -> None:
@@ -53,7 +54,10 @@ def test_shebang_script_is_parsed_into_symbols() -> None:
     data = b"#!/usr/bin/env python3\nimport sys\n\n\ndef main():\n    return 0\n"
     fc = Chunker().chunk("bin/release", data)
     assert fc.language == "python"
-    assert [(c.kind, c.name) for c in fc.chunks] == [("module", "bin.release"), ("function", "bin.release.main")]
+    assert [(c.kind, c.name) for c in fc.chunks] == [
+        ("module", "bin.release"),
+        ("function", "bin.release.main"),
+    ]
 
 
 @pytest.mark.parametrize("language", sorted(SPECS))

@@ -41,7 +41,11 @@ def mutated_sample(draw: st.DrawFn) -> tuple[str, bytes]:
     data = b"\n".join(lines)
     if draw(st.booleans()):
         data = data[: draw(st.integers(0, len(data)))]  # a truncated file
-    return path.name, data
+    return path.name.removesuffix(".txt"), data
+
+
+def _flatten(blocks: list[list[str]]) -> list[str]:
+    return [line for block in blocks for line in block]
 
 
 _NAMES = st.sampled_from(["alpha", "beta", "Gamma", "_delta", "run", "Item"])
@@ -56,7 +60,7 @@ def _python_block(depth: int) -> st.SearchStrategy[list[str]]:
         _NAMES.map(lambda n: f"@{n}"),
     ).map(lambda s: [s])
     if depth == 0:
-        return st.lists(simple, min_size=1, max_size=4).map(lambda b: sum(b, []))
+        return st.lists(simple, min_size=1, max_size=4).map(_flatten)
     header = st.one_of(
         _NAMES.map(lambda n: f"def {n}(self, x: int = 1) -> int:"),
         _NAMES.map(lambda n: f"class {n}(Base):"),
@@ -66,7 +70,7 @@ def _python_block(depth: int) -> st.SearchStrategy[list[str]]:
     compound = st.tuples(header, _python_block(depth - 1)).map(
         lambda hb: [hb[0]] + ["    " + line for line in hb[1]]
     )
-    return st.lists(st.one_of(simple, compound), min_size=1, max_size=5).map(lambda b: sum(b, []))
+    return st.lists(st.one_of(simple, compound), min_size=1, max_size=5).map(_flatten)
 
 
 def _brace_block(depth: int) -> st.SearchStrategy[list[str]]:
@@ -76,7 +80,7 @@ def _brace_block(depth: int) -> st.SearchStrategy[list[str]]:
         st.just("return 0;"),
     ).map(lambda s: [s])
     if depth == 0:
-        return st.lists(simple, min_size=1, max_size=4).map(lambda b: sum(b, []))
+        return st.lists(simple, min_size=1, max_size=4).map(_flatten)
     header = st.one_of(
         _NAMES.map(lambda n: f"function {n}(a, b) {{"),
         _NAMES.map(lambda n: f"class {n} extends Base {{"),
@@ -86,7 +90,7 @@ def _brace_block(depth: int) -> st.SearchStrategy[list[str]]:
     compound = st.tuples(header, _brace_block(depth - 1)).map(
         lambda hb: [hb[0]] + ["  " + line for line in hb[1]] + ["}"]
     )
-    return st.lists(st.one_of(simple, compound), min_size=1, max_size=5).map(lambda b: sum(b, []))
+    return st.lists(st.one_of(simple, compound), min_size=1, max_size=5).map(_flatten)
 
 
 @st.composite

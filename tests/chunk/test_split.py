@@ -3,6 +3,8 @@ carrying its definition's header; single overlong lines are cut under the hard c
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from tokenizers import Tokenizer
 
@@ -28,7 +30,7 @@ def test_parts_respect_the_cap_and_carry_the_header() -> None:
     assert parts[0].start_line == 4 and parts[-1].end_line == data.count(b"\n")
     header = "def long_function(items, scale):"
     assert parts[0].text.startswith(header)
-    for previous, part in zip(parts, parts[1:], strict=False):
+    for previous, part in itertools.pairwise(parts):
         assert part.start_line == previous.end_line + 1  # contiguous, no line lost or repeated
         assert part.text == header + "\n" + data[part.start_byte : part.end_byte].decode()
     assert all(estimate_tokens(c.text) <= 64 for c in parts)
@@ -95,7 +97,9 @@ def test_overlong_statement_is_cut_between_its_elements() -> None:
     assert all(estimate_tokens(c.text) <= 64 for c in fc.chunks)
     # cuts fall between list elements: every piece of the line ends after a number or comma
     inside = [c for c in table if c.start_line == c.end_line == 301]
-    assert inside and all(c.text.rstrip().endswith((",", "]")) or c.text[-1].isdigit() for c in inside)
+    assert inside and all(
+        c.text.rstrip().endswith((",", "]")) or c.text[-1].isdigit() for c in inside
+    )
 
 
 def test_overlong_line_without_syntax_is_cut_between_bytes() -> None:
