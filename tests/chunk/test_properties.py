@@ -51,53 +51,57 @@ def _flatten(blocks: list[list[str]]) -> list[str]:
 _NAMES = st.sampled_from(["alpha", "beta", "Gamma", "_delta", "run", "Item"])
 
 
-def _python_block(depth: int) -> st.SearchStrategy[list[str]]:
-    simple = st.one_of(
-        _NAMES.map(lambda n: f"{n} = compute({n!r})"),
-        st.just("# a comment line"),
-        st.just('"""A docstring."""'),
-        st.just("return None"),
-        _NAMES.map(lambda n: f"@{n}"),
-    ).map(lambda s: [s])
+def _block(
+    simple: st.SearchStrategy[str],
+    header: st.SearchStrategy[str],
+    *,
+    indent: str,
+    closer: list[str],
+    depth: int,
+) -> st.SearchStrategy[list[str]]:
+    """Statements, some of them compound (a header, an indented block, a closing line)."""
+    line = simple.map(lambda s: [s])
     if depth == 0:
-        return st.lists(simple, min_size=1, max_size=4).map(_flatten)
-    header = st.one_of(
-        _NAMES.map(lambda n: f"def {n}(self, x: int = 1) -> int:"),
-        _NAMES.map(lambda n: f"class {n}(Base):"),
-        st.just("if x > 1:"),
-        st.just("async def go():"),
+        return st.lists(line, min_size=1, max_size=4).map(_flatten)
+    inner = _block(simple, header, indent=indent, closer=closer, depth=depth - 1)
+    compound = st.tuples(header, inner).map(
+        lambda hb: [hb[0]] + [indent + x for x in hb[1]] + closer
     )
-    compound = st.tuples(header, _python_block(depth - 1)).map(
-        lambda hb: [hb[0]] + ["    " + line for line in hb[1]]
-    )
-    return st.lists(st.one_of(simple, compound), min_size=1, max_size=5).map(_flatten)
+    return st.lists(st.one_of(line, compound), min_size=1, max_size=5).map(_flatten)
 
 
-def _brace_block(depth: int) -> st.SearchStrategy[list[str]]:
-    simple = st.one_of(
-        _NAMES.map(lambda n: f"let {n} = call({n});"),
-        st.just("// a comment"),
-        st.just("return 0;"),
-    ).map(lambda s: [s])
-    if depth == 0:
-        return st.lists(simple, min_size=1, max_size=4).map(_flatten)
-    header = st.one_of(
-        _NAMES.map(lambda n: f"function {n}(a, b) {{"),
-        _NAMES.map(lambda n: f"class {n} extends Base {{"),
-        _NAMES.map(lambda n: f"{n}(x) {{"),
-        st.just("if (x) {"),
-    )
-    compound = st.tuples(header, _brace_block(depth - 1)).map(
-        lambda hb: [hb[0]] + ["  " + line for line in hb[1]] + ["}"]
-    )
-    return st.lists(st.one_of(simple, compound), min_size=1, max_size=5).map(_flatten)
+PYTHON_LINES = st.one_of(
+    _NAMES.map(lambda n: f"{n} = compute({n!r})"),
+    st.just("# a comment line"),
+    st.just('"""A docstring."""'),
+    st.just("return None"),
+    _NAMES.map(lambda n: f"@{n}"),
+)
+PYTHON_HEADERS = st.one_of(
+    _NAMES.map(lambda n: f"def {n}(self, x: int = 1) -> int:"),
+    _NAMES.map(lambda n: f"class {n}(Base):"),
+    st.just("if x > 1:"),
+    st.just("async def go():"),
+)
+JS_LINES = st.one_of(
+    _NAMES.map(lambda n: f"let {n} = call({n});"), st.just("// a comment"), st.just("return 0;")
+)
+JS_HEADERS = st.one_of(
+    _NAMES.map(lambda n: f"function {n}(a, b) {{"),
+    _NAMES.map(lambda n: f"class {n} extends Base {{"),
+    _NAMES.map(lambda n: f"{n}(x) {{"),
+    st.just("if (x) {"),
+)
 
 
 @st.composite
 def generated_source(draw: st.DrawFn) -> tuple[str, bytes]:
     """A generated Python or JavaScript file, possibly truncated mid-definition."""
     python = draw(st.booleans())
-    lines = draw(_python_block(3) if python else _brace_block(3))
+    if python:
+        lines = draw(_block(PYTHON_LINES, PYTHON_HEADERS, indent="    ", closer=[], depth=3))
+    else:
+        lines = draw(_block(JS_LINES, JS_HEADERS, indent="  ", closer=["}"], depth=3))
     data = "\n".join(lines).encode()
     if draw(st.booleans()):
         data = data[: draw(st.integers(0, len(data)))]
