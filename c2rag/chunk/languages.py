@@ -199,7 +199,7 @@ SPECS: dict[str, LanguageSpec] = {
             "ruby",
             "tree_sitter_ruby",
             functions=_f("method", "singleton_method"),
-            classes=_f("class", "module", "singleton_class"),
+            classes=_f("class", "module"),
             member_sep="#",
             scope_sep="::",
         ),
