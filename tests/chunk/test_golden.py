@@ -266,6 +266,9 @@ def test_leading_comments_become_docstrings() -> None:
     rust = {(c.name, c.start_line): c for c in _chunk("sample.rs")[0].chunks}
     assert rust["Point", 5].docstring == "A point in the plane."
     assert rust["Point", 5].text.splitlines()[1] == "#[derive(Debug, Clone, Copy)]"
+    csharp = {c.name: c for c in _chunk("Sample.cs")[0].chunks}
+    assert csharp["Shop.Orders.Line"].docstring == "An order line."
+    assert csharp["Shop.Orders.Order"].docstring == "An order with lines."
     go = {c.name: c for c in _chunk("sample.go")[0].chunks}
     assert go["store.Store.Get"].docstring == "Get returns the product stored under key."
 
