@@ -142,17 +142,14 @@ class IndexStore:
 
     def rebuild_lexical(self, generation: str | None, *, save: bool = False) -> LexicalIndex:
         """A lexical index of every record in the collection, tagged ``generation``; saved
-        when ``save`` (only under the write lock)."""
+        (atomically) when ``save``, which only a holder of the write lock may ask for."""
         from c2rag.store.lexical import LexicalIndex
 
-        if save:
-            shutil.rmtree(self.location.lexical_dir, ignore_errors=True)
-        lexical = LexicalIndex.open(self.location.lexical_dir if save else _nowhere(self))
-        items = [
+        lexical = LexicalIndex(self.location.lexical_dir)
+        lexical.upsert(
             (rid, record_to_chunk(doc or "", meta))
             for rid, doc, meta in get_all(self.collection, include=("documents", "metadatas"))
-        ]
-        lexical.upsert(items)
+        )
         lexical.set_generation(generation)
         if save:
             lexical.save()
@@ -170,11 +167,6 @@ class IndexStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _nowhere(store: IndexStore) -> Any:
-    """A directory that does not exist, so that ``LexicalIndex.open`` starts empty."""
-    return store.location.lexical_dir.with_name(store.location.lexical_dir.name + ".unsaved")
 
 
 def _not_found(location: StoreLocation, why: str) -> str:
