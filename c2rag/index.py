@@ -180,7 +180,8 @@ class CodeIndex:
             manifest = Manifest(
                 fingerprint=embedder.fingerprint,
                 dim=embedder.dim,
-                model_name=str(getattr(embedder, "model_name", type(embedder).__name__)),
+                model_name=_model_name(embedder),
+                model_ref=self._model_ref(embedder),
                 chunker_version=chunker.version,
             )
 
@@ -343,7 +344,7 @@ class CodeIndex:
 
             model = self._model
             if model is None and manifest is not None:
-                model = manifest.model_name
+                model = manifest.model_ref or manifest.model_name
             if model is None:
                 from c2rag.encode.defaults import resolve_default_model
 
@@ -353,6 +354,14 @@ class CodeIndex:
             self._encoder = Encoder(model)
         return self._encoder
 
+    def _model_ref(self, embedder: Embedder) -> str:
+        """What to load the same model from later: the path or id this object was given
+        (local paths made absolute), else the embedder's own name."""
+        if self._model is None:
+            return _model_name(embedder)
+        path = Path(self._model).expanduser()
+        return str(path.resolve()) if path.exists() else str(self._model)
+
     def _chunker(self, embedder: Embedder) -> Chunker:
         from c2rag.chunk import Chunker
 
@@ -361,7 +370,12 @@ class CodeIndex:
             count_tokens=embedder.count_tokens,
             max_tokens=min(self.max_tokens, limit),
             hard_max_tokens=limit,
+            tokenizer_id=_model_name(embedder),
         )
+
+
+def _model_name(embedder: Embedder) -> str:
+    return str(getattr(embedder, "model_name", type(embedder).__name__))
 
 
 def _branch_label(repo: GitRepo, ref: str) -> str:

@@ -59,6 +59,8 @@ class Manifest:
     dim: int
     model_name: str
     chunker_version: str
+    model_ref: str = ""
+    """Hub id or absolute path the model can be loaded from again (when known)."""
     branches: dict[str, BranchState] = field(default_factory=dict)
     generation: str | None = None
     pending: dict[str, str] = field(default_factory=dict)
