@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -81,8 +82,11 @@ def run_git(
             capture_output=True,
             check=False,
         )
-    except FileNotFoundError as exc:
-        msg = f"cannot run {_describe(args)}: the git executable was not found on PATH"
+    except OSError as exc:
+        why = "the directory does not exist" if not cwd.is_dir() else str(exc)
+        if isinstance(exc, FileNotFoundError) and cwd.is_dir():
+            why = "the git executable was not found on PATH"
+        msg = f"cannot run {_describe(args)} in {cwd}: {why}"
         raise GitError(msg) from exc
     if proc.returncode not in ok_codes:
         stderr = proc.stderr.decode("utf-8", "replace").strip()
@@ -96,29 +100,41 @@ class CatFileBatch:
 
     Starting one process and streaming object names through it is what makes reading
     thousands of blobs fast (a process per blob costs milliseconds each). The process
-    starts on first use; :meth:`close` (or the context manager) ends it. Thread-safe.
+    starts on first use and restarts if it died; :meth:`close` (or the context manager)
+    ends it, and so does garbage collection of this object. Thread-safe.
     """
 
     def __init__(self, root: Path) -> None:
         self._root = root
         self._proc: subprocess.Popen[bytes] | None = None
+        self._finalizer: weakref.finalize | None = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        if self._proc is None or self._proc.poll() is not None:
-            try:
-                self._proc = subprocess.Popen(
-                    ["git", "cat-file", "--batch"],
-                    cwd=self._root,
-                    env=git_env(),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                )
-            except FileNotFoundError as exc:
-                msg = "cannot run git cat-file --batch: the git executable was not found on PATH"
-                raise GitError(msg) from exc
-        return self._proc
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        self._stop()
+        try:
+            proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self._root,
+                env=git_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            msg = f"cannot run git cat-file --batch in {self._root}: {exc}"
+            raise GitError(msg) from exc
+        self._proc = proc
+        self._finalizer = weakref.finalize(self, _stop_process, proc)
+        return proc
+
+    def _stop(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()  # runs _stop_process once, then detaches
+        self._finalizer = None
+        self._proc = None
 
     def get(self, name: str) -> tuple[str, bytes] | None:
         """Return ``(type, content)`` of the object ``name`` (a sha or ``rev:path``).
@@ -138,61 +154,31 @@ class CatFileBatch:
             try:
                 stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
                 stdin.flush()
-                header = stdout.readline()
-                return self._read_body(name, header, stdout)
-            except (BrokenPipeError, OSError) as exc:
-                self._kill()
+                return self._read_answer(name, stdout)
+            except OSError as exc:
+                self._stop()
                 msg = f"git cat-file --batch in {self._root} stopped while reading {name!r}: {exc}"
                 raise GitError(msg) from exc
 
-    def _read_body(self, name: str, header: bytes, stdout: IO[bytes]) -> tuple[str, bytes] | None:
+    def _read_answer(self, name: str, stdout: IO[bytes]) -> tuple[str, bytes] | None:
+        header = stdout.readline()
         parts = header.split()
         if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
             return None
-        if len(parts) != 3:
-            self._kill()
-            msg = f"git cat-file --batch in {self._root} answered {header!r} for {name!r}"
-            raise GitError(msg)
-        size = int(parts[2])
-        data = stdout.read(size)
-        stdout.read(1)  # the newline that ends every object
-        if len(data) != size:
-            self._kill()
-            msg = f"git cat-file --batch in {self._root} ended early while reading {name!r}"
-            raise GitError(msg)
-        return parts[1].decode("ascii"), data
-
-    def _kill(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._close_pipes()
-        self._proc = None
-
-    def _close_pipes(self) -> None:
-        if self._proc is not None:
-            for pipe in (self._proc.stdin, self._proc.stdout):
-                if pipe is not None:
-                    pipe.close()
+        if len(parts) == 3 and parts[2].isdigit():
+            size = int(parts[2])
+            data = stdout.read(size)
+            stdout.read(1)  # the newline that ends every object
+            if len(data) == size:
+                return parts[1].decode("ascii"), data
+        self._stop()  # out of step with the protocol: never reuse this process
+        msg = f"git cat-file --batch in {self._root} answered {header!r} for {name!r}"
+        raise GitError(msg)
 
     def close(self) -> None:
-        """End the process (idempotent)."""
+        """End the process (idempotent; a later :meth:`get` starts a new one)."""
         with self._lock:
-            proc = self._proc
-            if proc is None:
-                return
-            if proc.stdin is not None and not proc.stdin.closed:
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()  # EOF: cat-file exits on its own
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                logger.warning("git cat-file --batch in %s did not exit; killing it", self._root)
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-            self._proc = None
+            self._stop()
 
     def __enter__(self) -> CatFileBatch:
         return self
@@ -204,6 +190,21 @@ class CatFileBatch:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Close stdin (cat-file exits at EOF), wait briefly, kill if it hangs; close pipes."""
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        logger.warning("git cat-file --batch (pid %d) did not exit; killing it", proc.pid)
+        proc.kill()
+        proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def decode_path(raw: bytes) -> str | None:

@@ -89,11 +89,6 @@ class GitRepo:
     ) -> None:
         self.close()
 
-    def __del__(self) -> None:  # a forgotten close() must not leak a process
-        cat = getattr(self, "_cat", None)
-        if cat is not None:
-            cat.close()
-
     def __repr__(self) -> str:
         return f"GitRepo({str(self.root)!r})"
 
@@ -171,8 +166,12 @@ class GitRepo:
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 text = None
         else:
-            found = self._cat.get(f"{self.resolve(commit)}:{C2RAGIGNORE}")
-            text = found[1] if found is not None and found[0] == "blob" else None
+            return self._rules_at(self.resolve(commit))
+        return IgnoreRules(text, builtin=self._builtin)
+
+    def _rules_at(self, sha: str) -> IgnoreRules:
+        found = self._cat.get(f"{sha}:{C2RAGIGNORE}")
+        text = found[1] if found is not None and found[0] == "blob" else None
         return IgnoreRules(text, builtin=self._builtin)
 
     # -- files of a commit ---------------------------------------------------------------------
@@ -182,7 +181,7 @@ class GitRepo:
         if cached is not None:
             self._listings.move_to_end(sha)
             return cached
-        rules = self.ignore_rules(sha)
+        rules = self._rules_at(sha)
         out = self._git("ls-tree", "-r", "-l", "-z", "--full-tree", sha)
         files: list[FileEntry] = []
         skipped: list[Skipped] = []
@@ -255,7 +254,7 @@ class GitRepo:
                 return {}
         else:
             base = self.resolve(commit)
-            base_rules = self.ignore_rules(base)
+            base_rules = self._rules_at(base)
 
             def base_files() -> dict[str, str]:
                 return self._listing(base)[2]
@@ -318,7 +317,7 @@ class GitRepo:
             return []
         out = self._git("diff-tree", "-r", "-M", "--raw", "-z", "--no-abbrev", old_sha, new_sha)
         raw = parse_raw_diff(out)
-        old_rules, new_rules = self.ignore_rules(old_sha), self.ignore_rules(new_sha)
+        old_rules, new_rules = self._rules_at(old_sha), self._rules_at(new_sha)
         changes = classify(raw, old_rules, new_rules)
         if old_rules != new_rules:
             touched = {r.old_path for r in raw} | {r.new_path for r in raw}

@@ -61,9 +61,8 @@ def scan_worktree(
         base_rules: Ignore rules of ``base`` (decide which deleted paths were indexed).
         worktree_rules: Ignore rules from the working tree's ``.c2ragignore``.
         base_files: Returns ``{path: blob sha}`` of every regular file in ``base``, ignored
-            or not;
-            called only when the two rule sets differ, to find unchanged files whose
-            ignore status flipped.
+            or not; called only when the two rule sets differ, to find unchanged files
+            whose ignore status flipped.
         object_format: ``"sha1"`` or ``"sha256"``, the repository's hash.
     """
     diff = run_git(
@@ -81,14 +80,16 @@ def scan_worktree(
     ).stdout
     fields = _split_z(diff)
     changed: list[bytes] = []
+    in_base: set[bytes] = set()  # changed paths the base commit has (M, T), unlike A
     deleted_raw: list[bytes] = []
     for status, raw in zip(fields[::2], fields[1::2], strict=True):
         (deleted_raw if status == b"D" else changed).append(raw)
+        if status in (b"M", b"T"):
+            in_base.add(raw)
     untracked = _split_z(
         run_git(root, ["ls-files", "--others", "--exclude-standard", "-z", "--"]).stdout
     )
 
-    untracked_set = set(untracked)
     out = Overlay()
     for raw in deleted_raw:
         path = decode_path(raw)
@@ -99,7 +100,8 @@ def scan_worktree(
         if raw in seen:
             continue
         seen.add(raw)
-        _add_file(root, raw, worktree_rules, object_format, out, tracked=raw not in untracked_set)
+        was_indexed = raw in in_base and not base_rules.is_ignored(display_path(raw))
+        _add_file(root, raw, worktree_rules, object_format, out, was_indexed=was_indexed)
 
     if base_rules != worktree_rules:
         _apply_rule_change(
@@ -121,8 +123,10 @@ def _add_file(
     object_format: str,
     out: Overlay,
     *,
-    tracked: bool,
+    was_indexed: bool,
 ) -> None:
+    """Hash one worktree file into ``out``. ``was_indexed``: the base commit's index holds
+    this path, so it must be reported deleted if it is no longer an indexable file."""
     if raw.endswith(b"/"):  # an untracked nested repository
         out.skipped.append(Skipped(display_path(raw[:-1]), "submodule", "nested repository"))
         return
@@ -133,7 +137,7 @@ def _add_file(
     skip = rules.check(path)
     if skip is not None:
         out.skipped.append(skip)
-        if tracked:
+        if was_indexed:
             out.deleted.append(path)  # was in the commit, now excluded by the worktree's rules
         return
     full = root / path
@@ -152,14 +156,14 @@ def _add_file(
             out.entries.append(FileEntry(path, sha, mode, len(data), "worktree"))
             return
     except FileNotFoundError:  # removed between git's listing and now
-        if tracked:
+        if was_indexed:
             out.deleted.append(path)
         return
     except OSError as exc:
         out.skipped.append(Skipped(path, "unreadable", str(exc)))
         return
     out.skipped.append(Skipped(path, reason))
-    if tracked:
+    if was_indexed:
         out.deleted.append(path)  # the commit's regular file is no longer one
 
 
@@ -182,4 +186,6 @@ def _apply_rule_change(
             out.deleted.append(path)
             out.skipped.append(skip)
         elif skip is None and was_ignored:
-            _add_file(root, path.encode("utf-8"), worktree_rules, object_format, out, tracked=False)
+            _add_file(
+                root, path.encode("utf-8"), worktree_rules, object_format, out, was_indexed=False
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -302,3 +303,27 @@ def test_listing_does_not_touch_the_worktree_or_index(make_repo: MakeRepo) -> No
     assert repo.git("status", "--porcelain") == before
     assert (repo.root / ".git" / "index").read_bytes() == index_bytes
     assert repo.read("a.py") == b"edited\n"
+
+
+def test_cat_file_process_restarts_after_dying(make_repo: MakeRepo) -> None:
+    repo = make_repo(files={"a.py": "A = 1\n"})
+    with GitRepo(repo.root) as g:
+        entry = g.list_files()[0][0]
+        assert g.read(entry) == b"A = 1\n"
+        first = g._cat._proc
+        assert first is not None
+        first.kill()
+        first.wait()
+        assert g.read(entry) == b"A = 1\n"
+        assert g._cat._proc is not first
+
+
+def test_dropping_the_repo_ends_its_process(make_repo: MakeRepo) -> None:
+    repo = make_repo(files={"a.py": "A = 1\n"})
+    g = GitRepo(repo.root)
+    g.read(g.list_files()[0][0])
+    proc = g._cat._proc
+    assert proc is not None and proc.poll() is None
+    del g
+    gc.collect()
+    assert proc.poll() is not None

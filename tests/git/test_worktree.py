@@ -196,3 +196,19 @@ def test_sha256_repository(make_repo: MakeRepo) -> None:
         assert entries[0].blob_sha == _hash_object(repo, "a.py")
         assert len(entries[0].blob_sha) == 64
         assert g.worktree_overlay(None)[0][0].path == "a.py"
+
+
+def test_changes_to_never_indexed_files_are_not_deletions(repo: ScratchRepo) -> None:
+    repo.write("config.pem", "---other key---\n")  # tracked secret, edited
+    repo.write("staged.py", "S = 1\n")
+    repo.git("add", "staged.py")  # staged-new, then replaced by a symlink
+    repo.remove("staged.py")
+    repo.symlink("staged.py", "src/app.py")
+    with GitRepo(repo.root) as g:
+        entries, deleted, skipped = g.worktree_overlay()
+    assert entries == []
+    assert deleted == []
+    assert {(s.path, s.reason) for s in skipped} == {
+        ("config.pem", "secret"),
+        ("staged.py", "symlink"),
+    }
