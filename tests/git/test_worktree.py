@@ -212,3 +212,19 @@ def test_changes_to_never_indexed_files_are_not_deletions(repo: ScratchRepo) -> 
         ("config.pem", "secret"),
         ("staged.py", "symlink"),
     }
+
+
+def test_overlay_during_a_merge_conflict(repo: ScratchRepo) -> None:
+    repo.branch("other")
+    repo.write("src/app.py", "def main():\n    return 'other'\n")
+    repo.commit("other side")
+    repo.checkout("main")
+    repo.write("src/app.py", "def main():\n    return 'main'\n")
+    repo.commit("main side")
+    with pytest.raises(RuntimeError, match="CONFLICT"):
+        repo.git("merge", "-q", "other")
+    with GitRepo(repo.root) as g:
+        entries, deleted, _ = g.worktree_overlay()
+        assert [e.path for e in entries] == ["src/app.py"]
+        assert b"<<<<<<<" in g.read(entries[0])
+        assert deleted == []
