@@ -15,11 +15,11 @@ import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TypeVar
 
 from c2rag.errors import GitError
 
-__all__ = ["CatFileBatch", "decode_path", "display_path", "git_env", "run_git"]
+__all__ = ["CatFileBatch", "Closing", "decode_path", "display_path", "git_env", "run_git"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,28 @@ def run_git(
     return proc
 
 
-class CatFileBatch:
+_C = TypeVar("_C", bound="Closing")
+
+
+class Closing:
+    """Mixin: ``with obj:`` calls ``obj.close()`` on the way out."""
+
+    def close(self) -> None:
+        """Release what the object holds."""
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class CatFileBatch(Closing):
     """A long-lived ``git cat-file --batch`` process: one round trip per object.
 
     Starting one process and streaming object names through it is what makes reading
@@ -179,17 +200,6 @@ class CatFileBatch:
         """End the process (idempotent; a later :meth:`get` starts a new one)."""
         with self._lock:
             self._stop()
-
-    def __enter__(self) -> CatFileBatch:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _stop_process(proc: subprocess.Popen[bytes]) -> None:

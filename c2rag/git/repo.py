@@ -11,12 +11,11 @@ import hashlib
 import os
 from collections import OrderedDict
 from pathlib import Path
-from types import TracebackType
 
 from c2rag.errors import GitError
 from c2rag.git.diff import REGULAR_MODES, classify, parse_raw_diff
 from c2rag.git.ignore import C2RAGIGNORE, IgnoreRules
-from c2rag.git.process import CatFileBatch, decode_path, display_path, run_git
+from c2rag.git.process import CatFileBatch, Closing, decode_path, display_path, run_git
 from c2rag.git.records import Change, FileEntry, Skipped
 from c2rag.git.worktree import scan_worktree
 
@@ -30,7 +29,7 @@ _TREE_CACHE_SIZE = 4  # commits whose listing is kept: old + new of a diff, plus
 _Listing = tuple[tuple[FileEntry, ...], tuple[Skipped, ...], dict[str, str]]
 
 
-class GitRepo:
+class GitRepo(Closing):
     """A git work tree, read through git objects.
 
     Args:
@@ -77,17 +76,6 @@ class GitRepo:
     def close(self) -> None:
         """End the background ``git cat-file`` process (the object stays usable)."""
         self._cat.close()
-
-    def __enter__(self) -> GitRepo:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"GitRepo({str(self.root)!r})"

@@ -116,13 +116,12 @@ def test_c2ragignore_change_reports_files_whose_status_flipped(repo: ScratchRepo
     repo.write(".c2ragignore", "src/util.py\n")
     new = repo.commit("ignore another")
     with GitRepo(repo.root) as g:
-        changes = g.diff(old, new)
-    assert _summary(changes) == [
-        ("A", "src/old_name.py", None),
-        ("D", "src/util.py", None),
-        ("M", ".c2ragignore", None),
-    ]
-    by_path = {c.path: c for c in changes}
+        by_path = {c.path: c for c in g.diff(old, new)}
+    assert {p: c.status for p, c in by_path.items()} == {
+        ".c2ragignore": "M",
+        "src/old_name.py": "A",  # no longer ignored
+        "src/util.py": "D",  # newly ignored
+    }
     assert by_path["src/old_name.py"].new_blob == _blob(repo, new, "src/old_name.py")
     assert by_path["src/util.py"].old_blob == _blob(repo, old, "src/util.py")
 

@@ -65,9 +65,8 @@ def test_subdirectory_opens_the_top_level(make_repo: MakeRepo) -> None:
 def test_resolve_branch_tag_prefix_and_relative(make_repo: MakeRepo) -> None:
     repo = make_repo(files={"a.py": "a = 1\n"})
     first = repo.head
-    repo.tag("v1")
-    repo.write("a.py", "a = 2\n")
-    second = repo.commit("second")
+    second = repo.commit("second", allow_empty=True)
+    repo.tag("v1", first)
     with GitRepo(repo.root) as g:
         assert g.resolve() == second
         assert g.resolve("main") == second
