@@ -326,3 +326,14 @@ def test_dropping_the_repo_ends_its_process(make_repo: MakeRepo) -> None:
     del g
     gc.collect()
     assert proc.poll() is not None
+
+
+def test_linked_worktree(make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo(files={"a.py": "A = 1\n"})
+    repo.git("worktree", "add", "-q", "-b", "side", str(tmp_path / "side"))
+    (tmp_path / "side" / "b.py").write_text("B = 1\n")
+    with GitRepo(tmp_path / "side") as g:
+        assert (g.root / ".git").is_file()
+        assert g.current_branch() == "side"
+        assert [e.path for e in g.list_files()[0]] == ["a.py"]
+        assert [e.path for e in g.worktree_overlay()[0]] == ["b.py"]
