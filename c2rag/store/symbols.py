@@ -192,39 +192,6 @@ def _looks_like_file(text: str) -> bool:
 
 
 _EXTENSIONS = frozenset(
-    [
-        "py",
-        "pyi",
-        "js",
-        "jsx",
-        "mjs",
-        "cjs",
-        "ts",
-        "tsx",
-        "java",
-        "go",
-        "rs",
-        "c",
-        "h",
-        "cc",
-        "cpp",
-        "hpp",
-        "cs",
-        "rb",
-        "php",
-        "kt",
-        "kts",
-        "sh",
-        "bash",
-        "md",
-        "toml",
-        "yaml",
-        "yml",
-        "json",
-        "cfg",
-        "ini",
-        "txt",
-        "rst",
-        "sql",
-    ]
+    "py pyi js jsx mjs cjs ts tsx java go rs c h cc cpp hpp cs rb php kt kts sh bash md toml"
+    " yaml yml json cfg ini txt rst sql".split()  # noqa: SIM905
 )
