@@ -191,7 +191,8 @@ def _looks_like_file(text: str) -> bool:
     return bool(head) and ext in _EXTENSIONS
 
 
-_EXTENSIONS = frozenset(  # noqa: SIM905
+_EXTENSION_WORDS = (
     "py pyi js jsx mjs cjs ts tsx java go rs c h cc cpp hpp cs rb php kt kts sh bash md toml"
-    " yaml yml json cfg ini txt rst sql".split()
+    " yaml yml json cfg ini txt rst sql"
 )
+_EXTENSIONS = frozenset(_EXTENSION_WORDS.split())
