@@ -14,7 +14,8 @@ __all__ = ["STOP_WORDS", "code_tokens", "identifier_mentions", "split_identifier
 
 # English words that carry no signal in a code question. Kept short on purpose: words such as
 # "return", "class", "error" or "get" are meaningful in code and stay.
-_STOP_WORDS = """a an and are as at be but by can could did do does doing for from had has have how i if
+_STOP_WORDS = """
+    a an and are as at be but by can could did do does doing for from had has have how i if
     in into is it its me my of on or our so such than that the their them then there these they
     this those to was we were what when where which while who whom why will with would you your
     please show tell find us about any some"""
