@@ -80,9 +80,8 @@ def _echo_result(result: Any, *, as_json: bool) -> None:
 @click.option(
     "--model",
     "-m",
-    envvar="C2RAG_MODEL",
-    help="Embedding model (hub id or local path). Default: the index's model, else C2LLM "
-    "(MiniLM when C2LLM cannot be loaded offline).",
+    help="Embedding model (hub id or local path). Default: the index's own model; for a new "
+    "index $C2RAG_MODEL, else C2LLM-0.5B if cached, else the bundled MiniLM.",
 )
 @click.option(
     "--worktree", is_flag=True, help="Also index modified and untracked (not ignored) files."
