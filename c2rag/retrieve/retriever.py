@@ -206,8 +206,7 @@ class CodeRetriever:
         rankings: dict[str, list[tuple[str, float]]] = {}
         weights = self.weights.for_query(has_identifiers=has_ids)
         if weights.get("dense", 0.0) > 0:
-            task = self.multi_turn_task if dq.multi_turn else self.single_turn_task
-            vector = self.encoder.encode_queries([dq.text], task=task)[0]
+            vector = self._embed_query(dq)
             rankings["dense"] = dense_channel(
                 self.store.collection, vector, k=depth, where=compiled.where
             )
@@ -227,6 +226,17 @@ class CodeRetriever:
                 result[0], limit=neighbours, exclude={h.id for h in result}, compiled=compiled
             )
         return SearchResult(result, dq, rankings, dq.notes, has_ids)
+
+    def _embed_query(self, dq: DialogueQuery) -> Any:
+        task = self.multi_turn_task if dq.multi_turn else self.single_turn_task
+        try:
+            return self.encoder.encode_queries([dq.text], task=task)[0]
+        except ValueError as exc:
+            if task == self.single_turn_task:
+                raise
+            # A model without a multi-turn prompt (e.g. jina) still embeds the dialogue.
+            logger.info("task %r unavailable (%s); using %r", task, exc, self.single_turn_task)
+            return self.encoder.encode_queries([dq.text], task=self.single_turn_task)[0]
 
     def neighbours(
         self,
