@@ -136,9 +136,22 @@ class CodeRetriever:
         )
         store = IndexStore.open(location)
         if model is None and store.manifest is not None:
-            model = store.manifest.model_name
+            model = store.manifest.model_ref or store.manifest.model_name
         encoder = Encoder(model)
         return cls(store, encoder, repo, **options)
+
+    def close(self) -> None:
+        """Close the store and repository handles (those :meth:`from_path` opened, too)."""
+        for resource in (self.store, self.repo):
+            close = getattr(resource, "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> CodeRetriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ----------------------------------------------------------------------------- search
     @property
