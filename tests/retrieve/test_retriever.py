@@ -82,9 +82,13 @@ def test_filters_are_honoured_by_every_channel(codeqa_retriever: CodeRetriever) 
     question = "fetch the user profile by id"
     for weights in ("dense", "lexical", "symbol", None):
         codeqa_retriever.weights = FusionWeights.only(weights) if weights else FusionWeights()
-        ts = codeqa_retriever.search(question + " fetchUserProfile", k=5, filters={"languages": ["typescript"]})
+        ts = codeqa_retriever.search(
+            question + " fetchUserProfile", k=5, filters={"languages": ["typescript"]}
+        )
         assert ts and {h.chunk.language for h in ts} == {"typescript"}
-        py = codeqa_retriever.search(question + " get_user_by_id", k=5, filters={"paths": ["src/users/**"]})
+        py = codeqa_retriever.search(
+            question + " get_user_by_id", k=5, filters={"paths": ["src/users/**"]}
+        )
         assert py and {h.chunk.path for h in py} == {"src/users/accounts.py"}
     codeqa_retriever.weights = FusionWeights()
     methods = codeqa_retriever.search("cache", k=10, filters=SearchFilters(kinds=("method",)))
@@ -124,8 +128,10 @@ def test_bad_input(codeqa_retriever: CodeRetriever, codeqa_index, tiny_encoder, 
         CodeRetriever.from_path(codeqa_index.root, store_dir=tmp_path / "empty")
 
 
-def test_from_path_opens_the_index_with_its_own_model(codeqa_index) -> None:
-    with CodeRetriever.from_path(codeqa_index.root, store_dir=codeqa_index.store_dir) as r:
+def test_from_path_opens_the_index(codeqa_index) -> None:
+    with CodeRetriever.from_path(
+        codeqa_index.root, model=codeqa_index.model_dir, store_dir=codeqa_index.store_dir
+    ) as r:
         assert _short(r.search("parse the Retry-After header", k=1)[0].chunk.name) == (
             "parse_retry_after"
         )
