@@ -13,6 +13,7 @@ from c2rag.retrieve.channels import (
     Mention,
     dense_channel,
     dialogue_mentions,
+    identifier_share,
     lexical_channel,
     lexical_tokens,
     symbol_channel,
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # Tokens kept free of the query text for the instruction prompt the encoder prepends.
 _PROMPT_ALLOWANCE = 48
+# A question is about named code when at least this share of its words are code names.
+_CODE_QUERY_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class SearchResult:
         query: The query as the channels saw it.
         rankings: Each channel's own ranking (ids and raw scores).
         notes: Adjustments made to the query (truncation, dropped turns).
-        has_identifiers: Whether the query named code (selects the fusion weights).
+        has_identifiers: Whether the query is mostly about named code (selects the fusion
+            weights; see :func:`c2rag.retrieve.channels.identifier_share`).
     """
 
     hits: list[Hit]
@@ -214,7 +218,7 @@ class CodeRetriever:
             return SearchResult([], dq, {}, dq.notes)
         allowed = None if compiled.allowed is None else compiled.allowed.__contains__
         mentions = [*dialogue_mentions(dq.turns), *extra_mentions]
-        has_ids = any(m.strong for m in mentions)
+        has_ids = bool(extra_mentions) or identifier_share(dq.latest) >= _CODE_QUERY_SHARE
         depth = max(self.candidates, k)
         rankings: dict[str, list[tuple[str, float]]] = {}
         weights = self.weights.for_query(has_identifiers=has_ids)
