@@ -30,6 +30,7 @@ class OpenedCitation:
 
     Attributes:
         citation: The citation as given.
+        path: Repository-relative path of the file.
         commit: Full sha of the cited commit.
         status: ``unchanged``: the file is byte-identical in the working tree.
             ``moved``: the file changed but the cited lines are intact, now at
@@ -43,6 +44,7 @@ class OpenedCitation:
     """
 
     citation: str
+    path: str
     commit: str
     status: CitationStatus
     start_line: int
@@ -120,7 +122,13 @@ def open_citation(
     current_path = repo.root / cited.path
     if not current_path.is_file():
         return OpenedCitation(
-            str(cited), commit, "deleted", cited.start_line, cited.end_line, "\n".join(cited_lines)
+            str(cited),
+            cited.path,
+            commit,
+            "deleted",
+            cited.start_line,
+            cited.end_line,
+            "\n".join(cited_lines),
         )
     new_data = current_path.read_bytes()
     new = _lines(new_data)
@@ -136,6 +144,7 @@ def open_citation(
     logger.debug("%s: %s, now lines %d-%d", cited, status, start + 1, end)
     return OpenedCitation(
         citation=str(cited),
+        path=cited.path,
         commit=commit,
         status=status,
         start_line=lo + 1,
