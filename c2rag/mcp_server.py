@@ -257,8 +257,16 @@ def _user_errors(fn: _F) -> _F:
 
 
 def build_server(tools: RepoTools) -> MCPServer:
-    """An MCP server exposing ``search_code``, ``open_chunk`` and ``index_status``."""
-    from mcp.server import MCPServer
+    """An MCP server exposing ``search_code``, ``open_chunk`` and ``index_status``.
+
+    Raises:
+        ImportError: The ``mcp`` SDK (2.x) is not installed; the message says how to get it.
+    """
+    try:
+        from mcp.server import MCPServer
+    except ImportError as exc:
+        msg = "the MCP server needs the mcp SDK 2.x: pip install 'c2rag[mcp]'"
+        raise ImportError(msg) from exc
 
     server = MCPServer(
         "c2rag",
