@@ -11,7 +11,8 @@ What it does:
   first bound tool, with the user's message as the query; once the tool result comes back it
   answers by quoting the citations (``path:start-end@sha``) found in that result.
 * :class:`ScriptedLLM` (LlamaIndex): answers a prompt by quoting the citations in the context
-  the query engine put into it.
+  the query engine put into it; asked by a chat engine to make a follow-up standalone, it
+  prefixes the earlier user questions.
 """
 
 from __future__ import annotations
@@ -137,6 +138,17 @@ class ScriptedChatModel(BaseChatModel):
         return messages
 
 
+def _condense(prompt: str) -> str:
+    """A chat engine's "rewrite the follow-up as a standalone question" step, scripted: the
+    earlier user questions followed by the follow-up, so retrieval sees the whole thread."""
+    history = prompt.split("<Chat History>", 1)[1].split("<Follow Up Message>", 1)[0]
+    follow_up = prompt.split("<Follow Up Message>", 1)[1].split("<Standalone question>", 1)[0]
+    asked = [
+        line[len("user:") :].strip() for line in history.splitlines() if line.startswith("user:")
+    ]
+    return " ".join([*asked, follow_up.strip()])
+
+
 class ScriptedLLM(CustomLLM):
     """A LlamaIndex LLM that answers by quoting the citations in the context it is given.
 
@@ -149,6 +161,8 @@ class ScriptedLLM(CustomLLM):
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        if "<Standalone question>" in prompt:
+            return CompletionResponse(text=_condense(prompt))
         # LlamaIndex's question-answering prompt ends with "Query: <question>\nAnswer: ".
         if "Query:" in prompt:
             question = prompt.rsplit("Query:", 1)[1].split("Answer:", 1)[0].strip()
