@@ -2,7 +2,8 @@
 
     python agent_examples/llamaindex_query_engine.py           # this repository, 3 questions
     python agent_examples/llamaindex_query_engine.py --repo ../myproj -q "Where is auth done?"
-    C2RAG_EXAMPLE_LLM=llama_index.llms.openai:OpenAI python agent_examples/llamaindex_query_engine.py
+    C2RAG_EXAMPLE_LLM=llama_index.llms.openai:OpenAI \
+        python agent_examples/llamaindex_query_engine.py
 
 ``C2RAGRetriever`` returns scored nodes whose metadata carries the citation
 (``path:start-end@sha``), symbol, kind and lines. A ``RetrieverQueryEngine`` answers one
