@@ -39,26 +39,24 @@ SYMBOL_KINDS = {"function", "method", "class"}
 
 @dataclass
 class Run:
-    """What one splitter made of the sample."""
+    """What one splitter made of the sample: time, files it refused, and counts (``files``,
+    ``chunks``, ``named``, ``with_lines``, ``tokens``, ``over_512``) in total and per language."""
 
     seconds: float = 0.0
-    files: int = 0
     failures: int = 0
-    chunks: int = 0
-    named: int = 0
-    with_lines: int = 0
-    over_512: int = 0
-    tokens: int = 0
+    totals: Counter[str] = field(default_factory=Counter)
     by_language: Counter[str] = field(default_factory=Counter)
 
     def add(self, language: str, texts: list[str], named: int, with_lines: int) -> None:
-        self.files += 1
-        self.chunks += len(texts)
-        self.named += named
-        self.with_lines += with_lines
         sizes = [estimate_tokens(t) for t in texts]
-        self.tokens += sum(sizes)
-        self.over_512 += sum(size > 512 for size in sizes)
+        self.totals.update(
+            files=1,
+            chunks=len(texts),
+            named=named,
+            with_lines=with_lines,
+            tokens=sum(sizes),
+            over_512=sum(size > 512 for size in sizes),
+        )
         self.by_language[language] += len(texts)
 
 
@@ -135,23 +133,31 @@ def report(
     languages = Counter(language for _, language, _ in files)
     rows = []
     for name, run in runs.items():
+        t = run.totals
         rows.append(
             [
                 name,
-                f"{run.files / run.seconds:.0f}",
-                f"{run.chunks / run.seconds:.0f}",
-                run.chunks,
-                f"{run.tokens / max(run.chunks, 1):.0f}",
-                share(run.named, run.chunks),
-                share(run.with_lines, run.chunks),
-                share(run.over_512, run.chunks),
+                f"{t['files'] / run.seconds:.0f}",
+                f"{t['chunks'] / run.seconds:.0f}",
+                t["chunks"],
+                f"{t['tokens'] / max(t['chunks'], 1):.0f}",
+                share(t["named"], t["chunks"]),
+                share(t["with_lines"], t["chunks"]),
+                share(t["over_512"], t["chunks"]),
                 run.failures,
             ]
         )
-    ours, theirs = runs["c2rag Chunker"], runs["LlamaIndex CodeSplitter"]
-    ratio = (ours.files / ours.seconds) / (theirs.files / theirs.seconds)
+    ours, theirs = runs["c2rag Chunker"].totals, runs["LlamaIndex CodeSplitter"].totals
+    ratio = (ours["files"] / runs["c2rag Chunker"].seconds) / (
+        theirs["files"] / runs["LlamaIndex CodeSplitter"].seconds
+    )
     per_language = [
-        [language, count, ours.by_language[language], theirs.by_language[language]]
+        [
+            language,
+            count,
+            runs["c2rag Chunker"].by_language[language],
+            runs["LlamaIndex CodeSplitter"].by_language[language],
+        ]
         for language, count in languages.most_common()
     ]
     command = f"python benchmarks/chunk_throughput.py --max-files {args.max_files}"
@@ -181,9 +187,9 @@ def report(
             ),
             f"**c2rag chunks {ratio:.2f}× the files per second of CodeSplitter** on this sample; "
             "every c2rag chunk carries its path, kind, line range and byte offsets, and "
-            f"{share(ours.named, ours.chunks)} name their function, method or class (the rest "
-            "are module-level code and windows), where CodeSplitter returns bare strings. "
-            "CodeSplitter refuses files whose first top-level node is a syntax error.",
+            f"{share(ours['named'], ours['chunks'])} name their function, method or class "
+            "(the rest are module-level code and windows), where CodeSplitter returns bare "
+            "strings. CodeSplitter refuses files whose first top-level node is a syntax error.",
             table(["language", "files", "c2rag chunks", "CodeSplitter chunks"], per_language),
             "site-packages holds no TypeScript, Java, Go, Rust, C#, Ruby, PHP or Kotlin; "
             "those grammars are exercised by the golden tests in `tests/chunk/`. Rerun with "
