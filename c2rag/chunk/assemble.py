@@ -1,0 +1,182 @@
+"""Turn the symbols of a parsed file into chunks.
+
+* a function or method is one chunk, split into parts when it exceeds the token cap (nested
+  definitions larger than half the cap then become chunks of their own);
+* a class is a **skeleton** chunk — its text with method and nested-class bodies elided, so it
+  shows the signature, docstring, fields and method signatures — plus the chunks of its members;
+* everything outside symbols (imports, constants, top-level statements) forms the **module**
+  chunk(s), so that no line of the file is unreachable.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from c2rag.chunk.names import header_end, python_docstring, python_module
+from c2rag.chunk.source import Source
+from c2rag.chunk.split import Part, Piece, Splitter
+from c2rag.chunk.symbols import Symbol, SymbolWalker
+from c2rag.types import Chunk, ChunkKind
+
+__all__ = ["ChunkAssembler"]
+
+
+class ChunkAssembler:
+    """Builds the chunks of one parsed file.
+
+    Args:
+        path: Repository-relative path written into each chunk.
+        language: Language name written into each chunk.
+        walker: Symbol walker of the file.
+        splitter: Splitter of the file (source, token counter, caps).
+        flags: Notes about the source copied into each chunk (``non_utf8``).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        language: str,
+        walker: SymbolWalker,
+        splitter: Splitter,
+        flags: tuple[str, ...] = (),
+    ) -> None:
+        self.path = path
+        self.language = language
+        self.walker = walker
+        self.splitter = splitter
+        self.source: Source = splitter.source
+        self.flags = flags
+
+    def build(self, root: Node) -> list[Chunk]:
+        """All chunks of the file, in file order (a symbol's chunk before its members')."""
+        items = self.walker.walk(root)
+        chunks: list[Chunk] = []
+        pieces: list[Piece] = []
+        for item in items:
+            if isinstance(item, Symbol):
+                chunks += self._symbol(item)
+                pieces.append(Piece(item.start, item.end, replacement=""))
+            else:
+                pieces.append(Piece(item.start_byte, item.end_byte, node=item))
+        parts = self.splitter.layout(0, len(self.source.data), pieces)
+        is_python = self.language == "python"
+        name = python_module(self.path) if is_python else self.path
+        docstring = python_docstring(root) if is_python else ""
+        chunks += self._chunks(parts, "module", name, docstring=docstring)
+        chunks.sort(key=lambda c: (c.start_byte, -c.end_byte, c.part))
+        return chunks
+
+    # -- symbols --------------------------------------------------------------------------
+
+    def _symbol(self, symbol: Symbol) -> list[Chunk]:
+        if symbol.kind == "class":
+            return self._class(symbol)
+        return self._function(symbol)
+
+    def _region(self, symbol: Symbol) -> tuple[int, int]:
+        return self.source.own_line_start(symbol.start), symbol.end
+
+    def _header(self, symbol: Symbol) -> str:
+        """Declaration line(s) repeated at the top of every part after the first."""
+        source = self.source
+        end = header_end(symbol.node, symbol.body)
+        start = source.line_start(source.line_of(symbol.node.start_byte))
+        return source.text(start, end).rstrip()
+
+    def _class(self, symbol: Symbol) -> list[Chunk]:
+        pieces: list[Piece] = []
+        members: list[Symbol] = []
+        for item in symbol.members:
+            if isinstance(item, Symbol):
+                members.append(item)
+                pieces.append(Piece(item.start, item.end, replacement=self._elided(item)))
+            else:
+                pieces.append(Piece(item.start_byte, item.end_byte, node=item))
+        start, end = self._region(symbol)
+        parts = self.splitter.layout(start, end, pieces, header=self._header(symbol))
+        chunks = self._chunks(parts, "class", symbol.name, symbol=symbol)
+        for member in members:
+            chunks += self._symbol(member)
+        return chunks
+
+    def _function(self, symbol: Symbol) -> list[Chunk]:
+        start, end = self._region(symbol)
+        splitter = self.splitter
+        if splitter.count(self.source.text(start, end)) <= splitter.max_tokens:
+            parts = splitter.verbatim(start, end)
+            return self._chunks(parts, symbol.kind, symbol.name, symbol=symbol)
+        # Too large: cut at statement boundaries; large nested definitions leave the parent.
+        chunks: list[Chunk] = []
+        pieces: list[Piece] = []
+        for item in self.walker.nested(symbol):
+            nested = item if isinstance(item, Symbol) else None
+            if nested is not None and self._is_large(nested):
+                chunks += self._symbol(nested)
+                pieces.append(Piece(nested.start, nested.end, replacement=self._elided(nested)))
+            else:
+                node = item.outer if isinstance(item, Symbol) else item
+                pieces.append(Piece(node.start_byte, node.end_byte, node=node))
+        parts = splitter.layout(start, end, pieces, header=self._header(symbol))
+        return self._chunks(parts, symbol.kind, symbol.name, symbol=symbol) + chunks
+
+    def _is_large(self, symbol: Symbol) -> bool:
+        start, end = self._region(symbol)
+        return self.splitter.count(self.source.text(start, end)) > self.splitter.max_tokens // 2
+
+    def _elided(self, symbol: Symbol) -> str | None:
+        """``symbol``'s text with its body replaced by ``{ ... }`` or ``...``, or ``None`` to
+        keep it whole (no body, or an expression body such as ``fun f() = 1``)."""
+        body = symbol.body
+        if body is None:
+            return None
+        source = self.source
+        opening = source.data[body.start_byte : body.start_byte + 1]
+        if opening == b"{":
+            marker = "{ ... }"
+        elif self.language in {"python", "ruby"}:
+            marker = "..."
+        else:
+            return None
+        text = source.text(symbol.start, body.start_byte) + marker
+        text += source.text(body.end_byte, symbol.end)
+        if self.splitter.count(text) > self.splitter.max_tokens // 2:
+            # Long decorators or signature: the declaration's first line must do.
+            line_end = source.line_end(source.line_of(symbol.node.start_byte))
+            text = f"{source.text(symbol.node.start_byte, line_end).rstrip()} {marker}"
+        return text
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _chunks(
+        self,
+        parts: list[Part],
+        kind: ChunkKind,
+        name: str,
+        *,
+        symbol: Symbol | None = None,
+        docstring: str = "",
+    ) -> list[Chunk]:
+        source = self.source
+        chunks = []
+        for number, part in enumerate(parts, start=1):
+            first, last = source.lines_of(part.start, part.end)
+            chunks.append(
+                Chunk(
+                    path=self.path,
+                    language=self.language,
+                    kind=kind,
+                    name=name,
+                    start_line=first,
+                    end_line=last,
+                    text=part.text,
+                    signature=symbol.signature if symbol else "",
+                    docstring=symbol.docstring if symbol else docstring,
+                    start_byte=part.start,
+                    end_byte=part.end,
+                    parent=symbol.parent if symbol else "",
+                    part=number,
+                    parts=len(parts),
+                    flags=self.flags,
+                )
+            )
+        return chunks

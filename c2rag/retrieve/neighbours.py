@@ -1,0 +1,63 @@
+"""Neighbour expansion: the definitions a chunk calls, and the chunks that call it.
+
+Both come from the lexical index without parsing again: a callee is a name followed by ``(``
+in the chunk's text that some function, method or class in the index defines; a caller is a
+chunk whose tokens contain the chunk's own name as a whole identifier.
+"""
+
+from __future__ import annotations
+
+import re
+
+from c2rag.store.lexical import LexicalIndex
+from c2rag.store.tokens import code_tokens
+from c2rag.types import Chunk
+
+__all__ = ["callees", "callers"]
+
+_CALL = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\(")
+_KEYWORDS_AND_BUILTINS = (
+    "if for while return print len str int float list dict set tuple super isinstance range "
+    "function def class elif switch catch sizeof"
+)
+_NOT_CALLS = frozenset(_KEYWORDS_AND_BUILTINS.split())
+
+
+def callees(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:
+    """Ids of definitions of the names ``chunk`` calls, in order of first call."""
+    out: list[str] = []
+    own = chunk.name.rsplit(".", 1)[-1]
+    for match in _CALL.finditer(chunk.text):
+        name = match.group(1)
+        if name in _NOT_CALLS or name == own:
+            continue
+        for cid in lexical.symbols.defining(name):
+            if cid != self_id and cid not in out:
+                out.append(cid)
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:
+    """Ids of chunks that use ``chunk``'s name (most specific first: functions and methods
+    before classes and module remainders)."""
+    info = lexical.symbols.get(self_id)
+    if info is None or not info.defines:
+        return []
+    tokens = code_tokens(info.short_name)
+    if not tokens:
+        return []
+    order = {"function": 0, "method": 0, "class": 1, "module": 2, "window": 2}
+    found = [cid for cid in lexical.containing(tokens[0]) if cid != self_id]
+    # Neither another definition of the same name nor the enclosing class outline (which
+    # lists the method's signature) is a caller.
+    found = [
+        cid
+        for cid in found
+        if (i := lexical.symbols.get(cid)) is not None
+        and i.short_name != info.short_name
+        and not info.name.startswith(i.name + ".")
+    ]
+    found.sort(key=lambda cid: order.get(lexical.symbols.get(cid).kind, 3))  # type: ignore[union-attr]
+    return found[:limit]

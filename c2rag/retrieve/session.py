@@ -1,0 +1,224 @@
+"""CodeQASession: multi-turn code QA with a memory of what the model has already been shown.
+
+A session keeps the conversation and a ledger of the chunks already given. Each turn searches
+with the whole conversation (C2LLM's multi-turn prompt), resolves follow-ups that name no
+symbol ("that function", "its callers", "does it handle 429?") from the chunks the previous
+turn was about, and returns only new snippets plus references to chunks given earlier. No LLM
+is needed; a query-rewrite hook may be supplied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from c2rag.context import PackedContext, pack_context
+from c2rag.retrieve.channels import Mention
+from c2rag.retrieve.dialogue import Turn, as_turns
+from c2rag.retrieve.filters import SearchFilters
+from c2rag.retrieve.gitview import GitView
+from c2rag.retrieve.retriever import CodeRetriever
+from c2rag.store.tokens import identifier_mentions
+from c2rag.types import Citation, Hit
+
+__all__ = ["CodeQASession", "SessionTurn"]
+
+_ANAPHORA = re.compile(
+    r"\b(it|its|it's|that|this|these|those|them|they|their|there|same|above|former|latter)\b",
+    re.IGNORECASE,
+)
+_CALLERS = re.compile(
+    r"\b(who|what|which|where)\b[^?.]*\b(calls?|uses?|invokes?)\b(?!\s+(into|out))"
+    r"|\bcall(er|ers|ed from|ed by|sites?)\b|\busages?\b|\bused by\b"
+    r"|\bis (it|that|this) (used|called)\b",
+    re.IGNORECASE,
+)
+_CALLEES = re.compile(
+    r"\bwhat does (it|that|this)\b[^?.]*\b(call|use|invoke)\b|\bcallees?\b|\bdepends? on\b"
+    r"|\bcalls? (into|out)\b",
+    re.IGNORECASE,
+)
+
+RewriteHook = Callable[[list[Turn]], "str | Sequence[Any]"]
+
+
+@dataclass(frozen=True)
+class SessionTurn:
+    """The outcome of one question.
+
+    Attributes:
+        question: The question as asked.
+        context: New snippets within the budget, and references to chunks given before.
+        hits: Every hit considered, best first (new and already given).
+        follow_up: Whether the question was resolved against earlier turns.
+        focus: Qualified names the follow-up was taken to refer to.
+        notes: Query adjustments (truncation, dropped turns).
+    """
+
+    question: str
+    context: PackedContext
+    hits: list[Hit]
+    follow_up: bool = False
+    focus: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def new_citations(self) -> list[Citation]:
+        return self.context.citations
+
+    def render(self) -> str:
+        return self.context.render()
+
+
+@dataclass
+class _Ledger:
+    given: dict[str, Citation] = field(default_factory=dict)
+    focus: list[Hit] = field(default_factory=list)
+
+
+class CodeQASession:
+    """A conversation about one repository.
+
+    Args:
+        retriever: The :class:`CodeRetriever` to search with.
+        budget_tokens: Token budget of each turn's packed context.
+        k: Fused hits considered per turn.
+        count_tokens: The answering LLM's tokenizer (default: an estimate).
+        neighbours: Callees/callers of the top hit added per turn; ``None`` = 2 when
+            ``budget_tokens`` is at most 4000 (a small budget is better spent on the code
+            around the best hit than on weaker hits), else 0.
+        filters: Filters applied to every turn.
+        rewrite: Optional hook turning the conversation into a query (e.g. an LLM rewrite).
+        max_chunks_per_file: Passed to :func:`pack_context`.
+
+    Example:
+        >>> session = CodeQASession(CodeRetriever.from_path("."))
+        >>> print(session.ask("where do we retry failed uploads?").render())
+        >>> print(session.ask("and who calls it?").render())
+    """
+
+    def __init__(
+        self,
+        retriever: CodeRetriever,
+        *,
+        budget_tokens: int = 4000,
+        k: int = 8,
+        count_tokens: Callable[[str], int] | None = None,
+        neighbours: int | None = None,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        rewrite: RewriteHook | None = None,
+        max_chunks_per_file: int = 4,
+    ) -> None:
+        self.retriever = retriever
+        self.budget_tokens = budget_tokens
+        self.k = k
+        self.count_tokens = count_tokens
+        self.neighbours = (2 if budget_tokens <= 4000 else 0) if neighbours is None else neighbours
+        self.filters = SearchFilters.coerce(filters)
+        self.rewrite = rewrite
+        self.max_chunks_per_file = max_chunks_per_file
+        self.turns: list[Turn] = []
+        self._ledger = _Ledger()
+        self._git = GitView(retriever.repo) if retriever.repo is not None else None
+
+    @property
+    def given(self) -> dict[str, Citation]:
+        """Chunks already given in this session (id → citation), oldest first."""
+        return dict(self._ledger.given)
+
+    def reset(self) -> None:
+        """Forget the conversation and the ledger."""
+        self.turns.clear()
+        self._ledger = _Ledger()
+
+    def add_answer(self, text: str) -> None:
+        """Record the assistant's reply, so that later turns search with it in context."""
+        if text.strip():
+            self.turns.append(Turn("assistant", text.strip()))
+
+    def ask(
+        self, question: str, *, filters: SearchFilters | Mapping[str, Any] | None = None
+    ) -> SessionTurn:
+        """Answer one question of the conversation with new context and references.
+
+        Raises:
+            ValueError: On an empty question.
+        """
+        as_turns(question)  # validates: a clear error before anything is recorded
+        self.turns.append(Turn("user", question.strip()))
+        mentions = identifier_mentions(question)
+        names_code = any(strong for _, strong in mentions)
+        follow_up = bool(self._ledger.focus) and (
+            not names_code or _ANAPHORA.search(question) is not None
+        )
+        focus = self._ledger.focus if follow_up else []
+        extra = [Mention(h.chunk.name, strong=True, weight=0.8) for h in focus]
+        query: str | Sequence[Any] = self.turns
+        if self.rewrite is not None:
+            query = self.rewrite(list(self.turns))
+        active = filters if filters is not None else self.filters
+        result = self.retriever.search_detailed(
+            query, k=self.k, filters=active, extra_mentions=extra
+        )
+        hits = list(result.hits)
+        related: list[Hit] = []
+        if focus:
+            direction = _relation(question)
+            if direction:
+                related = self.retriever.neighbours(
+                    focus[0], limit=max(self.neighbours, 3), direction=direction
+                )
+        if self.neighbours and hits:
+            # the code around the best hit goes right after it, before weaker hits
+            around = self.retriever.neighbours(
+                hits[0], limit=self.neighbours, exclude={h.id for h in hits}
+            )
+            hits = [hits[0], *around, *hits[1:]]
+        hits = _merge(related, hits)
+        packed = pack_context(
+            hits,
+            budget_tokens=self.budget_tokens,
+            count_tokens=self.count_tokens,
+            max_chunks_per_file=self.max_chunks_per_file,
+            given=self._ledger.given.keys(),
+            source=self._git.source if self._git else None,
+            freshness=self._git.freshness if self._git else None,
+        )
+        for snippet in packed.snippets:
+            for cid in snippet.ids:
+                hit = next(h for h in hits if h.id == cid)
+                self._ledger.given[cid] = hit.citation
+        shown = set(packed.ids) | {r.id for r in packed.references}
+        self._ledger.focus = [h for h in hits if h.id in shown][:2] or self._ledger.focus
+        return SessionTurn(
+            question,
+            packed,
+            hits,
+            follow_up,
+            tuple(h.chunk.name for h in focus),
+            result.notes,
+        )
+
+
+def _relation(question: str) -> str | None:
+    if _CALLEES.search(question):
+        return "callees"
+    if _CALLERS.search(question):
+        return "callers"
+    return None
+
+
+def _merge(first: list[Hit], rest: list[Hit]) -> list[Hit]:
+    """Related hits first (they answer the follow-up), then the search hits; no repeats."""
+    out: dict[str, Hit] = {}
+    top = rest[0].score if rest else 1.0
+    for hit in first:
+        if hit.id not in out:
+            out[hit.id] = Hit(
+                hit.id, hit.chunk, top + hit.score, hit.commit, hit.blob_sha, hit.channels
+            )
+    for hit in rest:
+        out.setdefault(hit.id, hit)
+    return list(out.values())
