@@ -39,6 +39,8 @@ __all__ = ["CodeIndex", "IndexReport", "IndexStatus"]
 
 logger = logging.getLogger(__name__)
 
+_PROMPT_MARGIN_TOKENS = 16
+
 
 class CodeIndex:
     """The index of one git repository, kept in step with it by :meth:`update`.
@@ -222,7 +224,8 @@ class CodeIndex:
             VectorSource(
                 store.cache,
                 embedder,
-                collection=store.collection,
+                # an empty store has no vectors to reuse
+                collection=None if report.mode == "full" else store.collection,
                 batch_size=self.embed_batch_size,
                 show_progress=self.show_progress,
             ),
@@ -365,7 +368,9 @@ class CodeIndex:
     def _chunker(self, embedder: Embedder) -> Chunker:
         from c2rag.chunk import Chunker
 
-        limit = embedder.max_length
+        # count_tokens excludes special tokens and the document prompt, which share the
+        # model's window: leave them room so that no chunk is truncated by the encoder.
+        limit = max(32, embedder.max_length - _PROMPT_MARGIN_TOKENS)
         return Chunker(
             count_tokens=embedder.count_tokens,
             max_tokens=min(self.max_tokens, limit),
