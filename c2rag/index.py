@@ -235,7 +235,7 @@ class CodeIndex:
         )
         load = _loader(repo, by_path, chunker, report)
         result = sync.run(paths, desired, load, renamed=renamed, store_empty=report.mode == "full")
-        _fill_report(report, result)
+        report.add_sync(result)
 
         final = manifest.with_branch(
             label,
@@ -414,18 +414,3 @@ def _loader(
         return list(chunked.chunks), None
 
     return load
-
-
-def _fill_report(report: IndexReport, result: SyncResult) -> None:
-    report.files_changed = result.files_changed
-    report.files_chunked = result.files_chunked
-    report.files_skipped += result.skipped
-    report.chunks_added = result.chunks_added
-    report.chunks_relabelled = result.chunks_relabelled
-    report.chunks_removed = result.chunks_removed
-    report.chunks_tagged = result.chunks_tagged
-    report.chunks_untagged = result.chunks_untagged
-    report.texts_embedded = result.vectors.texts_embedded
-    report.tokens_embedded = result.vectors.tokens_embedded
-    report.cache_hits = result.vectors.cache_hits
-    report.store_hits = result.vectors.store_hits
