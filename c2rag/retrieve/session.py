@@ -190,8 +190,12 @@ class CodeQASession:
             for cid in snippet.ids:
                 hit = next(h for h in hits if h.id == cid)
                 self._ledger.given[cid] = hit.citation
+        # What the next follow-up's "it" refers to: the best search hits that were shown
+        # (not the neighbours added around them), after the answer to a caller/callee question.
         shown = set(packed.ids) | {r.id for r in packed.references}
-        self._ledger.focus = [h for h in hits if h.id in shown][:2] or self._ledger.focus
+        searched = [h for h in result.hits if h.id in shown]
+        answered = [h for h in related if h.id in shown][:1]
+        self._ledger.focus = (answered + searched)[:2] or self._ledger.focus
         return SessionTurn(
             question,
             packed,
