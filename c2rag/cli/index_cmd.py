@@ -47,9 +47,27 @@ def _store_options(func: F) -> F:
         ),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
     ]
+
+    @wraps(func)
+    def bundled(
+        path: str,
+        store_dir: str | None,
+        chroma_host: str | None,
+        chroma_port: int | None,
+        **rest: Any,
+    ) -> Any:
+        where = {
+            "repo_path": path,
+            "store_dir": store_dir,
+            "chroma_host": chroma_host,
+            "chroma_port": chroma_port,
+        }
+        return func(where=where, **rest)
+
+    command: Any = bundled
     for option in reversed(options):
-        func = option(func)
-    return func
+        command = option(command)
+    return command  # type: ignore[no-any-return]
 
 
 def _user_errors(func: F) -> F:
@@ -90,10 +108,8 @@ def _echo_result(result: Any, *, as_json: bool) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a tty].")
 @_user_errors
 def index(
-    path: str,
-    store_dir: str | None,
-    chroma_host: str | None,
-    chroma_port: int | None,
+    *,
+    where: dict[str, Any],
     ref: str,
     branch: str | None,
     as_json: bool,
@@ -109,20 +125,15 @@ def index(
     """
     from c2rag.index import CodeIndex
 
-    options: dict[str, Any] = {
-        "store_dir": store_dir,
-        "chroma_host": chroma_host,
-        "chroma_port": chroma_port,
-        "show_progress": progress,
-    }
-    if model is None and not CodeIndex(path, **options).exists():
+    options = {**where, "show_progress": progress}
+    if model is None and not CodeIndex(**options).exists():
         # A new index: say plainly which model it gets (an existing one keeps its own).
         from c2rag.encode.defaults import resolve_default_model
 
         default = resolve_default_model()
         click.echo(default.message, err=True)
         model = default.name_or_path
-    code_index = CodeIndex(path, model=model, **options)
+    code_index = CodeIndex(model=model, **options)
     report = code_index.update(ref, worktree=worktree, branch=branch, rebuild=rebuild)
     _echo_result(report, as_json=as_json)
 
@@ -130,19 +141,8 @@ def index(
 @click.command()
 @_store_options
 @_user_errors
-def status(
-    path: str,
-    store_dir: str | None,
-    chroma_host: str | None,
-    chroma_port: int | None,
-    ref: str,
-    branch: str | None,
-    as_json: bool,
-) -> None:
+def status(*, where: dict[str, Any], ref: str, branch: str | None, as_json: bool) -> None:
     """Show which commit of PATH is indexed, against REF, and the files changed since."""
     from c2rag.index import CodeIndex
 
-    code_index = CodeIndex(
-        path, store_dir=store_dir, chroma_host=chroma_host, chroma_port=chroma_port
-    )
-    _echo_result(code_index.status(ref, branch=branch), as_json=as_json)
+    _echo_result(CodeIndex(**where).status(ref, branch=branch), as_json=as_json)

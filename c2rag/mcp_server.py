@@ -1,0 +1,351 @@
+"""An MCP server over one indexed repository: search, open citations, index status.
+
+Any MCP client (an IDE agent, a desktop assistant, an agent framework) can then ask c2rag for
+code. Start it with ``c2rag mcp PATH`` (stdio); the tools:
+
+* ``search_code``: hybrid search; the answer is packed, cited code (``path:start-end@sha``),
+  each snippet marked fresh or stale. ``follow_up=true`` continues the conversation of the
+  previous calls, so "and who calls it?" resolves and code already returned comes back as a
+  reference instead of a repeat.
+* ``open_chunk``: a citation → the lines as they are now in the working tree, and whether
+  the file changed since the cited commit.
+* ``index_status``: the indexed commit against ``HEAD``, and what changed since.
+
+The model and index open on the first call that needs them, so the client's handshake is
+instant and a missing index is reported to the agent as a tool error that says how to build it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from c2rag.citations import open_citation
+from c2rag.errors import C2RAGError
+from c2rag.git import GitRepo
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from c2rag.context import Snippet
+    from c2rag.retrieve import CodeQASession, CodeRetriever
+
+__all__ = [
+    "CodeSnippet",
+    "IndexStatusResult",
+    "OpenedChunk",
+    "RepoTools",
+    "SearchCodeResult",
+    "build_server",
+]
+
+logger = logging.getLogger(__name__)
+
+ChunkKind = Literal["function", "method", "class", "module", "window"]
+
+
+class CodeSnippet(BaseModel):
+    """Lines of one file, cited."""
+
+    citation: str = Field(description="path:start-end@sha; pass it to open_chunk to re-read")
+    path: str
+    start_line: int
+    end_line: int
+    symbols: list[str] = Field(description="Qualified names of the code in the snippet")
+    kind: str = Field(description="'code' for verbatim lines, else an outline kind")
+    language: str
+    score: float
+    stale: bool | None = Field(
+        description="True if the file changed since it was indexed; None if unknown"
+    )
+    text: str
+
+
+class SearchCodeResult(BaseModel):
+    """What ``search_code`` returns."""
+
+    snippets: list[CodeSnippet]
+    already_given: list[str] = Field(
+        description="Citations of relevant code already returned earlier in this conversation"
+    )
+    follow_up: bool = Field(description="Whether the query was read as a follow-up")
+    notes: list[str] = Field(description="Adjustments to the query (truncation, dropped turns)")
+
+
+class OpenedChunk(BaseModel):
+    """What ``open_chunk`` returns."""
+
+    citation: str
+    status: Literal["unchanged", "moved", "changed", "deleted"] = Field(
+        description=(
+            "unchanged: file identical to the cited commit; moved: file edited but the cited "
+            "lines are intact at start_line-end_line; changed: the cited lines were edited "
+            "(text is the current code at that place, cited_text the old lines); deleted: "
+            "the file is gone (text is the cited version)"
+        )
+    )
+    changed_since: bool = Field(description="Whether the file changed since the cited commit")
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+    cited_text: str | None = None
+
+
+class IndexStatusResult(BaseModel):
+    """What ``index_status`` returns."""
+
+    repository: str
+    details: dict[str, Any]
+
+
+def _snippet(snippet: Snippet) -> CodeSnippet:
+    c = snippet.citation
+    return CodeSnippet(
+        citation=str(c),
+        path=c.path,
+        start_line=c.start_line,
+        end_line=c.end_line,
+        symbols=list(snippet.symbols),
+        kind=snippet.kind,
+        language=snippet.language,
+        score=round(snippet.score, 6),
+        stale=snippet.freshness.changed if snippet.freshness is not None else None,
+        text=snippet.text,
+    )
+
+
+@dataclass
+class RepoTools:
+    """The tools' logic for one repository, independent of the MCP transport.
+
+    Args:
+        repo_path: A path inside the indexed git work tree.
+        model: Embedding model; the index's own model when ``None``.
+        store_dir: Where the index lives, if not the default.
+        chroma_host: A Chroma server host instead of a local store.
+        chroma_port: Its port.
+        budget_tokens: Token budget of each ``search_code`` answer.
+    """
+
+    repo_path: str | os.PathLike[str]
+    model: str | None = None
+    store_dir: str | os.PathLike[str] | None = None
+    chroma_host: str | None = None
+    chroma_port: int | None = None
+    budget_tokens: int = 6000
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _retriever: CodeRetriever | None = field(default=None, init=False, repr=False)
+    _session: CodeQASession | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.repo = GitRepo(Path(self.repo_path))
+
+    def retriever(self) -> CodeRetriever:
+        """The retriever, opened on first use (loading the model takes a few seconds)."""
+        with self._lock:
+            if self._retriever is None:
+                from c2rag.retrieve import CodeRetriever
+
+                self._retriever = CodeRetriever.from_path(
+                    self.repo.root,
+                    model=self.model,
+                    store_dir=self.store_dir,
+                    chroma_host=self.chroma_host,
+                    chroma_port=self.chroma_port,
+                )
+            return self._retriever
+
+    def search(
+        self,
+        query: str,
+        *,
+        paths: list[str] | None = None,
+        exclude_paths: list[str] | None = None,
+        languages: list[str] | None = None,
+        kinds: list[str] | None = None,
+        branch: str | None = None,
+        limit: int = 8,
+        follow_up: bool = False,
+    ) -> SearchCodeResult:
+        """Search the index; see the ``search_code`` tool."""
+        from c2rag.retrieve import CodeQASession, SearchFilters
+
+        if limit < 1:
+            msg = f"limit must be at least 1, got {limit}"
+            raise ValueError(msg)
+        filters = SearchFilters(
+            paths=tuple(paths or ()),
+            exclude_paths=tuple(exclude_paths or ()),
+            languages=tuple(languages or ()),
+            kinds=tuple(kinds or ()),
+            branch=branch,
+        )
+        retriever = self.retriever()
+        with self._lock:
+            session = self._session
+            if session is None or not follow_up:
+                session = CodeQASession(retriever, budget_tokens=self.budget_tokens, k=limit)
+                self._session = session
+            session.k = limit
+            turn = session.ask(query, filters=filters)
+        return SearchCodeResult(
+            snippets=[_snippet(s) for s in turn.context.snippets],
+            already_given=[str(r.citation) for r in turn.context.references],
+            follow_up=turn.follow_up,
+            notes=list(turn.notes),
+        )
+
+    def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
+        """Re-read a citation; see the ``open_chunk`` tool."""
+        opened = open_citation(self.repo, citation, context_lines=context_lines)
+        return OpenedChunk(
+            citation=opened.citation,
+            status=opened.status,
+            changed_since=opened.changed_since,
+            path=opened.path,
+            start_line=opened.start_line,
+            end_line=opened.end_line,
+            text=opened.text,
+            cited_text=opened.cited_text,
+        )
+
+    def status(self) -> IndexStatusResult:
+        """Index state; see the ``index_status`` tool."""
+        from c2rag.index import CodeIndex
+
+        index = CodeIndex(
+            self.repo.root,
+            store_dir=self.store_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+        )
+        return IndexStatusResult(repository=str(self.repo.root), details=_as_dict(index.status()))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return dict(value)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _user_errors(fn: _F) -> _F:
+    """Let the agent read c2rag's own error messages (the SDK hides unexpected ones)."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (C2RAGError, ValueError) as exc:
+            raise ToolError(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def build_server(tools: RepoTools) -> MCPServer:
+    """An MCP server exposing ``search_code``, ``open_chunk`` and ``index_status``.
+
+    Raises:
+        ImportError: The ``mcp`` SDK (2.x) is not installed; the message says how to get it.
+    """
+    try:
+        from mcp.server import MCPServer
+    except ImportError as exc:
+        msg = "the MCP server needs the mcp SDK 2.x: pip install 'c2rag[mcp]'"
+        raise ImportError(msg) from exc
+
+    server = MCPServer(
+        "c2rag",
+        instructions=(
+            f"Code search over the git repository at {tools.repo.root}. Use search_code to "
+            "find code by question or identifier; cite results by their path:start-end@sha "
+            "citation; use open_chunk to re-read a citation before quoting or editing it."
+        ),
+        log_level="WARNING",
+    )
+
+    @server.tool()
+    @_user_errors
+    def search_code(
+        query: Annotated[
+            str,
+            Field(
+                description="A question ('where are failed uploads retried?') or identifiers "
+                "('RetryPolicy.backoff', 'src/io/upload.py')"
+            ),
+        ],
+        paths: Annotated[
+            list[str] | None,
+            Field(description="Only files matching one of these git-style globs ('src/**/*.py')"),
+        ] = None,
+        exclude_paths: Annotated[
+            list[str] | None, Field(description="Leave out files matching these globs")
+        ] = None,
+        languages: Annotated[
+            list[str] | None, Field(description="Only these languages ('python', 'go', ...)")
+        ] = None,
+        kinds: Annotated[
+            list[ChunkKind] | None, Field(description="Only these chunk kinds")
+        ] = None,
+        branch: Annotated[str | None, Field(description="Only code on this indexed branch")] = None,
+        limit: Annotated[
+            int, Field(ge=1, le=50, description="How many search results to consider")
+        ] = 8,
+        follow_up: Annotated[
+            bool,
+            Field(
+                description="Continue the conversation of the previous search_code calls: "
+                "'it' and 'its callers' resolve, and code returned before is listed in "
+                "already_given instead of repeated. False starts a new conversation."
+            ),
+        ] = False,
+    ) -> SearchCodeResult:
+        """Find the code in this repository that answers a question or names an identifier.
+
+        Returns cited snippets (path:start-end@sha) that fit a token budget, best first.
+        """
+        return tools.search(
+            query,
+            paths=paths,
+            exclude_paths=exclude_paths,
+            languages=languages,
+            kinds=list(kinds) if kinds else None,
+            branch=branch,
+            limit=limit,
+            follow_up=follow_up,
+        )
+
+    @server.tool()
+    @_user_errors
+    def open_chunk(
+        citation: Annotated[
+            str, Field(description="path:start-end@sha, as returned by search_code")
+        ],
+        context_lines: Annotated[
+            int, Field(ge=0, le=200, description="Extra lines before and after")
+        ] = 0,
+    ) -> OpenedChunk:
+        """Read the code a citation points to as it is now, and whether it changed since."""
+        return tools.open(citation, context_lines=context_lines)
+
+    @server.tool()
+    @_user_errors
+    def index_status() -> IndexStatusResult:
+        """The indexed commit compared with HEAD, and the files changed since indexing."""
+        return tools.status()
+
+    return server
