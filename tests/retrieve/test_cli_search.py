@@ -13,6 +13,12 @@ def _args(index) -> list[str]:
     return [str(index.root), "--store", str(index.store_dir), "--model", str(index.model_dir)]
 
 
+def _ok(command: str, index, *args: str, stdin: str | None = None):
+    result = CliRunner().invoke(cli, [command, *args, *_args(index)], input=stdin)
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_search_lists_cited_hits(codeqa_index) -> None:
     result = CliRunner().invoke(
         cli, ["search", "parse the Retry-After header", *_args(codeqa_index), "-k", "3"]
@@ -23,16 +29,9 @@ def test_search_lists_cited_hits(codeqa_index) -> None:
 
 
 def test_search_json_with_filters(codeqa_index) -> None:
-    args = [
-        "search",
-        "fetch a user profile",
-        *_args(codeqa_index),
-        "--json",
-        "--language",
-        "typescript",
-    ]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
+    result = _ok(
+        "search", codeqa_index, "fetch a user profile", "--json", "--language", "typescript"
+    )
     rows = json.loads(result.stdout)
     assert rows and {r["language"] for r in rows} == {"typescript"}
     row = rows[0]
@@ -51,16 +50,14 @@ def test_search_packed_context(codeqa_index) -> None:
 
 
 def test_chat_non_interactive_turns(codeqa_index) -> None:
-    args = [
+    result = _ok(
         "chat",
-        *_args(codeqa_index),
+        codeqa_index,
         "--turn",
         "Where do we retry failed uploads?",
         "--turn",
         "And who calls it?",
-    ]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
+    )
     assert "=== Turn 1: Where do we retry failed uploads?" in result.output
     assert "=== Turn 2: And who calls it?" in result.output
     assert "(follow-up about:" in result.output
