@@ -110,3 +110,17 @@ def test_stale_files_are_flagged(make_repo, minilm_encoder, tmp_path) -> None:
         fresh = {s.path: s.freshness.stale for s in turn.context.snippets if s.freshness}
         assert fresh == {"calc.py": True, "text.py": False}
         assert "STALE: file changed between" in turn.render()
+
+
+def test_many_members_of_a_class_come_as_its_outline(codeqa_retriever: CodeRetriever) -> None:
+    session = CodeQASession(codeqa_retriever, budget_tokens=3000, k=6, neighbours=0)
+    turn = session.ask("LRUCache.get LRUCache.put LRUCache.evict")
+    outlines = [s for s in turn.context.snippets if s.kind == "class"]
+    assert [s.symbols for s in outlines] == [("cache.lru.LRUCache",)]
+    assert "bodies elided" in turn.render()
+    assert {d.reason for d in turn.context.dropped} >= {"in_skeleton"}
+    cache_snippets = [s for s in turn.context.snippets if s.path == "src/cache/lru.py"]
+    assert all(
+        s.kind != "code" or s.citation.end_line < outlines[0].citation.start_line
+        for s in cache_snippets
+    )
