@@ -10,7 +10,8 @@ Every error is a :class:`C2RAGError`, so one ``except`` catches them all::
     └── IndexError_               problems with a stored index
         ├── IndexNotFoundError        no index where one was expected
         ├── IndexLockedError          another process holds the single-writer lock
-        └── IndexMismatchError        the index was built with another model or dimension
+        ├── IndexMismatchError        the index was built with another model or dimension
+        └── StoreConnectionError      a Chroma server does not answer
 
 Messages say what was attempted, why it failed and what to do about it.
 """
@@ -27,6 +28,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexNotFoundError",
     "ModelLoadError",
+    "StoreConnectionError",
 ]
 
 
@@ -64,3 +66,7 @@ class IndexLockedError(IndexError_):
 
 class IndexMismatchError(IndexError_):
     """The index was built with a different model, pooling, prompt or dimension."""
+
+
+class StoreConnectionError(IndexError_):
+    """A Chroma server named by host and port could not be reached."""

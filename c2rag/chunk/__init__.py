@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from c2rag.chunk.chunker import CHUNKER_VERSION, Chunker, FileChunks, chunk_file
 from c2rag.chunk.languages import SPECS, detect_language
+from c2rag.chunk.metadata import chunk_metadata, source_path
 from c2rag.chunk.skip import SKIP_REASONS
 from c2rag.chunk.split import estimate_tokens
 
@@ -23,6 +24,8 @@ __all__ = [
     "Chunker",
     "FileChunks",
     "chunk_file",
+    "chunk_metadata",
     "detect_language",
     "estimate_tokens",
+    "source_path",
 ]

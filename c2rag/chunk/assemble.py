@@ -103,7 +103,7 @@ class ChunkAssembler:
         start, end = self._region(symbol)
         splitter = self.splitter
         if splitter.count(self.source.text(start, end)) <= splitter.max_tokens:
-            parts = splitter.layout(start, end, [])
+            parts = splitter.verbatim(start, end)
             return self._chunks(parts, symbol.kind, symbol.name, symbol=symbol)
         # Too large: cut at statement boundaries; large nested definitions leave the parent.
         chunks: list[Chunk] = []
@@ -137,9 +137,13 @@ class ChunkAssembler:
             marker = "..."
         else:
             return None
-        return source.text(symbol.start, body.start_byte) + marker + source.text(
-            body.end_byte, symbol.end
-        )
+        text = source.text(symbol.start, body.start_byte) + marker
+        text += source.text(body.end_byte, symbol.end)
+        if self.splitter.count(text) > self.splitter.max_tokens // 2:
+            # Long decorators or signature: the declaration's first line must do.
+            line_end = source.line_end(source.line_of(symbol.node.start_byte))
+            text = f"{source.text(symbol.node.start_byte, line_end).rstrip()} {marker}"
+        return text
 
     # -- records ---------------------------------------------------------------------------
 
@@ -176,4 +180,3 @@ class ChunkAssembler:
                 )
             )
         return chunks
-

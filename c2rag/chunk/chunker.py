@@ -95,7 +95,8 @@ class Chunker:
         hard = hard_max_tokens or (model_max if isinstance(model_max, int) else 4 * max_tokens)
         if hard_max_tokens is None and hard < max_tokens:
             max_tokens = hard  # the model's window is smaller than the target: obey it
-        _check(max_tokens >= 16, "max_tokens", max_tokens, "an int >= 16")
+        # Below 32 tokens a part has no room for a signature header and a statement.
+        _check(max_tokens >= 32, "max_tokens", max_tokens, "an int >= 32")
         _check(hard >= max_tokens, "hard_max_tokens", hard, f"an int >= max_tokens ({max_tokens})")
         _check(max_file_bytes > 0, "max_file_bytes", max_file_bytes, "a positive int")
         _check(window_lines >= 1, "window_lines", window_lines, "an int >= 1")
@@ -229,9 +230,15 @@ def chunk_file(
 
 
 def _error_share(root: tree_sitter.Node) -> int:
-    if root.type == "ERROR":
-        return root.end_byte - root.start_byte
-    return sum(c.end_byte - c.start_byte for c in root.children if c.type == "ERROR")
+    """Bytes inside ERROR nodes (only subtrees that contain an error are visited)."""
+    total, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            total += node.end_byte - node.start_byte
+        elif node.has_error:
+            stack.extend(node.children)
+    return total
 
 
 def _callable_name(function: Callable[[str], int]) -> str:

@@ -34,9 +34,7 @@ def line_windows(splitter: Splitter, *, max_lines: int = 60, overlap: int = 5) -
     while first <= n:
         last, size = first, tokens[first - 1]
         while (
-            last < n
-            and last - first + 1 < max_lines
-            and size + tokens[last] <= splitter.max_tokens
+            last < n and last - first + 1 < max_lines and size + tokens[last] <= splitter.max_tokens
         ):
             size += tokens[last]
             last += 1

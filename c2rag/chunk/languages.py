@@ -96,6 +96,7 @@ SPECS: dict[str, LanguageSpec] = {
             functions=_JS_FUNCTIONS,
             classes=_f("class_declaration"),
             wrappers=_f("export_statement"),
+            attached=_f("decorator"),
         ),
         LanguageSpec(
             "typescript",
@@ -105,6 +106,7 @@ SPECS: dict[str, LanguageSpec] = {
             classes=_JS_CLASSES,
             namespaces=_f("internal_module", "module"),
             wrappers=_f("export_statement", "expression_statement", "ambient_declaration"),
+            attached=_f("decorator"),
         ),
         LanguageSpec(
             "tsx",
@@ -114,6 +116,7 @@ SPECS: dict[str, LanguageSpec] = {
             classes=_JS_CLASSES,
             namespaces=_f("internal_module", "module"),
             wrappers=_f("export_statement", "expression_statement", "ambient_declaration"),
+            attached=_f("decorator"),
         ),
         LanguageSpec(
             "java",

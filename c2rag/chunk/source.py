@@ -13,6 +13,7 @@ import re
 __all__ = ["Source"]
 
 _NEWLINE = re.compile(b"\n")
+_BOM = b"\xef\xbb\xbf"
 
 
 class Source:
@@ -54,8 +55,8 @@ class Source:
         return self.data[start:end].decode("utf-8", "replace")
 
     def is_blank(self, start: int, end: int) -> bool:
-        """Whether ``[start, end)`` holds only whitespace."""
-        return not self.data[start:end].strip()
+        """Whether ``[start, end)`` holds only whitespace (a UTF-8 byte-order mark counts)."""
+        return not self.data[start:end].replace(_BOM, b"").strip()
 
     def own_line_start(self, offset: int) -> int:
         """``offset`` moved back to its line start when only whitespace precedes it there."""

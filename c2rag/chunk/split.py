@@ -11,9 +11,10 @@ Every part after the first starts with the definition's header (its signature li
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
@@ -63,6 +64,8 @@ class _Unit:
     kept: tuple[tuple[int, int], ...]  # byte ranges whose content the text shows
     node: Node | None = None
     depth: int = 0
+    replaced: bool = False
+    """The text is not the bytes it stands for (elided or dropped): it cannot be cut."""
 
 
 class Splitter:
@@ -89,16 +92,27 @@ class Splitter:
         self.max_tokens = max_tokens
         self.hard_max_tokens = hard_max_tokens
 
+    def verbatim(self, start: int, end: int) -> list[Part]:
+        """The region ``[start, end)`` as one part, trimmed of blank lines (no counting)."""
+        part = self._part([self._unit(start, end, None, 0, counted=False)], "")
+        return [part] if part is not None else []
+
     def layout(
         self, start: int, end: int, pieces: Sequence[Piece], *, header: str = ""
     ) -> list[Part]:
         """Chunk texts for the region ``[start, end)``; blank parts are left out."""
-        units = self._units(start, end, pieces, depth=0)
+        units = self._units(start, end, pieces, depth=0, counted=False)
         whole = "".join(u.text for u in units)
         if self.count(whole) <= self.max_tokens:
             part = self._part(units, "")
             return [part] if part is not None else []
+        units = [replace(u, tokens=self.count(u.text)) for u in units]
         header_tokens = self.count(header) + 1 if header else 0
+        if header_tokens > self.max_tokens // 2:  # a huge signature: repeat its first line only
+            header = header.lstrip("\n").split("\n", 1)[0]
+            header_tokens = self.count(header) + 1
+            if header_tokens > self.max_tokens // 2:
+                header, header_tokens = "", 0
         units = self._shrink(units, self.max_tokens - header_tokens)
         groups = [
             fitted
@@ -106,7 +120,7 @@ class Splitter:
             for fitted in self._fit(group, header if group[0] is not units[0] else "")
         ]
         parts = [
-            self._part(group, header if group[0] is not units[0] else "")
+            self._part(group, self._header_for(group, units[0], header, header_tokens))
             for group in groups
             if any(u.text.strip() for u in group)
         ]
@@ -114,28 +128,43 @@ class Splitter:
 
     # -- units --------------------------------------------------------------------------
 
-    def _units(self, start: int, end: int, pieces: Sequence[Piece], depth: int) -> list[_Unit]:
+    def _units(
+        self, start: int, end: int, pieces: Sequence[Piece], depth: int, *, counted: bool = True
+    ) -> list[_Unit]:
+        """Contiguous units over ``[start, end)``, token counts left at -1 unless ``counted``."""
         source = self.source
         pieces = [p for p in pieces if start <= p.start < p.end <= end]
         if not pieces:
-            return [self._unit(start, end, None, depth)]
+            return [self._unit(start, end, None, depth, counted=counted)]
         bounds = [start]
-        for previous, piece in zip(pieces, pieces[1:], strict=False):
+        for previous, piece in itertools.pairwise(pieces):
             bounds.append(max(source.own_line_start(piece.start), previous.end))
         bounds.append(end)
         units = []
         for piece, lo, hi in zip(pieces, bounds, bounds[1:], strict=False):
             if piece.replacement is None:
-                units.append(self._unit(lo, hi, piece.node, depth))
+                units.append(self._unit(lo, hi, piece.node, depth, counted=counted))
                 continue
-            text = source.text(lo, piece.start) + piece.replacement + source.text(piece.end, hi)
-            kept = ((lo, hi),) if piece.replacement else ((lo, piece.start), (piece.end, hi))
-            units.append(_Unit(lo, hi, text, self.count(text), kept, None, depth))
+            # Text before and after a replaced piece stays cuttable in units of its own.
+            head = max(lo, source.own_line_start(piece.start))
+            if not source.is_blank(lo, head):
+                units.append(self._unit(lo, head, None, depth, counted=counted))
+                lo = head
+            tail = hi if source.is_blank(piece.end, hi) else piece.end
+            text = source.text(lo, piece.start) + piece.replacement + source.text(piece.end, tail)
+            kept = ((lo, tail),) if piece.replacement else ((lo, piece.start), (piece.end, tail))
+            tokens = self.count(text) if counted else -1
+            units.append(_Unit(lo, tail, text, tokens, kept, None, depth, replaced=True))
+            if tail < hi:
+                units.append(self._unit(tail, hi, None, depth, counted=counted))
         return units
 
-    def _unit(self, start: int, end: int, node: Node | None, depth: int) -> _Unit:
+    def _unit(
+        self, start: int, end: int, node: Node | None, depth: int, *, counted: bool = True
+    ) -> _Unit:
         text = self.source.text(start, end)
-        return _Unit(start, end, text, self.count(text), ((start, end),), node, depth)
+        tokens = self.count(text) if counted else -1
+        return _Unit(start, end, text, tokens, ((start, end),), node, depth)
 
     def _shrink(self, units: list[_Unit], limit: int) -> list[_Unit]:
         """Cut units above ``limit`` tokens: between children, then lines, then bytes."""
@@ -143,7 +172,7 @@ class Splitter:
         stack = list(reversed(units))
         while stack:
             unit = stack.pop()
-            if unit.tokens <= max(limit, 1) or unit.kept != ((unit.start, unit.end),):
+            if unit.tokens <= max(limit, 1) or unit.replaced:
                 out.append(unit)  # small enough, or a replaced text that cannot be cut
                 continue
             children = self._children(unit)
@@ -166,8 +195,11 @@ class Splitter:
             for c in node.named_children
             if unit.start <= c.start_byte < c.end_byte <= unit.end
         ]
-        if not inside or (len(inside) == 1 and inside[0].node is not None and
-                          inside[0].node.named_child_count == 0):
+        if not inside or (
+            len(inside) == 1
+            and inside[0].node is not None
+            and inside[0].node.named_child_count == 0
+        ):
             return None
         return self._units(unit.start, unit.end, inside, unit.depth + 1)
 
@@ -216,6 +248,14 @@ class Splitter:
             groups.append(current)
         return groups
 
+    def _header_for(self, group: list[_Unit], first: _Unit, header: str, tokens: int) -> str:
+        """The header for a part, unless it is the first part or would pass the hard cap."""
+        if group[0] is first or not header:
+            return ""
+        if tokens + sum(u.tokens for u in group) > self.hard_max_tokens:
+            return ""  # an uncuttable unit fills the part: its text matters more
+        return header
+
     def _fit(self, group: list[_Unit], header: str) -> list[list[_Unit]]:
         """Halve a packed group until the counter agrees it fits: unit counts are added up
         while packing, and a real tokenizer's counts are not quite additive."""
@@ -241,7 +281,7 @@ class Splitter:
         if first is None or last is None:
             return None
         body = _LEADING_BLANK_LINES.sub("", "".join(u.text for u in units)).rstrip()
-        if any(len(u.kept) > 1 for u in units):  # something was dropped: close the gap
+        if any(u.replaced and len(u.kept) > 1 for u in units):  # a piece was dropped: close the gap
             body = _BLANK_RUN.sub("\n\n", body)
         text = f"{header}\n{body}" if header else body
         return Part(self.source.own_line_start(first), last, text)

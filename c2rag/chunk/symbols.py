@@ -228,6 +228,8 @@ class SymbolWalker:
             signature=signature_of(self.source.data, node, body),
             docstring=python_docstring(body) if spec.name == "python" else "",
         )
+        if node.type == "type_definition":  # `typedef struct { ... } point;` names it last
+            symbol.signature = f"{symbol.signature} {name}"
         if body is not None:
             inner = _Scope(qualified, qualified, in_class=True, depth=scope.depth + 1)
             symbol.members = self._walk(body.named_children, inner)
@@ -253,7 +255,7 @@ class SymbolWalker:
         else:
             qualified = self._join(scope.prefix, name)
         body = body_of(spec, function)
-        decorators = outer.children_by_field_name("decorator") if outer is not node else []
+        decorators = [c for c in outer.children if c.type == "decorator"]
         return Symbol(
             kind=kind,
             name=qualified,

@@ -160,6 +160,7 @@ class C2LLMConfig:
         """The official ``config.json`` layout."""
         data = self.backbone.to_dict()
         data.update(self.extra)
+        data["architectures"] = self.extra.get("architectures") or ["C2LLMForEmbedding"]
         data.update(
             model_type="c2llm",
             embedding_method=self.embedding_method,

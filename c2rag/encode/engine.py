@@ -173,10 +173,9 @@ class Encoder:
     @property
     def fingerprint(self) -> str:
         """Model identity and every setting that changes a document vector."""
-        doc_prompt = self._loaded.prompts.document_prompt(self._task)
         return (
             f"{self._loaded.checkpoint.identity};pooling={self._pooling};"
-            f"doc_prompt={json.dumps(doc_prompt)};max_length={self._max_length};float"
+            f"doc_prompt={json.dumps(self.document_prompt)};max_length={self._max_length};float"
         )
 
     @property
@@ -204,6 +203,16 @@ class Encoder:
         return self._dtype
 
     @property
+    def module(self) -> torch.nn.Module:
+        """The underlying torch model (a :class:`C2LLMModel` or a transformers model)."""
+        return self._loaded.module
+
+    @property
+    def padding_side(self) -> str:
+        """Side padding goes on (``left`` for C2LLM)."""
+        return self._loaded.padding_side
+
+    @property
     def tokenizer(self) -> Any:
         """The model's ``transformers`` tokenizer."""
         return self._loaded.tokenizer
@@ -225,10 +234,22 @@ class Encoder:
             ]
         return len(ids)
 
+    def query_prompt(self, task: str | None = None, instruction: str | None = None) -> str:
+        """The prefix :meth:`encode_queries` puts before each query.
+
+        Raises:
+            ValueError: For an unknown task, listing the valid ones.
+        """
+        return self._loaded.prompts.query_prompt(task or self._task, instruction)
+
+    @property
+    def document_prompt(self) -> str:
+        """The prefix :meth:`encode_documents` puts before each document."""
+        return self._loaded.prompts.document_prompt(self._task)
+
     def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Embed documents (code): (n, dim) float32, L2-normalised, in input order."""
-        prefix = self._loaded.prompts.document_prompt(self._task)
-        return self._encode(_check_texts(texts), prefix, show_progress=show_progress)
+        return self._encode(_check_texts(texts), self.document_prompt, show_progress=show_progress)
 
     def encode_queries(
         self, texts: Sequence[str], *, task: str | None = None, instruction: str | None = None
@@ -239,7 +260,7 @@ class Encoder:
         Raises:
             ValueError: For an unknown task, listing the valid ones.
         """
-        prefix = self._loaded.prompts.query_prompt(task or self._task, instruction)
+        prefix = self.query_prompt(task, instruction)
         return self._encode(_check_texts(texts), prefix, show_progress=False)
 
     # -- internals ------------------------------------------------------------------------

@@ -170,7 +170,6 @@ def _load_c2llm(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> C
 def _load_auto(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> nn.Module:
     from transformers import AutoModel
 
-    weight_files(ckpt.model_dir)  # refuses pickled-only checkpoints with a clear message
     try:
         model, info = AutoModel.from_pretrained(
             ckpt.model_dir,
@@ -263,6 +262,7 @@ def load_model(
     kind: ModelKind = (
         "c2llm" if _is_c2llm(ckpt.config) else "decoder" if _is_decoder(ckpt.config) else "encoder"
     )
+    weight_files(ckpt.model_dir)  # fail on absent or pickled weights before any download
     tokenizer = _load_tokenizer(ckpt, kind=kind, cache_dir=cache_dir)
     max_lengths = [ckpt.max_seq_length, ckpt.config.get("max_position_embeddings")]
     if kind == "c2llm":

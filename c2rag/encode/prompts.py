@@ -86,13 +86,16 @@ class PromptSet:
         Args:
             task: A key of :attr:`queries`; ``None`` means the family's default task.
             instruction: A custom instruction used instead of the task's; a newline is
-                appended when it does not end in one, as the table's prefixes do.
+                appended when it does not end in one, as the table's prefixes do (``""``
+                means no prefix at all).
 
         Raises:
             ValueError: For a task this family does not know, listing the valid ones.
         """
         if instruction is not None:
-            return instruction if instruction.endswith("\n") else instruction + "\n"
+            return (
+                instruction if not instruction or instruction.endswith("\n") else instruction + "\n"
+            )
         task = task if task is not None else self.default_task
         if task is None:
             return ""

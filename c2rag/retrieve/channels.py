@@ -14,12 +14,13 @@ import numpy as np
 from c2rag.retrieve.dialogue import Turn
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.symbols import SymbolTable
-from c2rag.store.tokens import code_tokens, identifier_mentions
+from c2rag.store.tokens import STOP_WORDS, code_tokens, identifier_mentions
 
 __all__ = [
     "Mention",
     "dense_channel",
     "dialogue_mentions",
+    "identifier_share",
     "lexical_channel",
     "lexical_tokens",
     "symbol_channel",
@@ -99,6 +100,21 @@ def dialogue_mentions(turns: Sequence[Turn]) -> list[Mention]:
             if old is None or old.weight < weight or (strong and not old.strong):
                 out[text] = Mention(text, strong or (old.strong if old else False), weight)
     return list(out.values())
+
+
+def identifier_share(text: str) -> float:
+    """Share of a question's content words that are code names (``get_user``, ``a.b``, paths).
+
+    "where is hash_password defined?" → 0.5; a docstring-like sentence that happens to name
+    one identifier among ten words → 0.1. Exact-match channels deserve a big vote only when
+    names make up much of the question.
+    """
+    mentions = identifier_mentions(text)
+    strong = sum(1 for _, is_code in mentions if is_code)
+    if not strong:
+        return 0.0
+    words = len([w for w in text.split() if w.strip("?.,:;!()`'\"").lower() not in STOP_WORDS])
+    return strong / max(words, strong)
 
 
 def symbol_channel(

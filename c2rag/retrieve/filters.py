@@ -103,8 +103,8 @@ def compile_filters(
     """
     if filters.empty:
         return CompiledFilters(None, None)
-    include = pathspec.PathSpec.from_lines("gitwildmatch", filters.paths)
-    exclude = pathspec.PathSpec.from_lines("gitwildmatch", filters.exclude_paths)
+    include = pathspec.GitIgnoreSpec.from_lines(filters.paths)
+    exclude = pathspec.GitIgnoreSpec.from_lines(filters.exclude_paths)
     path_ok: dict[str, bool] = {}
     allowed: set[str] = set()
     for cid, info in symbols:

@@ -13,6 +13,7 @@ from c2rag.retrieve.channels import (
     Mention,
     dense_channel,
     dialogue_mentions,
+    identifier_share,
     lexical_channel,
     lexical_tokens,
     symbol_channel,
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # Tokens kept free of the query text for the instruction prompt the encoder prepends.
 _PROMPT_ALLOWANCE = 48
+# A question is about named code when at least this share of its words are code names.
+_CODE_QUERY_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class SearchResult:
         query: The query as the channels saw it.
         rankings: Each channel's own ranking (ids and raw scores).
         notes: Adjustments made to the query (truncation, dropped turns).
-        has_identifiers: Whether the query named code (selects the fusion weights).
+        has_identifiers: Whether the query is mostly about named code (selects the fusion
+            weights; see :func:`c2rag.retrieve.channels.identifier_share`).
     """
 
     hits: list[Hit]
@@ -136,9 +140,22 @@ class CodeRetriever:
         )
         store = IndexStore.open(location)
         if model is None and store.manifest is not None:
-            model = store.manifest.model_name
+            model = store.manifest.model_ref or store.manifest.model_name
         encoder = Encoder(model)
         return cls(store, encoder, repo, **options)
+
+    def close(self) -> None:
+        """Close the store and repository handles (those :meth:`from_path` opened, too)."""
+        for resource in (self.store, self.repo):
+            close = getattr(resource, "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> CodeRetriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ----------------------------------------------------------------------------- search
     @property
@@ -201,13 +218,12 @@ class CodeRetriever:
             return SearchResult([], dq, {}, dq.notes)
         allowed = None if compiled.allowed is None else compiled.allowed.__contains__
         mentions = [*dialogue_mentions(dq.turns), *extra_mentions]
-        has_ids = any(m.strong for m in mentions)
+        has_ids = bool(extra_mentions) or identifier_share(dq.latest) >= _CODE_QUERY_SHARE
         depth = max(self.candidates, k)
         rankings: dict[str, list[tuple[str, float]]] = {}
         weights = self.weights.for_query(has_identifiers=has_ids)
         if weights.get("dense", 0.0) > 0:
-            task = self.multi_turn_task if dq.multi_turn else self.single_turn_task
-            vector = self.encoder.encode_queries([dq.text], task=task)[0]
+            vector = self._embed_query(dq)
             rankings["dense"] = dense_channel(
                 self.store.collection, vector, k=depth, where=compiled.where
             )
@@ -227,6 +243,17 @@ class CodeRetriever:
                 result[0], limit=neighbours, exclude={h.id for h in result}, compiled=compiled
             )
         return SearchResult(result, dq, rankings, dq.notes, has_ids)
+
+    def _embed_query(self, dq: DialogueQuery) -> Any:
+        task = self.multi_turn_task if dq.multi_turn else self.single_turn_task
+        try:
+            return self.encoder.encode_queries([dq.text], task=task)[0]
+        except ValueError as exc:
+            if task == self.single_turn_task:
+                raise
+            # A model without a multi-turn prompt (e.g. jina) still embeds the dialogue.
+            logger.info("task %r unavailable (%s); using %r", task, exc, self.single_turn_task)
+            return self.encoder.encode_queries([dq.text], task=self.single_turn_task)[0]
 
     def neighbours(
         self,

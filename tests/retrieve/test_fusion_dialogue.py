@@ -93,3 +93,13 @@ def test_mentions_and_lexical_tokens_carry_earlier_identifiers() -> None:
     assert mentions["upload_blob"].strong and mentions["upload_blob"].weight < 1.0
     assert mentions["retry"].weight == 1.0 and not mentions["retry"].strong
     assert lexical_tokens(turns) == ["retry", "429", "upload_blob", "upload", "blob"]
+
+
+def test_identifier_share_separates_questions_about_names_from_prose() -> None:
+    from c2rag.retrieve.channels import identifier_share
+
+    assert identifier_share("where is hash_password defined?") == 0.5
+    assert identifier_share("what does LRUCache.put do when full?") == 0.5
+    assert identifier_share("how are passwords hashed before they are stored?") == 0.0
+    prose = "Return the value of get_option for the current request context if one is active"
+    assert 0 < identifier_share(prose) < 0.25

@@ -1,0 +1,426 @@
+"""CodeIndex: a repository's files at a commit → function chunks → vectors → Chroma.
+
+One update, under the store's write lock:
+
+1. list the files of the commit from git objects (plus the working-tree overlay if asked);
+2. pick the paths to look at: all of them for a first build, a branch new to the store or
+   after an interrupted run; otherwise the paths ``git diff`` reports since the indexed commit
+   (plus overlay paths, old and new);
+3. note the update as pending in the manifest, then reconcile those paths
+   (:class:`c2rag.store.sync.BranchSync`): chunk only files whose content has no complete
+   record set, embed only texts missing from the cache and the store, write in batches;
+4. bring the lexical index in step, and write the manifest last.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from c2rag.errors import GitError, IndexNotFoundError
+from c2rag.git import FileEntry, GitRepo
+from c2rag.index_report import IndexReport, IndexStatus
+from c2rag.store import BranchState, IndexStore, Manifest, StoreLocation
+from c2rag.store.chroma import ChromaWriter, get_all
+from c2rag.store.manifest import utc_now
+from c2rag.store.records import branch_key
+from c2rag.store.sync import BranchSync, FileState, SyncResult
+from c2rag.store.vectors import VectorSource
+from c2rag.types import Chunk
+
+if TYPE_CHECKING:
+    from c2rag.chunk import Chunker
+    from c2rag.types import Embedder
+
+__all__ = ["CodeIndex", "IndexReport", "IndexStatus"]
+
+logger = logging.getLogger(__name__)
+
+
+class CodeIndex:
+    """The index of one git repository, kept in step with it by :meth:`update`.
+
+    Args:
+        repo_path: Any path inside the repository's work tree.
+        encoder: The embedder; default: the model the index was built with, else
+            :func:`c2rag.encode.defaults.resolve_default_model` (loaded on first update).
+        model: Model name or path for the default encoder (ignored when ``encoder`` is given).
+        store_dir: Local data directory (see :mod:`c2rag.store.location`).
+        chroma_host: Keep the vectors on this Chroma server instead of embedded Chroma.
+        chroma_port: The server's port (default 8000).
+        max_tokens: Target chunk size in model tokens (capped at the model's max length).
+        embed_batch_size: Texts per model call; each call's vectors are cached at once.
+        write_batch_size: Records per Chroma call (capped at the client's maximum).
+        show_progress: tqdm bars; default: when stderr is a terminal.
+
+    Example:
+        >>> index = CodeIndex(".", model="path/to/C2LLM-0.5B")  # doctest: +SKIP
+        >>> print(index.update().summary())                      # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        repo_path: str | os.PathLike[str],
+        *,
+        encoder: Embedder | None = None,
+        model: str | os.PathLike[str] | None = None,
+        store_dir: str | os.PathLike[str] | None = None,
+        chroma_host: str | None = None,
+        chroma_port: int | None = None,
+        max_tokens: int = 512,
+        embed_batch_size: int = 64,
+        write_batch_size: int | None = None,
+        show_progress: bool | None = None,
+    ) -> None:
+        with GitRepo(repo_path) as repo:
+            root = repo.root
+        self.location = StoreLocation.for_repo(
+            root, store_dir=store_dir, host=chroma_host, port=chroma_port
+        )
+        self._encoder = encoder
+        self._model = model
+        self.max_tokens = max_tokens
+        self.embed_batch_size = embed_batch_size
+        self.write_batch_size = write_batch_size
+        self.show_progress = sys.stderr.isatty() if show_progress is None else show_progress
+
+    @property
+    def repo_root(self) -> Path:
+        """The repository's top directory."""
+        return self.location.repo_root
+
+    def open_store(self) -> IndexStore:
+        """The built index, for reading.
+
+        Raises:
+            IndexNotFoundError: Nothing was indexed yet (the message says how to build it).
+        """
+        return IndexStore.open(self.location)
+
+    def exists(self) -> bool:
+        """Whether a finished index of this repository is at the location."""
+        try:
+            self.open_store().close()
+        except IndexNotFoundError:
+            return False
+        return True
+
+    # -- update ------------------------------------------------------------------------------
+
+    def update(
+        self,
+        ref: str = "HEAD",
+        *,
+        worktree: bool = False,
+        branch: str | None = None,
+        rebuild: bool = False,
+    ) -> IndexReport:
+        """Index ``ref``: a full build the first time, then incrementally by ``git diff``.
+
+        Args:
+            ref: Branch, tag or commit to index.
+            worktree: Also index modified and untracked (not ignored) working-tree files.
+            branch: Label the records are flagged with; default: the checked-out branch
+                for ``HEAD`` (``HEAD`` when detached), else ``ref`` itself.
+            rebuild: Drop the stored index first (vectors stay in the cache).
+
+        Raises:
+            GitError: ``ref`` does not resolve.
+            IndexLockedError: Another process is writing this index.
+            IndexMismatchError: The index was built with another model or dimension.
+        """
+        with GitRepo(self.repo_root) as repo:
+            label = branch or _branch_label(repo, ref)
+            if not repo.has_commits():
+                return IndexReport(
+                    repo=str(self.repo_root),
+                    store=self.location.describe(),
+                    branch=label,
+                    commit="",
+                    mode="empty",
+                    notes=["the repository has no commits yet; nothing was indexed"],
+                )
+            commit = repo.resolve(ref)
+            store = IndexStore.open(self.location, create=True)
+            try:
+                with store.lock():
+                    return self._update_locked(repo, store, commit, label, worktree, rebuild)
+            finally:
+                store.close()
+
+    def _update_locked(
+        self,
+        repo: GitRepo,
+        store: IndexStore,
+        commit: str,
+        label: str,
+        worktree: bool,
+        rebuild: bool,
+    ) -> IndexReport:
+        manifest = store.reload()
+        embedder = self._embedder(manifest)
+        if rebuild:
+            store.reset()
+            manifest = None
+        store.check_compatible(embedder)
+        chunker = self._chunker(embedder)
+        if manifest is not None and manifest.chunker_version != chunker.version:
+            logger.warning(
+                "the index was chunked by %s, this chunker is %s: rebuilding it "
+                "(cached vectors are reused)",
+                manifest.chunker_version,
+                chunker.version,
+            )
+            store.reset()
+            manifest = None
+        if manifest is None:
+            manifest = Manifest(
+                fingerprint=embedder.fingerprint,
+                dim=embedder.dim,
+                model_name=_model_name(embedder),
+                model_ref=self._model_ref(embedder),
+                chunker_version=chunker.version,
+            )
+
+        entries, skipped = repo.list_files(commit)
+        report = IndexReport(
+            repo=str(self.repo_root),
+            store=self.location.describe(),
+            branch=label,
+            commit=commit,
+            mode="full",
+            files_skipped=[(s.path, s.reason) for s in skipped],
+        )
+        by_path: dict[str, FileEntry] = {e.path: e for e in entries}
+        overlay_paths: set[str] = set()
+        if worktree:
+            overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
+            by_path.update((e.path, e) for e in overlay)
+            for path in deleted:
+                by_path.pop(path, None)
+            overlay_paths = {e.path for e in overlay} | set(deleted)
+            report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
+        report.files_seen = len(by_path)
+        desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
+
+        state = manifest.branches.get(label)
+        report.previous_commit = state.commit if state else None
+        paths, renamed = self._paths_to_check(
+            repo, store, manifest, label, commit, state, desired, overlay_paths, report
+        )
+        if report.mode == "up_to_date":
+            report.chunks_total = store.collection.count()
+            return report
+
+        store.write_manifest(manifest.with_pending(label, commit))
+        sync = BranchSync(
+            store.collection,
+            ChromaWriter(store.collection, store.client, max_batch=self.write_batch_size),
+            VectorSource(
+                store.cache,
+                embedder,
+                collection=store.collection,
+                batch_size=self.embed_batch_size,
+                show_progress=self.show_progress,
+            ),
+            branch=label,
+            commit=commit,
+            show_progress=self.show_progress,
+        )
+        load = _loader(repo, by_path, chunker, report)
+        result = sync.run(paths, desired, load, renamed=renamed, store_empty=report.mode == "full")
+        _fill_report(report, result)
+
+        final = manifest.with_branch(
+            label,
+            BranchState(
+                commit=commit, worktree_paths=tuple(sorted(overlay_paths)), indexed_at=utc_now()
+            ),
+        )
+        self._update_lexical(store, manifest, final, result)
+        store.write_manifest(final)
+        report.chunks_total = store.collection.count()
+        logger.info("%s", report.summary())
+        return report
+
+    def _paths_to_check(
+        self,
+        repo: GitRepo,
+        store: IndexStore,
+        manifest: Manifest,
+        label: str,
+        commit: str,
+        state: BranchState | None,
+        desired: dict[str, FileState],
+        overlay_paths: set[str],
+        report: IndexReport,
+    ) -> tuple[set[str], dict[str, str]]:
+        """Paths that may differ from the store for ``label``, and renames among them;
+        sets ``report.mode``."""
+        renamed: dict[str, str] = {}
+        interrupted = label in manifest.pending
+        if state is not None and not interrupted and repo.commit_exists(state.commit):
+            if state.commit == commit and not overlay_paths and not state.worktree_paths:
+                report.mode = "up_to_date"
+                return set(), renamed
+            report.mode = "incremental"
+            paths = set(overlay_paths) | set(state.worktree_paths)
+            for change in repo.diff(state.commit, commit):
+                paths.add(change.path)
+                if change.old_path is not None:
+                    paths.add(change.old_path)
+                    if change.status == "R":
+                        renamed[change.path] = change.old_path
+            return paths, renamed
+        if interrupted:
+            report.notes.append(f"the previous update of {label} was interrupted; repairing it")
+        elif state is not None:
+            report.notes.append(
+                f"indexed commit {state.commit[:12]} is no longer in the repository "
+                f"(shallow clone or rewritten history); comparing every file"
+            )
+        if store.collection.count() == 0:
+            report.mode = "full"
+            return set(desired), renamed
+        report.mode = "reconcile"
+        return set(desired) | _paths_on_branch(store, label), renamed
+
+    def _update_lexical(
+        self, store: IndexStore, before: Manifest, after: Manifest, result: SyncResult
+    ) -> None:
+        """Apply this update to the lexical index, or rebuild it when it was not in step."""
+        from c2rag.store.lexical import LexicalIndex
+
+        lexical = LexicalIndex.open(store.location.lexical_dir)
+        if before.pending or lexical.generation != before.generation:
+            store.rebuild_lexical(after.generation, save=True)
+            return
+        lexical.delete(result.removed_ids)
+        lexical.upsert(result.added)
+        lexical.set_generation(after.generation)
+        lexical.save()
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self, ref: str = "HEAD", *, branch: str | None = None) -> IndexStatus:
+        """The indexed commit of the branch against ``ref`` and the files changed since.
+
+        Raises:
+            IndexNotFoundError: Nothing was indexed yet.
+        """
+        store = self.open_store()
+        manifest = store.manifest
+        assert manifest is not None  # open() refuses an index without one
+        with GitRepo(self.repo_root) as repo:
+            label = branch or _branch_label(repo, ref)
+            head = repo.resolve(ref) if repo.has_commits() else None
+            state = manifest.branches.get(label)
+            changed: list[str] = []
+            if state and head and state.commit != head and repo.commit_exists(state.commit):
+                changed = sorted({c.path for c in repo.diff(state.commit, head)})
+        return IndexStatus(
+            repo=str(self.repo_root),
+            store=self.location.describe(),
+            branch=label,
+            head_commit=head,
+            indexed_commit=state.commit if state else None,
+            files_changed=changed,
+            model_name=manifest.model_name,
+            dim=manifest.dim,
+            chunks=store.collection.count(),
+            branches={b: s.commit for b, s in manifest.branches.items()},
+            updated_at=manifest.updated_at,
+            interrupted=label in manifest.pending,
+        )
+
+    # -- parts -------------------------------------------------------------------------------
+
+    def _embedder(self, manifest: Manifest | None) -> Embedder:
+        if self._encoder is None:
+            from c2rag.encode.engine import Encoder
+
+            model = self._model
+            if model is None and manifest is not None:
+                model = manifest.model_ref or manifest.model_name
+            if model is None:
+                from c2rag.encode.defaults import resolve_default_model
+
+                default = resolve_default_model()  # warns itself about a fallback
+                logger.info("%s", default.message)
+                model = default.name_or_path
+            self._encoder = Encoder(model)
+        return self._encoder
+
+    def _model_ref(self, embedder: Embedder) -> str:
+        """What to load the same model from later: the path or id this object was given
+        (local paths made absolute), else the embedder's own name."""
+        if self._model is None:
+            return _model_name(embedder)
+        path = Path(self._model).expanduser()
+        return str(path.resolve()) if path.exists() else str(self._model)
+
+    def _chunker(self, embedder: Embedder) -> Chunker:
+        from c2rag.chunk import Chunker
+
+        limit = embedder.max_length
+        return Chunker(
+            count_tokens=embedder.count_tokens,
+            max_tokens=min(self.max_tokens, limit),
+            hard_max_tokens=limit,
+            tokenizer_id=_model_name(embedder),
+        )
+
+
+def _model_name(embedder: Embedder) -> str:
+    return str(getattr(embedder, "model_name", type(embedder).__name__))
+
+
+def _branch_label(repo: GitRepo, ref: str) -> str:
+    """The label records are flagged with: the checked-out branch for ``HEAD``, else ``ref``."""
+    if ref == "HEAD":
+        return repo.current_branch() or "HEAD"
+    return ref
+
+
+def _paths_on_branch(store: IndexStore, label: str) -> set[str]:
+
+    return {
+        str(m["path"]) for _, _, m in get_all(store.collection, where={branch_key(label): True})
+    }
+
+
+def _loader(
+    repo: GitRepo, by_path: dict[str, FileEntry], chunker: Chunker, report: IndexReport
+):  # -> LoadChunks
+    def load(state: FileState) -> tuple[list[Chunk], str | None]:
+        entry = by_path[state.path]
+        try:
+            data = repo.read(entry)
+        except GitError as exc:
+            logger.warning("skipping %s: %s", state.path, exc)
+            return [], "unreadable"
+        chunked = chunker.chunk(entry.path, data)
+        if chunked.skipped:
+            return [], chunked.skipped
+        report.files_flagged += [(entry.path, flag) for flag in chunked.flags]
+        return list(chunked.chunks), None
+
+    return load
+
+
+def _fill_report(report: IndexReport, result: SyncResult) -> None:
+    report.files_changed = result.files_changed
+    report.files_chunked = result.files_chunked
+    report.files_skipped += result.skipped
+    report.chunks_added = result.chunks_added
+    report.chunks_relabelled = result.chunks_relabelled
+    report.chunks_removed = result.chunks_removed
+    report.chunks_tagged = result.chunks_tagged
+    report.chunks_untagged = result.chunks_untagged
+    report.texts_embedded = result.vectors.texts_embedded
+    report.tokens_embedded = result.vectors.tokens_embedded
+    report.cache_hits = result.vectors.cache_hits
+    report.store_hits = result.vectors.store_hits

@@ -1,0 +1,128 @@
+"""What an index update did (:class:`IndexReport`); where an index stands (:class:`IndexStatus`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["IndexMode", "IndexReport", "IndexStatus"]
+
+IndexMode = Literal["full", "reconcile", "incremental", "up_to_date", "empty"]
+"""How an update ran: ``full`` (empty store), ``reconcile`` (a branch new to a non-empty store,
+or after an interrupted run or a lost commit: every path compared with the store),
+``incremental`` (by ``git diff`` from the indexed commit), ``up_to_date``, ``empty``
+(a repository without commits)."""
+
+
+@dataclass
+class IndexReport:
+    """Counts of one :meth:`c2rag.index.CodeIndex.update`."""
+
+    repo: str
+    store: str
+    branch: str
+    commit: str
+    mode: IndexMode
+    previous_commit: str | None = None
+    files_seen: int = 0
+    """Indexable files of the commit (plus overlay files)."""
+    files_changed: int = 0
+    """Paths whose stored records had to change for this branch."""
+    files_chunked: int = 0
+    files_skipped: list[tuple[str, str]] = field(default_factory=list)
+    """``(path, reason)`` for every path not indexed: from git (submodule, symlink, secret,
+    vendored, …) and from the chunker (binary, too_large, generated, minified, lock_file)."""
+    files_flagged: list[tuple[str, str]] = field(default_factory=list)
+    """``(path, flag)`` for files indexed with a caveat (e.g. ``non_utf8``)."""
+    chunks_added: int = 0
+    chunks_relabelled: int = 0
+    """Records written for renamed files (their vectors are reused, nothing is re-embedded)."""
+    chunks_removed: int = 0
+    chunks_tagged: int = 0
+    """Stored records that gained this branch (shared with another branch or run)."""
+    chunks_untagged: int = 0
+    """Records that left this branch but stay for another one."""
+    chunks_total: int = 0
+    texts_embedded: int = 0
+    tokens_embedded: int = 0
+    cache_hits: int = 0
+    store_hits: int = 0
+    """Vectors taken from stored records with the same text (e.g. a cache on another machine)."""
+    notes: list[str] = field(default_factory=list)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many paths were skipped for each reason."""
+        return dict(sorted(Counter(reason for _, reason in self.files_skipped).items()))
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        lines = [
+            f"{self.mode} index of {self.repo} @ {self.commit[:12]} (branch {self.branch}) "
+            f"in {self.store}",
+            f"files: {self.files_seen} seen, {self.files_changed} changed, "
+            f"{self.files_chunked} chunked, {len(self.files_skipped)} skipped",
+            f"chunks: +{self.chunks_added} added, {self.chunks_relabelled} relabelled, "
+            f"-{self.chunks_removed} removed, {self.chunks_tagged} tagged, "
+            f"{self.chunks_untagged} untagged; {self.chunks_total} stored",
+            f"embedded {self.texts_embedded} texts ({self.tokens_embedded} tokens); "
+            f"{self.cache_hits} cache hits, {self.store_hits} reused from the store",
+        ]
+        if self.files_skipped:
+            reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_by_reason().items())
+            lines.append(f"skipped by reason: {reasons}")
+        lines += self.notes
+        return "\n".join(lines)
+
+
+@dataclass
+class IndexStatus:
+    """Where an index stands against the repository (from :meth:`CodeIndex.status`)."""
+
+    repo: str
+    store: str
+    branch: str
+    head_commit: str | None
+    indexed_commit: str | None
+    files_changed: list[str] = field(default_factory=list)
+    """Paths that differ between the indexed commit and ``head_commit``."""
+    model_name: str = ""
+    dim: int = 0
+    chunks: int = 0
+    branches: dict[str, str] = field(default_factory=dict)
+    """Every indexed branch label → its commit."""
+    updated_at: str = ""
+    interrupted: bool = False
+    """An update of this branch started and did not finish (the next one repairs it)."""
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the branch is indexed at ``head_commit``."""
+        return self.indexed_commit is not None and self.indexed_commit == self.head_commit
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        head = self.head_commit[:12] if self.head_commit else "(no commits)"
+        if self.indexed_commit is None:
+            state = f"branch {self.branch} is not indexed (HEAD {head})"
+        elif self.up_to_date:
+            state = f"branch {self.branch} is up to date at {head}"
+        else:
+            state = (
+                f"branch {self.branch} is indexed at {self.indexed_commit[:12]}; HEAD is {head}; "
+                f"{len(self.files_changed)} files changed since"
+            )
+        lines = [
+            f"index of {self.repo} in {self.store}",
+            state,
+            f"model {self.model_name} (dim {self.dim}), {self.chunks} chunks, "
+            f"updated {self.updated_at}",
+        ]
+        others = {b: c for b, c in self.branches.items() if b != self.branch}
+        if others:
+            lines.append(
+                "other branches: " + ", ".join(f"{b} @ {c[:12]}" for b, c in sorted(others.items()))
+            )
+        if self.interrupted:
+            lines.append("the last update of this branch was interrupted; run `c2rag index`")
+        return "\n".join(lines)

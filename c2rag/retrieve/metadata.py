@@ -1,0 +1,39 @@
+"""A hit as flat, JSON-ready metadata: what LangChain documents, LlamaIndex nodes and
+``c2rag search --json`` carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from c2rag.types import Hit
+
+__all__ = ["hit_metadata"]
+
+
+def hit_metadata(hit: Hit) -> dict[str, Any]:
+    """Every field of a hit except the text, plus its citation string.
+
+    Values are scalars (str, int, float) except ``channels`` (a dict of per-channel scores),
+    so the result serialises to JSON and fits vector-store metadata after dropping it.
+    """
+    chunk = hit.chunk
+    return {
+        "id": hit.id,
+        "citation": str(hit.citation),
+        "path": chunk.path,
+        "start_line": chunk.start_line,
+        "end_line": chunk.end_line,
+        "language": chunk.language,
+        "kind": chunk.kind,
+        "name": chunk.name,
+        "signature": chunk.signature,
+        "docstring": chunk.docstring,
+        "parent": chunk.parent,
+        "part": chunk.part,
+        "parts": chunk.parts,
+        "commit": hit.commit,
+        "blob_sha": hit.blob_sha,
+        "content_hash": chunk.content_hash,
+        "score": hit.score,
+        "channels": dict(hit.channels),
+    }

@@ -1,0 +1,157 @@
+"""Chroma access: client factory, one cosine collection per repository, batched writes.
+
+Chroma never embeds anything here: collections are opened with ``embedding_function=None``
+and every write passes its vectors. Writes are split to the client's
+``get_max_batch_size()`` (or a smaller size asked for).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from c2rag.errors import StoreConnectionError
+
+__all__ = [
+    "ChromaWriter",
+    "chroma_settings",
+    "get_all",
+    "make_client",
+    "open_collection",
+]
+
+logger = logging.getLogger(__name__)
+
+COLLECTION_CONFIGURATION = {"hnsw": {"space": "cosine"}}
+
+
+def chroma_settings() -> Any:
+    """Client settings used for every client c2rag makes (one set: Chroma refuses two
+    clients on one path with different settings)."""
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def make_client(
+    *, path: Path | None = None, host: str | None = None, port: int | None = None
+) -> Any:
+    """An embedded ``PersistentClient(path)`` or an ``HttpClient(host, port)``.
+
+    Raises:
+        StoreConnectionError: When the server at ``host:port`` does not answer.
+        ValueError: When neither or both of ``path`` and ``host`` are given.
+    """
+    import chromadb
+
+    if (path is None) == (host is None):
+        msg = "make_client needs exactly one of path= (embedded Chroma) or host= (Chroma server)"
+        raise ValueError(msg)
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
+    port = 8000 if port is None else port
+    try:
+        client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings())
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises ValueError/httpx errors for an absent server
+        msg = (
+            f"cannot reach the Chroma server at {host}:{port} ({exc}). Start one with "
+            f"`chroma run --host {host} --port {port} --path <dir>`, or omit --chroma-host "
+            f"to use an embedded store."
+        )
+        raise StoreConnectionError(msg) from exc
+    return client
+
+
+def open_collection(client: Any, name: str, *, create: bool) -> Any | None:
+    """The collection ``name`` (cosine space, no embedding function), or ``None`` when it
+    does not exist and ``create`` is false."""
+    from chromadb.errors import NotFoundError
+
+    if create:
+        return client.get_or_create_collection(
+            name, configuration=COLLECTION_CONFIGURATION, embedding_function=None
+        )
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        return None
+
+
+def get_all(
+    collection: Any,
+    *,
+    where: Mapping[str, Any] | None = None,
+    include: Sequence[str] = ("metadatas",),
+    page: int = 2000,
+) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+    """Yield ``(id, document, metadata)`` of every record matching ``where``, page by page
+    so that large collections are never loaded in one response."""
+    offset = 0
+    while True:
+        result = collection.get(
+            where=dict(where) if where else None, include=list(include), limit=page, offset=offset
+        )
+        ids = result["ids"]
+        documents = result.get("documents") or [None] * len(ids)
+        metadatas = result.get("metadatas") or [{}] * len(ids)
+        for item in zip(ids, documents, metadatas, strict=True):
+            yield item[0], item[1], dict(item[2] or {})
+        if len(ids) < page:
+            return
+        offset += page
+
+
+class ChromaWriter:
+    """Batched writes to one collection.
+
+    Args:
+        collection: The Chroma collection.
+        max_batch: Upper bound on records per call; capped by the client's own limit.
+    """
+
+    def __init__(self, collection: Any, client: Any, *, max_batch: int | None = None) -> None:
+        self.collection = collection
+        limit = int(client.get_max_batch_size())
+        self.batch_size = min(limit, max_batch) if max_batch else limit
+        self.calls = 0
+
+    def _spans(self, n: int) -> Iterator[slice]:
+        for start in range(0, n, self.batch_size):
+            yield slice(start, start + self.batch_size)
+
+    def upsert(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Insert or replace records (vectors included), batch by batch."""
+        for span in self._spans(len(ids)):
+            self.collection.upsert(
+                ids=list(ids[span]),
+                embeddings=np.asarray(embeddings[span], dtype=np.float32),
+                documents=list(documents[span]),
+                metadatas=[dict(m) for m in metadatas[span]],
+            )
+            self.calls += 1
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Mapping[str, Any]]) -> None:
+        """Merge metadata into existing records; a ``None`` value removes that key."""
+        for span in self._spans(len(ids)):
+            self.collection.update(
+                ids=list(ids[span]), metadatas=[dict(m) for m in metadatas[span]]
+            )
+            self.calls += 1
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete records by id."""
+        for span in self._spans(len(ids)):
+            self.collection.delete(ids=list(ids[span]))
+            self.calls += 1

@@ -1,0 +1,178 @@
+"""One repository's index: the Chroma collection, its manifest, cache, lock and lexical index."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from c2rag.errors import IndexMismatchError, IndexNotFoundError
+from c2rag.store.cache import EmbeddingCache
+from c2rag.store.chroma import get_all, make_client, open_collection
+from c2rag.store.location import StoreLocation
+from c2rag.store.lock import WriteLock
+from c2rag.store.manifest import Manifest
+from c2rag.store.records import record_to_chunk
+
+if TYPE_CHECKING:
+    from c2rag.store.lexical import LexicalIndex
+    from c2rag.types import Embedder
+
+__all__ = ["IndexStore"]
+
+logger = logging.getLogger(__name__)
+
+
+class IndexStore:
+    """An opened index. Make one with :meth:`open`.
+
+    Readers use :attr:`collection`, :attr:`manifest` and :attr:`lexical`; the indexer also
+    takes :meth:`lock` and writes through :attr:`cache` and :meth:`write_manifest`.
+    """
+
+    def __init__(self, location: StoreLocation, client: Any, collection: Any) -> None:
+        self.location = location
+        self.client = client
+        self.collection = collection
+        self._manifest = Manifest.from_metadata(collection.metadata)
+        self._cache: EmbeddingCache | None = None
+        self._lexical: LexicalIndex | None = None
+
+    @classmethod
+    def open(cls, location: StoreLocation, *, create: bool = False) -> IndexStore:
+        """Open the index at ``location``.
+
+        Args:
+            location: Where the index lives.
+            create: Create an empty collection when there is none (the indexer does this);
+                readers leave it false.
+
+        Raises:
+            IndexNotFoundError: ``create`` is false and no finished index exists there; the
+                message gives the command that builds one.
+            StoreConnectionError: The Chroma server does not answer.
+        """
+        if not create and not location.is_server and not location.chroma_dir.is_dir():
+            raise IndexNotFoundError(_not_found(location, "there is none"))
+        if location.is_server:
+            client = make_client(host=location.host, port=location.port)
+        else:
+            client = make_client(path=location.chroma_dir)
+        collection = open_collection(client, location.collection_name, create=create)
+        if collection is None:
+            raise IndexNotFoundError(_not_found(location, "there is none"))
+        store = cls(location, client, collection)
+        if not create and not (store.manifest and store.manifest.complete):
+            raise IndexNotFoundError(_not_found(location, "its first build never finished"))
+        return store
+
+    @property
+    def manifest(self) -> Manifest | None:
+        """The manifest as last read or written by this object (see :meth:`reload`)."""
+        return self._manifest
+
+    def reload(self) -> Manifest | None:
+        """Re-read the manifest from the collection (another process may have written it)."""
+        collection = open_collection(self.client, self.location.collection_name, create=False)
+        if collection is not None:
+            self.collection = collection
+            self._manifest = Manifest.from_metadata(collection.metadata)
+        return self._manifest
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        """Replace the manifest (the collection's metadata) with ``manifest``."""
+        self.collection.modify(metadata=manifest.to_metadata())
+        self._manifest = manifest
+
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The embedding cache of this data directory (opened on first use)."""
+        if self._cache is None:
+            self._cache = EmbeddingCache(self.location.cache_path)
+        return self._cache
+
+    def lock(self) -> WriteLock:
+        """The single-writer lock of this store (not yet acquired)."""
+        return WriteLock(self.location.lock_path, target=self.location.describe())
+
+    def check_compatible(self, embedder: Embedder) -> None:
+        """Refuse an embedder whose vectors would not be comparable with the stored ones.
+
+        Raises:
+            IndexMismatchError: The fingerprint or dimension differs from the manifest's;
+                the message names both models and how to proceed.
+        """
+        manifest = self._manifest
+        if manifest is None:
+            return
+        if manifest.fingerprint == embedder.fingerprint and manifest.dim == embedder.dim:
+            return
+        name = getattr(embedder, "model_name", type(embedder).__name__)
+        msg = (
+            f"the index at {self.location.describe()} was built with model "
+            f"{manifest.model_name!r} (dim {manifest.dim}, fingerprint {manifest.fingerprint!r}) "
+            f"but the embedder is {name!r} (dim {embedder.dim}, fingerprint "
+            f"{embedder.fingerprint!r}). Use --model {manifest.model_name!r} to keep this index, "
+            f"or rebuild it for the new model with `c2rag index --rebuild "
+            f"{self.location.repo_root}` (the old embeddings stay in the cache)."
+        )
+        raise IndexMismatchError(msg)
+
+    def reset(self) -> None:
+        """Drop every record and the manifest (a rebuild); the embedding cache is kept."""
+        self.client.delete_collection(self.location.collection_name)
+        self.collection = open_collection(self.client, self.location.collection_name, create=True)
+        self._manifest = None
+        self._lexical = None
+        shutil.rmtree(self.location.lexical_dir, ignore_errors=True)
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The lexical index, in step with the manifest's generation (rebuilt from the Chroma
+        documents when it is missing or stale)."""
+        from c2rag.store.lexical import LexicalIndex
+
+        generation = self._manifest.generation if self._manifest else None
+        if self._lexical is None:
+            self._lexical = LexicalIndex.open(self.location.lexical_dir)
+        if self._lexical.generation != generation:
+            logger.info("lexical index is stale; rebuilding it from %s", self.location.describe())
+            self._lexical = self.rebuild_lexical(generation)
+        return self._lexical
+
+    def rebuild_lexical(self, generation: str | None, *, save: bool = False) -> LexicalIndex:
+        """A lexical index of every record in the collection, tagged ``generation``; saved
+        (atomically) when ``save``, which only a holder of the write lock may ask for."""
+        from c2rag.store.lexical import LexicalIndex
+
+        lexical = LexicalIndex(self.location.lexical_dir)
+        lexical.upsert(
+            (rid, record_to_chunk(doc or "", meta))
+            for rid, doc, meta in get_all(self.collection, include=("documents", "metadatas"))
+        )
+        lexical.set_generation(generation)
+        if save:
+            lexical.save()
+        self._lexical = lexical
+        return lexical
+
+    def close(self) -> None:
+        """Close the cache file (Chroma clients need no closing)."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _not_found(location: StoreLocation, why: str) -> str:
+    options = location.cli_options()
+    command = f"c2rag index {location.repo_root}" + (f" {options}" if options else "")
+    return (
+        f"no c2rag index for {location.repo_root} at {location.describe()} ({why}); "
+        f"build one with `{command}`"
+    )

@@ -1,0 +1,150 @@
+"""Vectors for chunk texts, paying for as few model calls as possible.
+
+Tiers, cheapest first: the local embedding cache; records already in the Chroma collection
+with the same content hash (the collection holds vectors of one model only, so they are
+valid, and this lets a fresh machine reuse a server index's vectors); the embedder. Every
+vector obtained from the second or third tier is written to the cache at once, before any
+store write, so a crash never loses a paid-for embedding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from c2rag.store.cache import EmbeddingCache, cache_key
+from c2rag.types import Embedder
+
+__all__ = ["VectorSource", "VectorStats"]
+
+logger = logging.getLogger(__name__)
+
+_WHERE_IN_BATCH = 500
+
+
+@dataclass
+class VectorStats:
+    """Where the vectors of one update came from."""
+
+    cache_hits: int = 0
+    store_hits: int = 0
+    texts_embedded: int = 0
+    tokens_embedded: int = 0
+    model_calls: int = 0
+
+
+class VectorSource:
+    """Make sure every text has a cached vector under the embedder's fingerprint.
+
+    Args:
+        cache: The embedding cache (vectors land here first).
+        embedder: The model; only texts found nowhere else are sent to it.
+        collection: Chroma collection searched by content hash before embedding, or ``None``.
+        batch_size: Texts per ``encode_documents`` call; after each call its vectors are
+            committed to the cache, so a crash loses at most one batch of work.
+        show_progress: Show a tqdm bar while embedding.
+    """
+
+    def __init__(
+        self,
+        cache: EmbeddingCache,
+        embedder: Embedder,
+        *,
+        collection: Any | None = None,
+        batch_size: int = 64,
+        show_progress: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            msg = f"batch_size must be at least 1, got {batch_size}"
+            raise ValueError(msg)
+        self.cache = cache
+        self.embedder = embedder
+        self.collection = collection
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+
+    def key(self, content_hash: str) -> str:
+        """Cache key of a text with this content hash under this embedder."""
+        return cache_key(self.embedder.fingerprint, content_hash)
+
+    def ensure(self, texts: Mapping[str, str]) -> VectorStats:
+        """Make vectors of ``texts`` (content hash → text) available in the cache."""
+        stats = VectorStats()
+        keys = {h: self.key(h) for h in texts}
+        cached = self.cache.get_many(keys.values())
+        missing = [h for h in texts if keys[h] not in cached]
+        stats.cache_hits = len(texts) - len(missing)
+        if missing and self.collection is not None:
+            found = self._from_store(missing)
+            self.cache.put_many({keys[h]: v for h, v in found.items()})
+            stats.store_hits = len(found)
+            missing = [h for h in missing if h not in found]
+        if missing:
+            self._embed(missing, texts, keys, stats)
+        return stats
+
+    def get(self, content_hashes: list[str]) -> np.ndarray:
+        """The cached vectors of ``content_hashes`` as one ``(n, dim)`` float32 array."""
+        keys = [self.key(h) for h in content_hashes]
+        found = self.cache.get_many(keys)
+        absent = [h for h, k in zip(content_hashes, keys, strict=True) if k not in found]
+        if absent:
+            msg = (
+                f"{len(absent)} vectors vanished from the embedding cache "
+                f"{self.cache.path} during the update; rerun the command"
+            )
+            raise RuntimeError(msg)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _from_store(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(hashes), _WHERE_IN_BATCH):
+            batch = hashes[start : start + _WHERE_IN_BATCH]
+            result = self.collection.get(
+                where={"content_hash": {"$in": batch}}, include=["embeddings", "metadatas"]
+            )
+            embeddings = result.get("embeddings")
+            if embeddings is None:
+                continue
+            for meta, vector in zip(result["metadatas"], embeddings, strict=True):
+                found.setdefault(str(meta["content_hash"]), np.asarray(vector, dtype=np.float32))
+        return found
+
+    def _embed(
+        self, missing: list[str], texts: Mapping[str, str], keys: dict[str, str], stats: VectorStats
+    ) -> None:
+        # Similar lengths in one call keep the model's padding low.
+        order = sorted(missing, key=lambda h: len(texts[h]))
+        bar = tqdm(total=len(order), desc="embed", unit="chunk", disable=not self.show_progress)
+        try:
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                batch_texts = [texts[h] for h in batch]
+                vectors = self.embedder.encode_documents(batch_texts)
+                if vectors.shape != (len(batch), self.embedder.dim):
+                    msg = (
+                        f"embedder returned shape {vectors.shape} for {len(batch)} texts; "
+                        f"expected ({len(batch)}, {self.embedder.dim})"
+                    )
+                    raise ValueError(msg)
+                self.cache.put_many({keys[h]: v for h, v in zip(batch, vectors, strict=True)})
+                stats.model_calls += 1
+                stats.texts_embedded += len(batch)
+                stats.tokens_embedded += sum(self.embedder.count_tokens(t) for t in batch_texts)
+                bar.update(len(batch))
+                bar.set_postfix(tokens=stats.tokens_embedded, cached=stats.cache_hits)
+        finally:
+            bar.close()
+        logger.info(
+            "embedded %d texts (%d tokens) in %d calls; %d from cache, %d from the store",
+            stats.texts_embedded,
+            stats.tokens_embedded,
+            stats.model_calls,
+            stats.cache_hits,
+            stats.store_hits,
+        )

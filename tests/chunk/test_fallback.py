@@ -1,0 +1,52 @@
+"""Line windows for prose, config, unknown languages and failed parses."""
+
+from __future__ import annotations
+
+from c2rag.chunk import Chunker
+from tests.chunk.checks import assert_invariants
+
+
+def test_prose_is_windowed_with_overlap() -> None:
+    data = "".join(f"Line {i} of the guide.\n" for i in range(1, 131)).encode()
+    fc = Chunker(window_lines=50, window_overlap=5).chunk("docs/guide.md", data)
+    assert fc.language == "markdown"
+    assert_invariants(fc, data)
+    ranges = [(c.start_line, c.end_line) for c in fc.chunks]
+    assert ranges == [(1, 50), (46, 95), (91, 130)]
+    assert {c.kind for c in fc.chunks} == {"window"} and {c.name for c in fc.chunks} == {
+        "docs/guide.md"
+    }
+    assert [c.part for c in fc.chunks] == [1, 2, 3] and {c.parts for c in fc.chunks} == {3}
+
+
+def test_windows_also_respect_the_token_cap() -> None:
+    data = "".join(f"key_{i} = {' '.join(['value'] * 20)}\n" for i in range(40)).encode()
+    fc = Chunker(max_tokens=64).chunk("settings.ini", data)
+    assert_invariants(fc, data)
+    assert len(fc.chunks) > 10 and all(c.end_line - c.start_line < 4 for c in fc.chunks)
+
+
+def test_unknown_language_and_blank_files() -> None:
+    data = b"(defun hello () (print 1))\n"
+    fc = Chunker().chunk("init.el", data)
+    assert (fc.language, [c.kind for c in fc.chunks]) == ("text", ["window"])
+    assert Chunker().chunk("empty.py", b"").chunks == []
+    assert Chunker().chunk("blank.py", b"\n  \n\t\n").chunks == []
+    assert Chunker().chunk("blank.md", b"\n\n").chunks == []
+
+
+def test_unparsable_source_falls_back_to_windows() -> None:
+    data = b"}}}} ))) ]]] $$$ ?? !! \n" * 30 + b"def ok():\n    return 1\n"
+    fc = Chunker().chunk("broken.py", data)
+    assert fc.flags == ("parse_failed",)
+    assert_invariants(fc, data)
+    assert {c.kind for c in fc.chunks} == {"window"} and fc.language == "python"
+
+
+def test_syntax_error_keeps_the_good_symbols() -> None:
+    data = b"def good():\n    return 1\n\n\ndef bad(:\n    pass\n\n\nclass Fine:\n    x = 1\n"
+    fc = Chunker().chunk("partial.py", data)
+    assert fc.flags == ()
+    assert_invariants(fc, data)
+    names = {c.name for c in fc.chunks}
+    assert {"partial.good", "partial.Fine"} <= names

