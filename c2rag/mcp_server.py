@@ -104,7 +104,16 @@ class IndexStatusResult(BaseModel):
     """What ``index_status`` returns."""
 
     repository: str
-    details: dict[str, Any]
+    branch: str
+    head_commit: str | None
+    indexed_commit: str | None = Field(description="Commit the branch was indexed at")
+    up_to_date: bool = Field(description="Whether the branch is indexed at HEAD")
+    files_changed: list[str] = Field(description="Files that differ between the two commits")
+    model: str
+    chunks: int
+    other_branches: dict[str, str] = Field(description="Other indexed branches and their commits")
+    interrupted: bool = Field(description="An update started and did not finish")
+    summary: str
 
 
 def _snippet(snippet: Snippet) -> CodeSnippet:
@@ -228,15 +237,20 @@ class RepoTools:
             chroma_host=self.chroma_host,
             chroma_port=self.chroma_port,
         )
-        return IndexStatusResult(repository=str(self.repo.root), details=_as_dict(index.status()))
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return dict(value)
+        st = index.status()
+        return IndexStatusResult(
+            repository=st.repo,
+            branch=st.branch,
+            head_commit=st.head_commit,
+            indexed_commit=st.indexed_commit,
+            up_to_date=st.up_to_date,
+            files_changed=st.files_changed,
+            model=st.model_name,
+            chunks=st.chunks,
+            other_branches={b: c for b, c in st.branches.items() if b != st.branch},
+            interrupted=st.interrupted,
+            summary=st.summary(),
+        )
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
