@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -93,6 +93,7 @@ class OpenedChunk(BaseModel):
         )
     )
     changed_since: bool = Field(description="Whether the file changed since the cited commit")
+    commit: str = Field(description="Full sha of the cited commit")
     path: str
     start_line: int
     end_line: int
@@ -216,16 +217,7 @@ class RepoTools:
     def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
         """Re-read a citation; see the ``open_chunk`` tool."""
         opened = open_citation(self.repo, citation, context_lines=context_lines)
-        return OpenedChunk(
-            citation=opened.citation,
-            status=opened.status,
-            changed_since=opened.changed_since,
-            path=opened.path,
-            start_line=opened.start_line,
-            end_line=opened.end_line,
-            text=opened.text,
-            cited_text=opened.cited_text,
-        )
+        return OpenedChunk(**asdict(opened), changed_since=opened.changed_since)
 
     def status(self) -> IndexStatusResult:
         """Index state; see the ``index_status`` tool."""
