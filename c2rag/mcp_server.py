@@ -152,6 +152,8 @@ class RepoTools:
     chroma_host: str | None = None
     chroma_port: int | None = None
     budget_tokens: int = 6000
+    repo: GitRepo = field(init=False)
+    """The repository (opened at construction: a bad path fails at once)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _retriever: CodeRetriever | None = field(default=None, init=False, repr=False)
     _session: CodeQASession | None = field(default=None, init=False, repr=False)
