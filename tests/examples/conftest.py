@@ -1,30 +1,15 @@
-"""Environment for running the examples as a user would: in their own processes."""
+"""Fixtures of the example tests: the environment a user's run of an example would have."""
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "agent_examples"
-CITATION = re.compile(r"[\w./-]+:\d+-\d+@[0-9a-f]{12}")
-QUESTIONS = (
-    "Where are failed uploads retried?",
-    "And who calls it?",
-    "Does it honour the Retry-After header?",
-)
-
-
-def subprocess_pythonpath() -> str:
-    """The checkout and its integration packages for child processes, as pytest's
-    ``pythonpath`` setting gives them to this one (when the project is not pip-installed)."""
-    paths = [str(ROOT), *sorted(str(p) for p in (ROOT / "integrations").iterdir() if p.is_dir())]
-    return os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+from tests.examples.support import QUESTIONS, subprocess_pythonpath
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from c2rag.types import Citation
-from tests.examples.conftest import subprocess_pythonpath
+from tests.examples.support import subprocess_pythonpath
 from tests.fixtures.codeqa import CODEQA_FILES
 
 

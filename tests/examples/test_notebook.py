@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 from nbclient import NotebookClient
 
-from tests.examples.conftest import CITATION, EXAMPLES, QUESTIONS
+from tests.examples.support import CITATION, EXAMPLES, QUESTIONS
 
 NOTEBOOK = EXAMPLES / "repo_qa_agent.ipynb"
 

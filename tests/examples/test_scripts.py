@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from tests.examples.conftest import CITATION, EXAMPLES, QUESTIONS
+from tests.examples.support import CITATION, EXAMPLES, QUESTIONS
 
 
 def run_example(python: str, script: str, env: dict[str, str], *args: str) -> str:
