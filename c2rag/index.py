@@ -39,6 +39,8 @@ __all__ = ["CodeIndex", "IndexReport", "IndexStatus"]
 
 logger = logging.getLogger(__name__)
 
+_PROMPT_MARGIN_TOKENS = 16
+
 
 class CodeIndex:
     """The index of one git repository, kept in step with it by :meth:`update`.
@@ -222,7 +224,8 @@ class CodeIndex:
             VectorSource(
                 store.cache,
                 embedder,
-                collection=store.collection,
+                # an empty store has no vectors to reuse
+                collection=None if report.mode == "full" else store.collection,
                 batch_size=self.embed_batch_size,
                 show_progress=self.show_progress,
             ),
@@ -232,7 +235,7 @@ class CodeIndex:
         )
         load = _loader(repo, by_path, chunker, report)
         result = sync.run(paths, desired, load, renamed=renamed, store_empty=report.mode == "full")
-        _fill_report(report, result)
+        report.add_sync(result)
 
         final = manifest.with_branch(
             label,
@@ -365,7 +368,9 @@ class CodeIndex:
     def _chunker(self, embedder: Embedder) -> Chunker:
         from c2rag.chunk import Chunker
 
-        limit = embedder.max_length
+        # count_tokens excludes special tokens and the document prompt, which share the
+        # model's window: leave them room so that no chunk is truncated by the encoder.
+        limit = max(32, embedder.max_length - _PROMPT_MARGIN_TOKENS)
         return Chunker(
             count_tokens=embedder.count_tokens,
             max_tokens=min(self.max_tokens, limit),
@@ -409,18 +414,3 @@ def _loader(
         return list(chunked.chunks), None
 
     return load
-
-
-def _fill_report(report: IndexReport, result: SyncResult) -> None:
-    report.files_changed = result.files_changed
-    report.files_chunked = result.files_chunked
-    report.files_skipped += result.skipped
-    report.chunks_added = result.chunks_added
-    report.chunks_relabelled = result.chunks_relabelled
-    report.chunks_removed = result.chunks_removed
-    report.chunks_tagged = result.chunks_tagged
-    report.chunks_untagged = result.chunks_untagged
-    report.texts_embedded = result.vectors.texts_embedded
-    report.tokens_embedded = result.vectors.tokens_embedded
-    report.cache_hits = result.vectors.cache_hits
-    report.store_hits = result.vectors.store_hits

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from c2rag.store.sync import SyncResult
 
 __all__ = ["IndexMode", "IndexReport", "IndexStatus"]
 
@@ -50,6 +53,22 @@ class IndexReport:
     store_hits: int = 0
     """Vectors taken from stored records with the same text (e.g. a cache on another machine)."""
     notes: list[str] = field(default_factory=list)
+
+    def add_sync(self, result: SyncResult) -> None:
+        """Take the counts of the record sync of this update."""
+        for name in (
+            "files_changed",
+            "files_chunked",
+            "chunks_added",
+            "chunks_relabelled",
+            "chunks_removed",
+            "chunks_tagged",
+            "chunks_untagged",
+        ):
+            setattr(self, name, getattr(result, name))
+        self.files_skipped += result.skipped
+        for name in ("texts_embedded", "tokens_embedded", "cache_hits", "store_hits"):
+            setattr(self, name, getattr(result.vectors, name))
 
     def skipped_by_reason(self) -> dict[str, int]:
         """How many paths were skipped for each reason."""

@@ -71,6 +71,16 @@ class SyncResult:
 
 
 _Existing = dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]
+"""(path, blob) → the ``(id, metadata)`` of its stored records."""
+
+
+@dataclass
+class _Plan:
+    tag: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    untag: list[str] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+    to_chunk: list[tuple[FileState, set[str]]] = field(default_factory=list)
+    files_changed: int = 0
 
 
 class BranchSync:
@@ -122,60 +132,61 @@ class BranchSync:
             renamed: New path → old path for files git saw renamed (reported as relabelled).
             store_empty: The collection is known to be empty (skips the lookups).
         """
-        result = SyncResult()
-        renamed = renamed or {}
         wanted_paths = sorted(set(paths))
         existing: _Existing = {} if store_empty else self._existing(wanted_paths)
-        by_path: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for path, blob in existing:
-            by_path[path].append((path, blob))
+        plan = self._plan(wanted_paths, desired, existing)
+        result = SyncResult(files_changed=plan.files_changed)
+        records = self._chunk(plan.to_chunk, load, result)
+        texts = {meta["content_hash"]: doc for _, doc, meta in records}
+        result.vectors = self.vectors.ensure(texts)
+        self._write(records, plan.tag, plan.untag, plan.delete)
+        renamed = renamed or {}
+        for _, _, meta in records:
+            if meta["path"] in renamed:
+                result.chunks_relabelled += 1
+            else:
+                result.chunks_added += 1
+        result.chunks_tagged = len(plan.tag)
+        result.chunks_untagged = len(plan.untag)
+        result.chunks_removed = len(plan.delete)
+        result.removed_ids = plan.delete
+        return result
 
-        tag: list[tuple[str, dict[str, Any]]] = []
-        untag: list[str] = []
-        delete: list[str] = []
-        to_chunk: list[tuple[FileState, set[str]]] = []
-        for path in wanted_paths:
+    def _plan(
+        self, paths: list[str], desired: Mapping[str, FileState], existing: _Existing
+    ) -> _Plan:
+        """Compare each path's wanted file with its stored record sets."""
+        plan = _Plan()
+        groups_of: dict[str, list[str]] = defaultdict(list)  # path → blobs stored there
+        for path, blob in existing:
+            groups_of[path].append(blob)
+        for path in paths:
             want = desired.get(path)
             changed = False
-            for group_key in by_path.get(path, ()):
-                if want is not None and group_key[1] == want.blob_sha:
+            for blob in groups_of.get(path, ()):
+                if want is not None and blob == want.blob_sha:
                     continue
-                for rid, meta in existing[group_key]:
-                    if not meta.get(self.flag):
-                        continue
-                    changed = True
-                    if branches_of(meta) - {self.branch}:
-                        untag.append(rid)
-                    else:
-                        delete.append(rid)
+                for rid, meta in existing[(path, blob)]:
+                    if meta.get(self.flag):  # another version of the file leaves the branch
+                        changed = True
+                        if branches_of(meta) - {self.branch}:
+                            plan.untag.append(rid)
+                        else:
+                            plan.delete.append(rid)
             if want is not None:
                 group = existing.get((path, want.blob_sha), [])
                 if group and _complete(group):
                     for rid, meta in group:
                         update = self._relabel(meta, want)
                         if update:
-                            tag.append((rid, update))
+                            plan.tag.append((rid, update))
                             changed = True
-                else:
-                    flags = set().union(*(branches_of(m) for _, m in group)) if group else set()
-                    to_chunk.append((want, flags | {self.branch}))
+                else:  # new content, or a write cut short: (re)write the whole file
+                    flags = set().union(*(branches_of(m) for _, m in group))
+                    plan.to_chunk.append((want, flags | {self.branch}))
                     changed = True
-            result.files_changed += changed
-
-        records = self._chunk(to_chunk, load, result)
-        texts = {meta["content_hash"]: doc for _, doc, meta in records}
-        result.vectors = self.vectors.ensure(texts)
-        self._write(records, tag, untag, delete)
-        for _, _, meta in records:
-            if meta["path"] in renamed:
-                result.chunks_relabelled += 1
-            else:
-                result.chunks_added += 1
-        result.chunks_tagged = len(tag)
-        result.chunks_untagged = len(untag)
-        result.chunks_removed = len(delete)
-        result.removed_ids = delete
-        return result
+            plan.files_changed += changed
+        return plan
 
     def _relabel(self, meta: Mapping[str, Any], want: FileState) -> dict[str, Any]:
         """Metadata changes that make a complete stored record fit ``want`` on this branch."""

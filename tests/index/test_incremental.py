@@ -192,3 +192,36 @@ def test_lexical_index_follows_every_update(make_repo: Any, counting: Any, tmp_p
         assert set(lexical.ids()) == set(snapshot(store))
         hits = [rid for rid, _ in lexical.search("commutes", k=3)]
         assert store.collection.get(ids=hits[:1])["metadatas"][0]["name"].endswith("mul")
+
+
+def test_vectors_are_reused_from_the_store_when_the_cache_is_gone(
+    make_repo: Any, counting: Any, backend: dict[str, Any]
+) -> None:
+    repo = make_repo(files=PROJECT)
+    index = CodeIndex(repo.root, encoder=counting, **backend)
+    index.update()
+    (backend["store_dir"] / "embeddings.sqlite").unlink()  # e.g. another machine, same server
+    for suffix in ("-wal", "-shm"):
+        (backend["store_dir"] / f"embeddings.sqlite{suffix}").unlink(missing_ok=True)
+    _edit_one_function(repo)
+    repo.commit("edit")
+    counting.reset()
+    report = index.update()
+    assert counting.texts == ["def mul(a, b):\n    return b * a  # commutes"]
+    assert report.store_hits > 0  # the file's other functions, from the stored records
+
+
+def test_a_new_chunker_setting_rebuilds_from_cached_vectors(
+    make_repo: Any, counting: Any, tmp_path: Path, fresh_index: Any
+) -> None:
+    repo = make_repo(files=PROJECT)
+    CodeIndex(repo.root, encoder=counting, store_dir=tmp_path / "s").update()
+    counting.reset()
+    smaller = CodeIndex(repo.root, encoder=counting, store_dir=tmp_path / "s", max_tokens=40)
+    report = smaller.update()
+    assert report.mode == "full"
+    assert report.cache_hits > 0  # chunks that did not change under the new setting
+    with smaller.open_store() as store:
+        assert snapshot(store) == fresh_index(repo.root, max_tokens=40)
+        assert store.manifest is not None
+        assert "max=40" in store.manifest.chunker_version
