@@ -167,6 +167,7 @@ class RepoTools:
             if self._retriever is None:
                 from c2rag.retrieve import CodeRetriever
 
+                logger.info("opening the index of %s", self.repo.root)
                 self._retriever = CodeRetriever.from_path(
                     self.repo.root,
                     model=self.model,
