@@ -155,10 +155,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-llamaindex", action="store_true", help="Leave out that baseline")
     ap.add_argument("--workdir", default=None, help="Scratch directory (default: a temp dir)")
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
-    ap.add_argument("--render", metavar="RESULTS_JSON", help="Only re-render saved results")
+    ap.add_argument(
+        "--render",
+        metavar="RESULTS_JSON",
+        nargs="+",
+        help="Only publish saved results (several runs' files are concatenated)",
+    )
     args = ap.parse_args(argv)
     if args.render:
-        _publish(json.loads(Path(args.render).read_text("utf-8")), write=not args.no_write)
+        parts = [json.loads(Path(p).read_text("utf-8")) for p in args.render]
+        merged = {**parts[0], "rows": [r for p in parts for r in p["rows"]]}
+        timed = [p for p in parts if p["latency"]]
+        merged["latency"] = timed[-1]["latency"] if timed else []
+        merged["latency_note"] = timed[-1]["latency_note"] if timed else ""
+        _publish(merged, write=not args.no_write)
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("c2rag").setLevel(logging.WARNING)
