@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 _HUB_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "1_Pooling/*"]
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _SNAPSHOT_HASH = re.compile(r"^[0-9a-f]{40}$")
-# Bytes sampled from each weight file for the identity digest of a local directory.
-_SAMPLE = 1 << 20
+# Samples read from each weight file for the identity digest of a local directory: spread
+# over the whole file so that a fine-tune touching only some layers still changes the digest.
+_SAMPLES, _SAMPLE_BYTES = 64, 16 << 10
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,10 @@ def weight_files(model_dir: Path) -> list[Path]:
 
 
 def _local_identity(model_dir: Path) -> str:
-    """``dirname@digest``: config plus the safetensors headers and sampled bytes of each file.
+    """``dirname@digest``: config, safetensors headers and bytes sampled across each file.
 
-    Reading a few MiB instead of hashing whole gigabytes keeps startup fast while any retrained
-    or converted checkpoint still gets a new identity.
+    Reading ~1 MiB per file instead of hashing gigabytes keeps startup fast, while a retrained,
+    fine-tuned or converted checkpoint still gets a new identity.
     """
     digest = hashlib.sha256((model_dir / "config.json").read_bytes())
     try:
@@ -185,9 +186,12 @@ def _local_identity(model_dir: Path) -> str:
         digest.update(f"{path.name}:{size}".encode())
         with path.open("rb") as handle:
             header_len = struct.unpack("<Q", handle.read(8))[0] if size >= 8 else 0
-            digest.update(handle.read(min(header_len, size) + _SAMPLE))
-            handle.seek(max(size - _SAMPLE, 0))
-            digest.update(handle.read(_SAMPLE))
+            digest.update(handle.read(min(header_len, size)))
+            start = min(8 + header_len, size)
+            step = max((size - start) // _SAMPLES, 1)
+            for offset in range(start, size, step):
+                handle.seek(offset)
+                digest.update(handle.read(_SAMPLE_BYTES))
     return f"{model_dir.name}@{digest.hexdigest()[:12]}"
 
 

@@ -156,6 +156,9 @@ class Encoder:
         default_budget = _GPU_BATCH_TOKENS if self._device.type == "cuda" else _CPU_BATCH_TOKENS
         self._batch_tokens = max(int(batch_tokens or default_budget), 1)
         tokenizer = loaded.tokenizer
+        # count_tokens measures texts of any length (chunk sizing) and every model call passes
+        # max_length explicitly, so the tokenizer's "longer than the model" warning is noise.
+        tokenizer.model_max_length = 1 << 62
         self._pad_id = next(
             (i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id) if i is not None), 0
         )

@@ -59,12 +59,18 @@ def python_sources(repo_path: str | Path, *, ref: str = "HEAD") -> dict[str, str
 def scratch_retriever(
     files: Mapping[str, str], workdir: Path, encoder: Embedder, **options: Any
 ) -> Iterator[CodeRetriever]:
-    """Index ``files`` in a new git repository under ``workdir`` and open a retriever on it."""
+    """Index ``files`` in a new git repository under ``workdir`` and open a retriever on it.
+
+    A repository left there by an earlier run is reused (and its index updated), so an
+    interrupted evaluation resumes without embedding everything again.
+    """
     from c2rag.git import GitRepo
     from c2rag.index import CodeIndex
     from c2rag.store import IndexStore, StoreLocation
 
-    root = write_git_repo(files, workdir / "repo")
+    root = workdir / "repo"
+    if not (root / ".git").exists():
+        write_git_repo(files, root)
     index = CodeIndex(root, encoder=encoder, store_dir=workdir / "store")
     report = index.update()
     logger.info("%s", report.summary())

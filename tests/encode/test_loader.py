@@ -268,3 +268,14 @@ def test_minilm_real_semantics(minilm_encoder: Encoder) -> None:
     scores = minilm_encoder.encode_queries(queries) @ minilm_encoder.encode_documents(functions).T
     assert (scores.argmax(axis=1) == np.arange(len(queries))).all(), scores
     assert (np.diag(scores) > scores.mean(axis=1)).all()
+
+
+def test_changed_weights_change_the_fingerprint(
+    tiny_c2llm_dir: Path, tmp_path: Path, tiny_encoder: Encoder
+) -> None:
+    ckpt = _copy(tiny_c2llm_dir, tmp_path / tiny_c2llm_dir.name)  # same name, same content
+    assert Encoder(ckpt, device="cpu", dtype="fp32").fingerprint == tiny_encoder.fingerprint
+    key = "plm_model.model.layers.1.mlp.down_proj.weight"
+    for shard in _shards(ckpt):
+        _rewrite_shard(shard, lambda s: s[key].mul_(1.01) if key in s else None)
+    assert Encoder(ckpt, device="cpu", dtype="fp32").fingerprint != tiny_encoder.fingerprint
