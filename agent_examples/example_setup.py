@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from c2rag import CodeIndex, CodeRetriever, Encoder
+from c2rag.encode.defaults import resolve_default_model
 from c2rag.git import GitRepo
 
 __all__ = [
@@ -59,11 +60,16 @@ def questions_from_env() -> tuple[str, ...]:
 def open_retriever(repo: str | os.PathLike[str]) -> CodeRetriever:
     """Index (or incrementally update) ``repo``, then open a retriever on that index.
 
-    One encoder serves both, so the model loads once. ``Encoder()`` picks the default model
+    One encoder serves both, so the model loads once. The model is c2rag's default
     (``$C2RAG_MODEL``, else C2LLM-0.5B if cached, else the bundled MiniLM).
     """
-    encoder = Encoder()
-    index = CodeIndex(repo, encoder=encoder, store_dir=os.environ.get("C2RAG_STORE") or None)
+    model = resolve_default_model().name_or_path
+    encoder = Encoder(model)
+    # model= as well as encoder=: the index then records where the model came from, so
+    # `c2rag search`, `c2rag chat` and `c2rag mcp` can reopen it later.
+    index = CodeIndex(
+        repo, encoder=encoder, model=model, store_dir=os.environ.get("C2RAG_STORE") or None
+    )
     print(index.update().summary())
     return CodeRetriever(index.open_store(), encoder, GitRepo(repo))
 

@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -93,6 +93,7 @@ class OpenedChunk(BaseModel):
         )
     )
     changed_since: bool = Field(description="Whether the file changed since the cited commit")
+    commit: str = Field(description="Full sha of the cited commit")
     path: str
     start_line: int
     end_line: int
@@ -104,7 +105,16 @@ class IndexStatusResult(BaseModel):
     """What ``index_status`` returns."""
 
     repository: str
-    details: dict[str, Any]
+    branch: str
+    head_commit: str | None
+    indexed_commit: str | None = Field(description="Commit the branch was indexed at")
+    up_to_date: bool = Field(description="Whether the branch is indexed at HEAD")
+    files_changed: list[str] = Field(description="Files that differ between the two commits")
+    model: str
+    chunks: int
+    other_branches: dict[str, str] = Field(description="Other indexed branches and their commits")
+    interrupted: bool = Field(description="An update started and did not finish")
+    summary: str
 
 
 def _snippet(snippet: Snippet) -> CodeSnippet:
@@ -142,6 +152,8 @@ class RepoTools:
     chroma_host: str | None = None
     chroma_port: int | None = None
     budget_tokens: int = 6000
+    repo: GitRepo = field(init=False)
+    """The repository (opened at construction: a bad path fails at once)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _retriever: CodeRetriever | None = field(default=None, init=False, repr=False)
     _session: CodeQASession | None = field(default=None, init=False, repr=False)
@@ -207,16 +219,7 @@ class RepoTools:
     def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
         """Re-read a citation; see the ``open_chunk`` tool."""
         opened = open_citation(self.repo, citation, context_lines=context_lines)
-        return OpenedChunk(
-            citation=opened.citation,
-            status=opened.status,
-            changed_since=opened.changed_since,
-            path=opened.path,
-            start_line=opened.start_line,
-            end_line=opened.end_line,
-            text=opened.text,
-            cited_text=opened.cited_text,
-        )
+        return OpenedChunk(**asdict(opened), changed_since=opened.changed_since)
 
     def status(self) -> IndexStatusResult:
         """Index state; see the ``index_status`` tool."""
@@ -228,15 +231,20 @@ class RepoTools:
             chroma_host=self.chroma_host,
             chroma_port=self.chroma_port,
         )
-        return IndexStatusResult(repository=str(self.repo.root), details=_as_dict(index.status()))
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return dict(value)
+        st = index.status()
+        return IndexStatusResult(
+            repository=st.repo,
+            branch=st.branch,
+            head_commit=st.head_commit,
+            indexed_commit=st.indexed_commit,
+            up_to_date=st.up_to_date,
+            files_changed=st.files_changed,
+            model=st.model_name,
+            chunks=st.chunks,
+            other_branches={b: c for b, c in st.branches.items() if b != st.branch},
+            interrupted=st.interrupted,
+            summary=st.summary(),
+        )
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -149,7 +149,7 @@ class Chunker:
             raise ChunkingError(msg)
         data = bytes(data)
         posix = os.fspath(path).replace("\\", "/")
-        language = detect_language(posix, data[:256])
+        language = detect_language(posix, data)
         reason = skip_reason(posix, data, max_bytes=self.max_file_bytes)
         if reason is not None:
             return FileChunks(posix, language, [], reason)

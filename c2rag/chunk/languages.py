@@ -199,7 +199,7 @@ SPECS: dict[str, LanguageSpec] = {
             "ruby",
             "tree_sitter_ruby",
             functions=_f("method", "singleton_method"),
-            classes=_f("class", "module", "singleton_class"),
+            classes=_f("class", "module"),
             member_sep="#",
             scope_sep="::",
         ),
@@ -276,6 +276,12 @@ _INTERPRETERS: dict[str, str] = {
     "ruby": "ruby", "php": "php", "kotlin": "kotlin", "kscript": "kotlin",
 }  # fmt: skip
 _VERSION_SUFFIX = re.compile(r"[\d.]+$")
+# ``.h`` is shared by C and C++: these only occur in C++ headers.
+_CPP_HEADER = re.compile(
+    rb"^\s*(?:namespace\b|template\s*<|class\s+\w+[^;]*\{|(?:public|private|protected)\s*:)"
+    rb"|\bstd::|#include\s*<(?:string|vector|memory|iostream|map|utility|algorithm)>",
+    re.MULTILINE,
+)
 
 
 def _from_shebang(head: bytes) -> str | None:
@@ -300,6 +306,9 @@ def detect_language(path: str, data: bytes | None = None) -> str:
         path: File path (only the name and extension are used).
         data: The file's first bytes, for shebang detection of extension-less scripts.
 
+    A ``.h`` header is C++ when its first 16 KiB hold C++-only syntax (``namespace``,
+    ``template <``, ``std::``, access specifiers), else C.
+
     Returns:
         A language name: one of the keys of :data:`SPECS` for languages parsed into symbols,
         a prose/config name (``markdown``, ``yaml``, …) chunked in windows, or ``text``.
@@ -312,6 +321,8 @@ def detect_language(path: str, data: bytes | None = None) -> str:
     language = _FILENAMES.get(name) or _EXTENSIONS.get(PurePosixPath(name).suffix.lower())
     if language is None and data:
         language = _from_shebang(data[:256])
+    if language == "c" and name.endswith(".h") and data and _CPP_HEADER.search(data[:16384]):
+        language = "cpp"
     return language or "text"
 
 

@@ -38,6 +38,8 @@ _DECLARATOR_LEAVES = frozenset(
         "type_identifier",
     }
 )
+# C# / Java doc-comment markup that carries no meaning of its own
+_DOC_TAGS = re.compile(r"</?(?:summary|remarks|returns|para|p|br|code|c)\s*/?>", re.IGNORECASE)
 _SIGNATURE_CAP = 400
 _DOCSTRING_CAP = 2000
 
@@ -206,5 +208,5 @@ def clean_comment(texts: list[str]) -> str:
         for line in text.splitlines():
             line = _COMMENT_MARK.sub("", line, count=1).rstrip()
             line = line.removesuffix("*/").rstrip()
-            lines.append(line)
+            lines.append(_DOC_TAGS.sub("", line))
     return inspect.cleandoc("\n".join(lines)).strip()[:_DOCSTRING_CAP]

@@ -79,6 +79,8 @@ class _Scope:
     """Qualified name of the enclosing class or function ("" in a file or namespace)."""
     in_class: bool = False
     depth: int = 0
+    singleton: bool = False
+    """Inside Ruby's ``class << self``: methods are class methods (``Class.method``)."""
 
 
 def statements_of(spec: LanguageSpec, body: Node) -> list[Node]:
@@ -162,6 +164,12 @@ class SymbolWalker:
         if node.type in spec.transparent or node.type == "ERROR":
             inner = _Scope(scope.prefix, scope.parent, scope.in_class, scope.depth + 1)
             return self._walk(node.named_children, inner)
+        if node.type == "singleton_class" and scope.in_class:
+            body = body_of(spec, node)
+            inner = _Scope(
+                scope.prefix, scope.parent, in_class=True, depth=scope.depth + 1, singleton=True
+            )
+            return self._walk(body.named_children, inner) if body is not None else None
         outer, node = node, self._unwrap(node)
         if node.type in spec.namespaces:
             body = body_of(spec, node)
@@ -248,7 +256,7 @@ class SymbolWalker:
             if receiver:
                 kind, parent = "method", self._join(scope.prefix, receiver)
             qualified = self._join(parent or scope.prefix, name)
-        elif node.type == "singleton_method" and scope.in_class:
+        elif scope.singleton or (node.type == "singleton_method" and scope.in_class):
             qualified = f"{scope.prefix}.{name}"  # Ruby: Class.method for `def self.method`
         elif scope.in_class:
             qualified = f"{scope.prefix}{spec.member_sep}{name}"

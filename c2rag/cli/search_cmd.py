@@ -16,12 +16,22 @@ __all__ = ["chat", "search"]
 def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by the commands that open an index, plus the filters."""
     options = [
-        click.argument("path", required=False, default=".", type=click.Path(exists=True)),
+        click.argument(
+            "path", default=".", type=click.Path(exists=True, file_okay=False, dir_okay=True)
+        ),
         click.option("-k", "--top", "k", default=8, show_default=True, help="Results per query."),
         click.option("--model", default=None, help="Embedding model (default: the index's)."),
-        click.option("--store-dir", default=None, type=click.Path(), help="Index directory."),
-        click.option("--chroma-host", default=None, help="Chroma server host."),
-        click.option("--chroma-port", default=None, type=int, help="Chroma server port."),
+        click.option(
+            "--store",
+            "store_dir",
+            type=click.Path(file_okay=False),
+            envvar="C2RAG_STORE",
+            help="Local data directory of the index (as given to `c2rag index`).",
+        ),
+        click.option("--chroma-host", envvar="C2RAG_CHROMA_HOST", help="Chroma server host."),
+        click.option(
+            "--chroma-port", type=int, envvar="C2RAG_CHROMA_PORT", help="Chroma server port."
+        ),
         click.option("--glob", "paths", multiple=True, help="Only paths matching (repeatable)."),
         click.option("--exclude", "exclude_paths", multiple=True, help="Skip paths matching."),
         click.option("--language", "languages", multiple=True, help="Only this language."),

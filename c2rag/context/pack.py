@@ -130,7 +130,7 @@ def pack_context(
             drop(hit, "per_file_cap")
             continue
         trial = [*pieces, _piece(hit, source)]
-        new_snippets, displaced = _file_snippets(trial, skeleton_min_members, freshness, count)
+        new_snippets, _ = _file_snippets(trial, skeleton_min_members, freshness, count)
         old_cost = sum(s.tokens + 2 for s in snippets_of.get(key, []))
         new_cost = sum(s.tokens + 2 for s in new_snippets)
         if used - old_cost + new_cost > budget_tokens:
@@ -141,7 +141,6 @@ def pack_context(
         files[key] = trial
         snippets_of[key] = new_snippets
         used += new_cost - old_cost
-        del displaced  # recomputed on the final set below
 
     # Final pass: record what the outline rule displaced, then guarantee the budget on the
     # exact rendering (tokenizers are not additive across joins), dropping from the end.

@@ -266,7 +266,11 @@ def locate(
         msg = f"model path {path} is a file; pass the checkpoint directory that holds config.json"
         raise ModelLoadError(msg)
     elif _HUB_ID.match(text) and not text.startswith((".", "~")):
-        root, from_hub = snapshot(text, revision=revision, cache_dir=cache_dir), True
+        try:
+            root, from_hub = snapshot(text, revision=revision, cache_dir=cache_dir), True
+        except ModelLoadError as exc:
+            msg = f"no directory {path} here, so {text!r} was taken as a hub id; {exc}"
+            raise ModelLoadError(msg) from exc.__cause__
     else:
         msg = f"model directory {path} does not exist (and {text!r} is not a hub id)"
         raise ModelLoadError(msg)

@@ -23,8 +23,9 @@ from c2rag.encode.checkpoint import locate
 from c2rag.encode.device import resolve_device, resolve_dtype
 from c2rag.encode.loader import LoadedModel, is_qwen2_family, load_model
 from c2rag.encode.pooling import POOLING_MODES, pool
+from c2rag.encode.prompts import C2LLM_PROMPTS
 
-__all__ = ["Encoder", "plan_batches"]
+__all__ = ["ENCODER_OPTIONS", "Encoder", "plan_batches"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ logger = logging.getLogger(__name__)
 _CPU_BATCH_TOKENS = 2048
 _GPU_BATCH_TOKENS = 32768
 _MAX_ROWS = 256
+
+ENCODER_OPTIONS = (
+    "pooling", "device", "dtype", "max_length", "batch_tokens", "task", "revision", "cache_dir",
+)  # fmt: skip
+"""Keyword options of :class:`Encoder`, for adapters that expose them as settings."""
 
 
 def plan_batches(
@@ -120,6 +126,7 @@ class Encoder:
         if pooling is not None and pooling not in POOLING_MODES:
             msg = f"unknown pooling {pooling!r}; valid: {', '.join(POOLING_MODES)}"
             raise ValueError(msg)
+        C2LLM_PROMPTS.check_task(task)  # a misspelt task fails before a long model load
         if max_length < 1:
             msg = f"max_length must be a positive number of tokens, got {max_length}"
             raise ValueError(msg)
@@ -185,6 +192,11 @@ class Encoder:
     @property
     def max_length(self) -> int:
         return self._max_length
+
+    @property
+    def batch_tokens(self) -> int:
+        """Padded tokens per forward pass."""
+        return self._batch_tokens
 
     @property
     def pooling(self) -> str:

@@ -151,7 +151,8 @@ def _load_c2llm(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> C
     optional = {"plm_model.lm_head.weight"} if tied else set()
     check_state_keys(expected, _tensor_shapes(files), optional=optional, where=ckpt.model_dir)
     for path in files:
-        with safe_open(path, framework="pt") as handle:
+        # Straight onto the target device: a 7B model never needs a full copy in CPU memory.
+        with safe_open(path, framework="pt", device=str(device)) as handle:
             state = {key: handle.get_tensor(key).to(dtype) for key in handle.keys()}  # noqa: SIM118
         model.load_state_dict(state, strict=False, assign=True)
     model.tie_weights()

@@ -49,8 +49,9 @@ def as_turns(query: str | Sequence[Any]) -> list[Turn]:
     """Normalise a question or a conversation to turns.
 
     Accepts a string (one question); a list whose items are strings (user questions, oldest
-    first), ``(role, text)`` pairs, or mappings with ``role`` and ``content`` (chat-message
-    style) or ``text``. Roles: ``user``/``human`` and ``assistant``/``ai``.
+    first), :class:`Turn` objects, ``(role, text)`` pairs, or mappings with ``role`` and
+    ``content`` (chat-message style) or ``text``. Roles: ``user``/``human``,
+    ``assistant``/``ai``.
 
     Raises:
         ValueError: On an empty query or an unknown role.
@@ -60,9 +61,12 @@ def as_turns(query: str | Sequence[Any]) -> list[Turn]:
     else:
         items = list(query)
     turns: list[Turn] = []
+    role: str
     for n, item in enumerate(items):
-        if isinstance(item, str):
-            role: str = "user"
+        if isinstance(item, Turn):
+            role, text = item.role, item.text
+        elif isinstance(item, str):
+            role = "user"
             text = item
         elif isinstance(item, Mapping):
             role = str(item.get("role", "user"))

@@ -73,18 +73,21 @@ class GitView:
 
     def _changed_paths(self, commit: str, head: str) -> set[str] | None:
         if commit not in self._changed:
-            paths: set[str] | None = set()
             try:
-                if commit != head:
-                    for change in self.repo.diff(commit, head):
-                        paths.add(change.path)  # type: ignore[union-attr]
-                        if change.old_path:
-                            paths.add(change.old_path)  # type: ignore[union-attr]
-                if self.worktree:
-                    entries, deleted, _ = self.repo.worktree_overlay(head)
-                    paths |= {e.path for e in entries} | set(deleted)  # type: ignore[operator]
+                self._changed[commit] = self._diff(commit, head)
             except GitError as exc:
                 logger.debug("cannot diff %s..%s: %s", commit, head, exc)
-                paths = None
-            self._changed[commit] = paths
+                self._changed[commit] = None
         return self._changed[commit]
+
+    def _diff(self, commit: str, head: str) -> set[str]:
+        paths: set[str] = set()
+        if commit != head:
+            for change in self.repo.diff(commit, head):
+                paths.add(change.path)
+                if change.old_path:
+                    paths.add(change.old_path)
+        if self.worktree:
+            entries, deleted, _ = self.repo.worktree_overlay(head)
+            paths |= {e.path for e in entries} | set(deleted)
+        return paths

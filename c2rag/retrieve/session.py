@@ -41,6 +41,9 @@ _CALLEES = re.compile(
     re.IGNORECASE,
 )
 
+# Members of one class among the hits from which its outline is shown instead.
+_OUTLINE_MIN_MEMBERS = 3
+
 RewriteHook = Callable[[list[Turn]], "str | Sequence[Any]"]
 
 
@@ -176,7 +179,7 @@ class CodeQASession:
                 hits[0], limit=self.neighbours, exclude={h.id for h in hits}
             )
             hits = [hits[0], *around, *hits[1:]]
-        hits = _merge(related, hits)
+        hits = self._with_outlines(_merge(related, hits))
         packed = pack_context(
             hits,
             budget_tokens=self.budget_tokens,
@@ -186,12 +189,15 @@ class CodeQASession:
             source=self._git.source if self._git else None,
             freshness=self._git.freshness if self._git else None,
         )
-        for snippet in packed.snippets:
-            for cid in snippet.ids:
-                hit = next(h for h in hits if h.id == cid)
-                self._ledger.given[cid] = hit.citation
+        by_id = {h.id: h for h in hits}
+        for cid in packed.ids:
+            self._ledger.given[cid] = by_id[cid].citation
+        # What the next follow-up's "it" refers to: the best search hits that were shown
+        # (not the neighbours added around them), after the answer to a caller/callee question.
         shown = set(packed.ids) | {r.id for r in packed.references}
-        self._ledger.focus = [h for h in hits if h.id in shown][:2] or self._ledger.focus
+        searched = [h for h in result.hits if h.id in shown]
+        answered = [h for h in related if h.id in shown][:1]
+        self._ledger.focus = (answered + searched)[:2] or self._ledger.focus
         return SessionTurn(
             question,
             packed,
@@ -200,6 +206,32 @@ class CodeQASession:
             tuple(h.chunk.name for h in focus),
             result.notes,
         )
+
+
+    def _with_outlines(self, hits: list[Hit]) -> list[Hit]:
+        """Add the class outline when several of its members are hits, so the packer can
+        show one outline instead of many fragments."""
+        members: dict[tuple[str, str], list[Hit]] = {}
+        for hit in hits:
+            if hit.chunk.parent:
+                members.setdefault((hit.chunk.path, hit.chunk.parent), []).append(hit)
+        have = {h.id for h in hits}
+        symbols = self.retriever.lexical.symbols
+        wanted = []
+        for (path, parent), group in members.items():
+            if len(group) < _OUTLINE_MIN_MEMBERS:
+                continue
+            for cid in symbols.defining(parent.rsplit(".", 1)[-1]):
+                info = symbols.get(cid)
+                if info and info.path == path and info.name == parent and cid not in have:
+                    wanted.append((cid, max(h.score for h in group)))
+        found = self.retriever.fetch([cid for cid, _ in wanted])
+        outlines = [
+            Hit(cid, found[cid].chunk, score, found[cid].commit, found[cid].blob_sha, {})
+            for cid, score in wanted
+            if cid in found
+        ]
+        return [*hits, *outlines]
 
 
 def _relation(question: str) -> str | None:

@@ -266,6 +266,9 @@ def test_leading_comments_become_docstrings() -> None:
     rust = {(c.name, c.start_line): c for c in _chunk("sample.rs")[0].chunks}
     assert rust["Point", 5].docstring == "A point in the plane."
     assert rust["Point", 5].text.splitlines()[1] == "#[derive(Debug, Clone, Copy)]"
+    csharp = {c.name: c for c in _chunk("Sample.cs")[0].chunks}
+    assert csharp["Shop.Orders.Line"].docstring == "An order line."
+    assert csharp["Shop.Orders.Order"].docstring == "An order with lines."
     go = {c.name: c for c in _chunk("sample.go")[0].chunks}
     assert go["store.Store.Get"].docstring == "Get returns the product stored under key."
 
@@ -280,3 +283,44 @@ def test_brace_skeletons_elide_bodies() -> None:
     assert cpp["geo::Shape"].text.rstrip().endswith("};")
     module = cpp["sample.cpp"]
     assert "namespace geo {" in module.text and "double total(" in module.text
+
+
+CORNERS = {
+    "config.rb": (
+        "class Config\n  class << self\n    def load\n      1\n    end\n  end\nend\n",
+        "class Config 1-7; method Config.load 3-5",
+    ),
+    "A.cs": (
+        "namespace Shop.Core;\n\npublic class A\n{\n    void M() { }\n}\n",
+        "module A.cs 1-1; class Shop.Core.A 3-6; method Shop.Core.A.M 5-5",
+    ),
+    "ops.cpp": (
+        "bool operator==(const A& a, const A& b) { return true; }\nFoo::~Foo() { }\n"
+        "struct S { bool operator<(const S& o) const { return false; } };\n",
+        "function operator== 1-1; function Foo::~Foo 2-2; class S 3-3; method S::operator< 3-3",
+    ),
+    "ext.kt": (
+        "fun String.shout() = uppercase()\n\nclass A {\n    fun Int.double() = this * 2\n}\n",
+        "function shout 1-1; class A 3-5; method A.double 4-4",
+    ),
+    "shape.ts": (
+        "abstract class Shape {\n  abstract area(): number;\n  describe() { return 1; }\n}\n",
+        "class Shape 1-4; method Shape.describe 3-3",
+    ),
+    "suit.php": (
+        "<?php\nenum Suit: string {\n    case Hearts = 'H';\n    public function color() {}\n}\n",
+        "module suit.php 1-1; class Suit 2-5; method Suit::color 4-4",
+    ),
+}
+
+
+@pytest.mark.parametrize("path", sorted(CORNERS))
+def test_language_corners(path: str) -> None:
+    """Ruby ``class << self``, C# file-scoped namespaces, C++ operators and out-of-class
+    destructors, Kotlin extension functions, TS abstract methods, PHP enums."""
+    source, expected = CORNERS[path]
+    data = source.encode()
+    fc = Chunker().chunk(path, data)
+    rows = [f"{c.kind} {c.name} {c.start_line}-{c.end_line}" for c in fc.chunks]
+    assert "; ".join(rows) == expected
+    assert_invariants(fc, data)

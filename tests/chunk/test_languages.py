@@ -75,3 +75,12 @@ def test_bash_functions() -> None:
     fc = Chunker().chunk("build.sh", data)
     rows = [(c.kind, c.name, c.start_line, c.end_line, c.docstring) for c in fc.chunks]
     assert rows == [("module", "build.sh", 1, 9, ""), ("function", "build", 4, 7, "Builds it.")]
+
+
+def test_headers_are_told_apart() -> None:
+    assert detect_language("x.h", b"#include <stdio.h>\nint add(int a, int b);\n") == "c"
+    assert detect_language("x.h", b"#pragma once\nnamespace geo {\nclass Box;\n}\n") == "cpp"
+    assert detect_language("x.h", b"#include <vector>\nint n();\n") == "cpp"
+    assert detect_language("x.h", b"template <typename T>\nT twice(T v);\n") == "cpp"
+    fc = Chunker().chunk("box.h", b"class Box {\npublic:\n  int side() const { return 1; }\n};\n")
+    assert [(c.kind, c.name) for c in fc.chunks] == [("class", "Box"), ("method", "Box::side")]

@@ -13,6 +13,7 @@ from safetensors import safe_open
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 from c2rag.encode.c2llm import C2LLMConfig, C2LLMModel
+from tests.fixtures.models import TOKENIZER_FILES
 
 
 def _meta_model(size: str) -> C2LLMModel:
@@ -99,17 +100,9 @@ def reference_pma(
     return torch.stack(outputs)
 
 
-def test_pma_matches_paper_equations() -> None:
+def test_pma_matches_paper_equations(tiny_c2llm_dir: Path) -> None:
     torch.manual_seed(1)
-    config = C2LLMConfig.preset(
-        "0.5B",
-        hidden_size=64,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=32,
-    )
+    config = C2LLMConfig.from_dict(json.loads((tiny_c2llm_dir / "config.json").read_text()))
     model = C2LLMModel(config).eval()
     head = model.mha_pma
     with torch.no_grad():
@@ -176,7 +169,7 @@ def test_saved_model_loads_back_identically(
     target = save_c2llm(model, tmp_path / "resaved", max_shard_bytes=1 << 16)
     assert len(list(target.glob("model-*.safetensors"))) > 2
     assert "rope_parameters" in json.loads((target / "config.json").read_text())
-    for name in ("tokenizer.json", "tokenizer_config.json"):
+    for name in TOKENIZER_FILES:
         (target / name).write_bytes((tiny_c2llm_dir / name).read_bytes())
     again = Encoder(target, device="cpu", dtype="fp32")
     texts = ["def f(x):\n    return x", "class A:\n    pass"]

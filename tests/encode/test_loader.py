@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from c2rag.encode.engine import Encoder
 from c2rag.errors import CheckpointMismatchError, ModelLoadError
-from tests.fixtures.models import build_tiny_c2llm, tiny_qwen_tokenizer_json
+from tests.fixtures.models import TOKENIZER_FILES, build_tiny_c2llm, tiny_qwen_tokenizer_json
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CODE = "def greet(name):\n    return 'hello ' + name\n"
@@ -157,7 +157,7 @@ def test_tokenizer_falls_back_to_config_hub_id(
         Encoder(ckpt, device="cpu", cache_dir=tmp_path / "cache")
     tokenizer_only = tmp_path / "tok"
     tokenizer_only.mkdir()
-    for name in ("tokenizer.json", "tokenizer_config.json"):
+    for name in TOKENIZER_FILES:
         shutil.copy(tiny_c2llm_dir / name, tokenizer_only)
     _fake_hub_cache(tmp_path / "cache", "codefuse-ai/C2LLM-0.5B", tokenizer_only)
     encoder = Encoder(ckpt, device="cpu", cache_dir=tmp_path / "cache")

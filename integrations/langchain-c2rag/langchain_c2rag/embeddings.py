@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from c2rag.encode.engine import Encoder
+from c2rag.encode.engine import ENCODER_OPTIONS, Encoder
 
 __all__ = ["C2LLMEmbeddings"]
 
@@ -73,17 +73,8 @@ class C2LLMEmbeddings(BaseModel, Embeddings):
 
     def model_post_init(self, context: Any, /) -> None:
         """Load the encoder (or adopt the given one) and check the task."""
-        self._encoder = self.encoder or Encoder(
-            self.model,
-            pooling=self.pooling,
-            device=self.device,
-            dtype=self.dtype,
-            max_length=self.max_length,
-            batch_tokens=self.batch_tokens,
-            task=self.task,
-            revision=self.revision,
-            cache_dir=self.cache_dir,
-        )
+        options = {name: getattr(self, name) for name in ENCODER_OPTIONS}
+        self._encoder = self.encoder or Encoder(self.model, **options)
         self._encoder.query_prompt(self.task, self.instruction)  # a bad task fails here
 
     @property

@@ -15,7 +15,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from c2rag.encode.engine import Encoder
+from c2rag.encode.engine import ENCODER_OPTIONS, Encoder
 
 __all__ = ["C2LLMEmbedding"]
 
@@ -71,17 +71,8 @@ class C2LLMEmbedding(BaseEmbedding):
         model = None if model_name is None else os.fspath(model_name)
         # Validate the settings before loading anything.
         super().__init__(model_name=model or "default", embed_batch_size=embed_batch_size, **kwargs)
-        self._encoder = encoder or Encoder(
-            model,
-            pooling=self.pooling,
-            device=self.device,
-            dtype=self.dtype,
-            max_length=self.max_length,
-            batch_tokens=self.batch_tokens,
-            task=self.task,
-            revision=self.revision,
-            cache_dir=self.cache_dir,
-        )
+        options = {name: getattr(self, name) for name in ENCODER_OPTIONS}
+        self._encoder = encoder or Encoder(model, **options)
         if model is None:
             self.model_name = self._encoder.model_name
         self._encoder.query_prompt(self.task, self.instruction)  # a bad task fails here
