@@ -1,8 +1,12 @@
 """Choosing the device and dtype an encoder runs with.
 
-GPU → bf16 where the GPU supports it; CPU → bf16 only where the CPU computes it natively
-(AVX512-BF16 or AMX on x86, the BF16 extension on Arm), else fp32. fp16 is never chosen
-automatically: Qwen2-family models overflow in it.
+GPU → bf16 where the GPU supports it; CPU → bf16 only where the CPU has bf16 matrix units
+(AMX on x86, the BF16 extension on Arm), else fp32. fp16 is never chosen automatically:
+Qwen2-family models overflow in it.
+
+AVX512-BF16 alone is not enough: on such a CPU without AMX (2 cores, torch 2.13) a bf16
+``Linear`` ran at ~52 GFLOP/s against ~80 for fp32, and the whole encoder was ~20% slower in
+bf16 (``benchmarks/encode_throughput.py``). Pass ``dtype="bf16"`` to choose it anyway.
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ _DTYPES = {
     "float16": torch.float16,
     "half": torch.float16,
 }
-_X86_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
+_X86_BF16_FLAGS = {"amx_bf16"}
 
 
 def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU has bf16 arithmetic instructions (not just bf16 emulation).
+    """Whether this CPU has bf16 matrix units that make bf16 faster than fp32.
 
     Reads the kernel's CPU flags; where they cannot be read (macOS, Windows) the answer is
     ``False`` and the encoder stays in fp32.

@@ -196,9 +196,10 @@ def test_fp16_for_qwen2_warns(tiny_c2llm_dir: Path) -> None:
 
 def test_cpu_bf16_detection_reads_cpu_flags(tmp_path: Path) -> None:
     with_bf16 = tmp_path / "with"
-    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n")
+    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
+    # AVX512-BF16 without AMX computes bf16 slower than fp32: stays fp32
     without = tmp_path / "without"
-    without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n")
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")
     assert cpu_has_native_bf16(with_bf16)
     assert not cpu_has_native_bf16(without)
     assert not cpu_has_native_bf16(tmp_path / "missing")
