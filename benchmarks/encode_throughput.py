@@ -210,8 +210,9 @@ def main() -> None:
         "",
         "Real tokens exclude padding; the naive loop is what `AutoModel` code does by default. "
         "The fp32 engine row shows the gain at equal outputs; the last row runs the engine in "
-        "bf16, the default on GPUs and on CPUs with AMX (fp32 elsewhere). The engine's padding, and so its "
-        "gain, shrinks further with more texts (neighbours in length order get closer).",
+        "bf16, the default on GPUs and on CPUs with AMX (fp32 elsewhere). The engine's "
+        "padding, and so its gain, shrinks further with more texts (neighbours in length "
+        "order get closer).",
     ])  # fmt: skip
     print(markdown)
     if not args.no_write:
