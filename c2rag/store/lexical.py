@@ -98,9 +98,20 @@ class LexicalIndex:
 
     # ----------------------------------------------------------------------------- persistence
     @classmethod
-    def open(cls, directory: str | os.PathLike[str], **options: float) -> LexicalIndex:
-        """Load the index stored in ``directory``; an empty index when there is none yet."""
-        index = cls(directory, **options)  # type: ignore[arg-type]
+    def open(
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        field_weights: Mapping[str, float] | None = None,
+    ) -> LexicalIndex:
+        """Load the index stored in ``directory``; an empty index when there is none yet.
+
+        Raises:
+            IndexError_: If the file exists but cannot be read (says how to rebuild it).
+        """
+        index = cls(directory, k1=k1, b=b, field_weights=field_weights)
         path = index.path
         if not path.exists():
             return index
