@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,20 +99,17 @@ class LexicalIndex:
 
     # ----------------------------------------------------------------------------- persistence
     @classmethod
-    def open(
-        cls,
-        directory: str | os.PathLike[str],
-        *,
-        k1: float = 1.2,
-        b: float = 0.75,
-        field_weights: Mapping[str, float] | None = None,
-    ) -> LexicalIndex:
+    def open(cls, directory: str | os.PathLike[str], **options: Any) -> LexicalIndex:
         """Load the index stored in ``directory``; an empty index when there is none yet.
+
+        Args:
+            directory: Where ``lexical.npz`` lives.
+            **options: ``k1``, ``b``, ``field_weights``, as for the constructor.
 
         Raises:
             IndexError_: If the file exists but cannot be read (says how to rebuild it).
         """
-        index = cls(directory, k1=k1, b=b, field_weights=field_weights)
+        index = cls(directory, **options)
         path = index.path
         if not path.exists():
             return index
