@@ -180,11 +180,8 @@ def run_c2rag(
     for commit in commits:
         with Timer() as timer:
             report = index.update(commit, branch="main")
-        texts, tokens = embedder.take()
-        rows.append(
-            {**timer.result, "texts": texts, "tokens": tokens, "chunks": report.chunks_total}
-        )
-        print(f"c2rag {report.mode:<11} {commit[:10]} {timer}  {texts} texts embedded")
+        rows.append({**timer.result, **embedder.take(), "chunks": report.chunks_total})
+        print(f"c2rag {report.mode:<11} {commit[:10]} {timer}  {rows[-1]['texts']} texts")
     functions = sum(
         1
         for m in index.open_store().collection.get(include=["metadatas"])["metadatas"]

@@ -84,6 +84,8 @@ class CodeIndex:
         )
         self._encoder = encoder
         self._model = model
+        # what the embedder was actually loaded from, so that the manifest can name it
+        self._model_source: str | None = str(model) if model is not None else None
         self.max_tokens = max_tokens
         self.embed_batch_size = embed_batch_size
         self.write_batch_size = write_batch_size
@@ -354,16 +356,17 @@ class CodeIndex:
                 default = resolve_default_model()  # warns itself about a fallback
                 logger.info("%s", default.message)
                 model = default.name_or_path
+            self._model_source = str(model)
             self._encoder = Encoder(model)
         return self._encoder
 
     def _model_ref(self, embedder: Embedder) -> str:
         """What to load the same model from later: the path or id this object was given
         (local paths made absolute), else the embedder's own name."""
-        if self._model is None:
+        if self._model_source is None:
             return _model_name(embedder)
-        path = Path(self._model).expanduser()
-        return str(path.resolve()) if path.exists() else str(self._model)
+        path = Path(self._model_source).expanduser()
+        return str(path.resolve()) if path.exists() else self._model_source
 
     def _chunker(self, embedder: Embedder) -> Chunker:
         from c2rag.chunk import Chunker

@@ -86,3 +86,25 @@ def test_user_errors_are_clean(runner: CliRunner, make_repo: Any, tmp_path: Path
     result = runner.invoke(cli, ["index", str(not_git), "--store", store])
     assert result.exit_code == 1
     assert str(not_git) in result.output
+
+
+def test_rebuild_without_model_keeps_a_loadable_model_reference(
+    runner: CliRunner, make_repo: Any, tmp_path: Path, tiny_c2llm_dir: Path
+) -> None:
+    """A rebuild takes its model from the manifest and must record where it loaded it from,
+    not the model's display name, or search and chat could no longer open the index."""
+    from c2rag.store import IndexStore, StoreLocation
+
+    repo = make_repo(files=PROJECT)
+    store = tmp_path / "store"
+    for extra in ([], ["--rebuild"]):
+        result = runner.invoke(cli, ["index", str(repo.root), "--store", str(store), *extra])
+        assert result.exit_code == 0, result.output
+        location = StoreLocation.for_repo(repo.root, store_dir=store)
+        with IndexStore.open(location) as opened:
+            assert opened.manifest is not None
+            assert opened.manifest.model_ref == str(tiny_c2llm_dir.resolve())
+    result = runner.invoke(
+        cli, ["search", "add two numbers", str(repo.root), "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from c2rag._lazy import lazy_exports
 
 # public name → submodule (imported on first use, so the embeddings do not pull in chromadb)
 _LAZY: dict[str, str] = {
@@ -19,14 +20,7 @@ _LAZY: dict[str, str] = {
 __all__ = ["C2LLMEmbeddings", "C2RAGCodeSplitter", "C2RAGRetriever", "create_code_search_tool"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        msg = f"module 'langchain_c2rag' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover
