@@ -244,7 +244,10 @@ def _publish(result: dict, *, write: bool) -> None:
         f"Measured {result['machine']}; embedder `{result['model']}` for every pipeline "
         "(C2LLM-0.5B weights are not reachable offline here). Hit = a retrieved chunk of the "
         "gold file overlapping the gold function (CoSQL: the gold SQL's file). Fusion weights "
-        "were tuned on docstring→function queries of `click` and `jinja2` only.",
+        "were tuned on docstring→function queries of `click` and `jinja2` only. CoSQL rows "
+        "'dialogue so far' embed the user turns oldest first (c2rag's default for a "
+        "conversation), 'newest turn first' reverses them; 'last turn' embeds the question "
+        "alone.",
         "",
         table(HEADER, result["rows"]),
         "",

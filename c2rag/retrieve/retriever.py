@@ -135,14 +135,20 @@ class CodeRetriever:
         from c2rag.store import IndexStore, StoreLocation
 
         repo = GitRepo(Path(repo_path))
-        location = StoreLocation.for_repo(
-            repo.root, store_dir=store_dir, host=chroma_host, port=chroma_port
-        )
-        store = IndexStore.open(location)
-        if model is None and store.manifest is not None:
-            model = store.manifest.model_ref or store.manifest.model_name
-        encoder = Encoder(model)
-        return cls(store, encoder, repo, **options)
+        store = None
+        try:
+            location = StoreLocation.for_repo(
+                repo.root, store_dir=store_dir, host=chroma_host, port=chroma_port
+            )
+            store = IndexStore.open(location)
+            if model is None and store.manifest is not None:
+                model = store.manifest.model_ref or store.manifest.model_name
+            return cls(store, Encoder(model), repo, **options)
+        except BaseException:
+            if store is not None:
+                store.close()
+            repo.close()
+            raise
 
     def close(self) -> None:
         """Close the store and repository handles (those :meth:`from_path` opened, too)."""

@@ -207,7 +207,6 @@ class CodeQASession:
             result.notes,
         )
 
-
     def _with_outlines(self, hits: list[Hit]) -> list[Hit]:
         """Add the class outline when several of its members are hits, so the packer can
         show one outline instead of many fragments."""

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,9 +99,17 @@ class LexicalIndex:
 
     # ----------------------------------------------------------------------------- persistence
     @classmethod
-    def open(cls, directory: str | os.PathLike[str], **options: float) -> LexicalIndex:
-        """Load the index stored in ``directory``; an empty index when there is none yet."""
-        index = cls(directory, **options)  # type: ignore[arg-type]
+    def open(cls, directory: str | os.PathLike[str], **options: Any) -> LexicalIndex:
+        """Load the index stored in ``directory``; an empty index when there is none yet.
+
+        Args:
+            directory: Where ``lexical.npz`` lives.
+            **options: ``k1``, ``b``, ``field_weights``, as for the constructor.
+
+        Raises:
+            IndexError_: If the file exists but cannot be read (says how to rebuild it).
+        """
+        index = cls(directory, **options)
         path = index.path
         if not path.exists():
             return index
