@@ -236,6 +236,23 @@ def _findings(rows: list[list[object]]) -> list[str]:
             f"- {set_name}: {best_h[1]} ({best_h[2]}) {verdict} the best other row, "
             f"{best_o[1]} ({best_o[2]}), by {delta:+.3f} MRR@10."
         )
+    # Robustness: each pipeline's largest shortfall to the best row of a set.
+    worst: dict[str, float] = {}
+    for set_name in dict.fromkeys(str(r[0]) for r in rows):
+        group = [r for r in rows if r[0] == set_name]
+        top = max(float(r[2]) for r in group)
+        for r in group:
+            name = str(r[1])
+            for suffix in (", last turn", ", dialogue so far", ", dialogue newest turn first"):
+                name = name.removesuffix(suffix)
+            worst[name] = max(worst.get(name, 0.0), top - float(r[2]))
+    if worst:
+        ranked = sorted(worst.items(), key=lambda kv: kv[1])
+        out.append(
+            "- Largest MRR@10 shortfall to the best row of any set: "
+            + "; ".join(f"{name} {gap:.3f}" for name, gap in ranked)
+            + "."
+        )
     return out
 
 
