@@ -364,7 +364,8 @@ class CodeIndex:
         """What to load the same model from later: the path or id this object was given
         (local paths made absolute), else the embedder's own name."""
         if self._model_source is None:
-            return _model_name(embedder)
+            # an embedder passed in: its own source if it has one (c2rag's Encoder does)
+            return str(getattr(embedder, "source", None) or _model_name(embedder))
         path = Path(self._model_source).expanduser()
         return str(path.resolve()) if path.exists() else self._model_source
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 
 import click
 
@@ -46,6 +47,10 @@ class _LazyGroup(click.Group):
 def cli(verbose: int) -> None:
     """c2rag: the right code from a repository, for coding agents."""
     level = logging.WARNING - 10 * min(verbose, 2)
+    if not verbose:
+        # transformers draws a "Loading weights" bar on every model load; c2rag's own bars
+        # (tqdm on long work) stay. Read by huggingface_hub when transformers is imported.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 

@@ -181,6 +181,12 @@ class Encoder:
         return self._loaded.checkpoint.name
 
     @property
+    def source(self) -> str:
+        """Local directory the model was loaded from (a hub-cache snapshot for a hub id):
+        what to pass to ``Encoder`` to load the same model again on this machine."""
+        return str(self._loaded.checkpoint.root)
+
+    @property
     def fingerprint(self) -> str:
         """Model identity and every setting that changes a document vector."""
         return (

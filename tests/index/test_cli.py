@@ -108,3 +108,17 @@ def test_rebuild_without_model_keeps_a_loadable_model_reference(
         cli, ["search", "add two numbers", str(repo.root), "--store", str(store)]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_index_built_from_an_encoder_object_names_where_to_load_it(
+    make_repo: Any, tmp_path: Path, tiny_c2llm_dir: Path, tiny_encoder: Any
+) -> None:
+    from c2rag.index import CodeIndex
+    from c2rag.store import IndexStore
+
+    repo = make_repo(files=PROJECT)
+    index = CodeIndex(repo.root, encoder=tiny_encoder, store_dir=tmp_path / "store")
+    index.update()
+    with IndexStore.open(index.location) as opened:
+        assert opened.manifest is not None
+        assert Path(opened.manifest.model_ref).resolve() == tiny_c2llm_dir.resolve()
