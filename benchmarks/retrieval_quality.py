@@ -43,12 +43,12 @@ from benchmarks._retrieval_sets import (  # noqa: E402
     llamaindex_baseline,
     package_sources,
 )
-from c2rag.retrieve import CodeRetriever  # noqa: E402
-from c2rag.retrieve.eval_runner import (  # noqa: E402
+from c2rag.eval_runner import (  # noqa: E402
     CONFIGS,
     evaluate_configs,
     scratch_retriever,
 )
+from c2rag.retrieve import CodeRetriever  # noqa: E402
 from c2rag.retrieve.evaluate import (  # noqa: E402
     EvalCase,
     Metrics,

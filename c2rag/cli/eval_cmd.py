@@ -32,7 +32,7 @@ def eval_(
     overlapping its function. Prints MRR@k and recall@k per configuration.
     """
     from c2rag.encode.engine import Encoder
-    from c2rag.retrieve.eval_runner import docstring_eval, python_sources
+    from c2rag.eval_runner import docstring_eval, python_sources
 
     try:
         files = python_sources(path, ref=ref)
