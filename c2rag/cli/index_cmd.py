@@ -131,7 +131,8 @@ def index(
         from c2rag.encode.defaults import resolve_default_model
 
         default = resolve_default_model()
-        click.echo(default.message, err=True)
+        if not default.is_fallback:  # a fallback has said so already, as a logged warning
+            click.echo(default.message, err=True)
         model = default.name_or_path
     code_index = CodeIndex(model=model, **options)
     report = code_index.update(ref, worktree=worktree, branch=branch, rebuild=rebuild)
