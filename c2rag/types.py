@@ -6,9 +6,9 @@ They are plain frozen dataclasses so that every stage can be tested without the 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -18,6 +18,8 @@ __all__ = [
     "Citation",
     "Embedder",
     "Hit",
+    "chunk_from_metadata",
+    "chunk_metadata",
     "text_hash",
 ]
 
@@ -69,6 +71,51 @@ class Chunk:
             raise ValueError(msg)
         if not self.content_hash:
             object.__setattr__(self, "content_hash", text_hash(self.text))
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
+    """Every field of ``chunk`` except its text, as flat scalars (``flags`` comma-joined): the
+    form vector stores, LangChain documents and LlamaIndex nodes carry."""
+    return {
+        "path": chunk.path,
+        "language": chunk.language,
+        "kind": chunk.kind,
+        "name": chunk.name,
+        "signature": chunk.signature,
+        "docstring": chunk.docstring,
+        "parent": chunk.parent,
+        "start_line": chunk.start_line,
+        "end_line": chunk.end_line,
+        "start_byte": chunk.start_byte,
+        "end_byte": chunk.end_byte,
+        "part": chunk.part,
+        "parts": chunk.parts,
+        "content_hash": chunk.content_hash,
+        "flags": ",".join(chunk.flags),
+    }
+
+
+def chunk_from_metadata(text: str, metadata: Mapping[str, Any]) -> Chunk:
+    """The inverse of :func:`chunk_metadata`; extra keys are ignored."""
+    flags = str(metadata.get("flags") or "")
+    return Chunk(
+        path=str(metadata["path"]),
+        language=str(metadata["language"]),
+        kind=cast(ChunkKind, metadata["kind"]),
+        name=str(metadata["name"]),
+        start_line=int(metadata["start_line"]),
+        end_line=int(metadata["end_line"]),
+        text=text,
+        signature=str(metadata.get("signature", "")),
+        docstring=str(metadata.get("docstring", "")),
+        start_byte=int(metadata.get("start_byte", 0)),
+        end_byte=int(metadata.get("end_byte", 0)),
+        parent=str(metadata.get("parent", "")),
+        part=int(metadata.get("part", 1)),
+        parts=int(metadata.get("parts", 1)),
+        flags=tuple(flags.split(",")) if flags else (),
+        content_hash=str(metadata.get("content_hash", "")),
+    )
 
 
 @dataclass(frozen=True, slots=True)

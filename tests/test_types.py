@@ -20,3 +20,18 @@ def test_citation_round_trip() -> None:
     assert Citation.parse(str(c)) == Citation("src/io/upload.py", 10, 42, "0123456789ab")
     with pytest.raises(ValueError, match="not a citation"):
         Citation.parse("nope")
+
+
+def test_flat_metadata_round_trips_every_field() -> None:
+    from c2rag.types import chunk_from_metadata, chunk_metadata
+
+    chunk = Chunk(
+        "pkg/m.py", "python", "method", "pkg.m.C.f", 3, 9, "def f(self):\n    pass\n",
+        signature="def f(self):", docstring="Do it.", start_byte=10, end_byte=40,
+        parent="pkg.m.C", part=2, parts=3, flags=("non_utf8",),
+    )  # fmt: skip
+    flat = chunk_metadata(chunk)
+    assert all(isinstance(v, (str, int)) for v in flat.values())
+    again = chunk_from_metadata(chunk.text, {**flat, "extra": 1})
+    assert again == chunk
+    assert again.content_hash == chunk.content_hash

@@ -13,33 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 
 from c2rag.errors import ChunkingError
-from c2rag.types import Chunk
+from c2rag.types import chunk_metadata
 
 __all__ = ["DEFAULT_PATH_KEYS", "chunk_metadata", "source_path"]
 
 DEFAULT_PATH_KEYS = ("file_path", "source", "path", "file_name")
 """Metadata keys that name a document's file: LlamaIndex readers, LangChain loaders, others."""
-
-
-def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
-    """Every field of ``chunk`` except its text, as flat scalars (``flags`` comma-joined)."""
-    return {
-        "path": chunk.path,
-        "language": chunk.language,
-        "kind": chunk.kind,
-        "name": chunk.name,
-        "signature": chunk.signature,
-        "docstring": chunk.docstring,
-        "parent": chunk.parent,
-        "start_line": chunk.start_line,
-        "end_line": chunk.end_line,
-        "start_byte": chunk.start_byte,
-        "end_byte": chunk.end_byte,
-        "part": chunk.part,
-        "parts": chunk.parts,
-        "content_hash": chunk.content_hash,
-        "flags": ",".join(chunk.flags),
-    }
 
 
 def source_path(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from c2rag.types import Hit
+from c2rag.types import Hit, chunk_metadata
 
 __all__ = ["hit_metadata"]
 
@@ -16,24 +16,12 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
     Values are scalars (str, int, float) except ``channels`` (a dict of per-channel scores),
     so the result serialises to JSON and fits vector-store metadata after dropping it.
     """
-    chunk = hit.chunk
     return {
         "id": hit.id,
         "citation": str(hit.citation),
-        "path": chunk.path,
-        "start_line": chunk.start_line,
-        "end_line": chunk.end_line,
-        "language": chunk.language,
-        "kind": chunk.kind,
-        "name": chunk.name,
-        "signature": chunk.signature,
-        "docstring": chunk.docstring,
-        "parent": chunk.parent,
-        "part": chunk.part,
-        "parts": chunk.parts,
+        **chunk_metadata(hit.chunk),
         "commit": hit.commit,
         "blob_sha": hit.blob_sha,
-        "content_hash": chunk.content_hash,
         "score": hit.score,
         "channels": dict(hit.channels),
     }

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from typing import Any
 
-from c2rag.types import Chunk, ChunkKind
+from c2rag.types import Chunk, chunk_from_metadata, chunk_metadata
 
 __all__ = [
     "BRANCH_PREFIX",
@@ -40,25 +40,8 @@ BRANCH_PREFIX = "branch:"
 Record = tuple[str, str, dict[str, Any]]
 """``(id, document, metadata)`` as Chroma stores them."""
 
+
 # Chunk fields copied verbatim into metadata (all str or int).
-_CHUNK_FIELDS = (
-    "path",
-    "language",
-    "kind",
-    "name",
-    "signature",
-    "docstring",
-    "start_line",
-    "end_line",
-    "start_byte",
-    "end_byte",
-    "parent",
-    "part",
-    "parts",
-    "content_hash",
-)
-
-
 def chunk_id(path: str, blob_sha: str, ordinal: int) -> str:
     """Deterministic record id of chunk ``ordinal`` (0-based) of blob ``blob_sha`` at ``path``."""
     key = f"{path}\0{blob_sha}\0{ordinal}".encode("utf-8", "surrogatepass")
@@ -102,14 +85,13 @@ def chunk_to_record(
     Returns:
         ``(id, document, metadata)`` with only flat scalar metadata values.
     """
-    metadata: dict[str, Any] = {name: getattr(chunk, name) for name in _CHUNK_FIELDS}
+    metadata: dict[str, Any] = chunk_metadata(chunk)
     metadata.update(
         blob_sha=blob_sha,
         commit=commit,
         ordinal=ordinal,
         file_chunks=file_chunks,
         source=source,
-        flags=",".join(chunk.flags),
     )
     for branch in branches:
         metadata[branch_key(branch)] = True
@@ -118,22 +100,4 @@ def chunk_to_record(
 
 def record_to_chunk(document: str, metadata: Mapping[str, Any]) -> Chunk:
     """Rebuild the :class:`~c2rag.types.Chunk` stored as ``document`` + ``metadata``."""
-    flags = str(metadata.get("flags") or "")
-    return Chunk(
-        path=str(metadata["path"]),
-        language=str(metadata["language"]),
-        kind=cast(ChunkKind, metadata["kind"]),
-        name=str(metadata["name"]),
-        start_line=int(metadata["start_line"]),
-        end_line=int(metadata["end_line"]),
-        text=document,
-        signature=str(metadata.get("signature", "")),
-        docstring=str(metadata.get("docstring", "")),
-        start_byte=int(metadata.get("start_byte", 0)),
-        end_byte=int(metadata.get("end_byte", 0)),
-        parent=str(metadata.get("parent", "")),
-        part=int(metadata.get("part", 1)),
-        parts=int(metadata.get("parts", 1)),
-        flags=tuple(flags.split(",")) if flags else (),
-        content_hash=str(metadata.get("content_hash", "")),
-    )
+    return chunk_from_metadata(document, metadata)
