@@ -33,8 +33,11 @@ class Freshness:
         if self.changed is None:
             return "freshness unknown"
         if self.changed:
-            head = self.head_commit[:12] if self.head_commit else "the working tree"
-            return f"STALE: file changed between {self.indexed_commit[:12]} and {head}"
+            indexed = self.indexed_commit[:12]
+            # HEAD still at the indexed commit: the change is in the working tree
+            head_moved = self.head_commit is not None and self.head_commit[:12] != indexed
+            where = self.head_commit[:12] if head_moved and self.head_commit else "the working tree"
+            return f"STALE: file changed between {indexed} and {where}"
         return "fresh"
 
 

@@ -172,3 +172,15 @@ def test_default_estimate_and_bad_arguments() -> None:
     with pytest.raises(ValueError, match="budget_tokens"):
         pack_context([], budget_tokens=0)
     assert pack_context([], budget_tokens=10).render() == ""
+
+
+def test_freshness_names_the_working_tree_when_head_did_not_move() -> None:
+    from c2rag.context import Freshness
+
+    sha = "a" * 40
+    assert Freshness(sha, sha, True).describe() == (
+        "STALE: file changed between aaaaaaaaaaaa and the working tree"
+    )
+    assert Freshness(sha, None, True).describe().endswith("and the working tree")
+    assert Freshness(sha, "b" * 40, True).describe().endswith("and bbbbbbbbbbbb")
+    assert Freshness(sha, sha, False).describe() == "fresh"
