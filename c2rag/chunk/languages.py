@@ -98,25 +98,19 @@ SPECS: dict[str, LanguageSpec] = {
             wrappers=_f("export_statement"),
             attached=_f("decorator"),
         ),
-        LanguageSpec(
-            "typescript",
-            "tree_sitter_typescript",
-            "language_typescript",
-            functions=_JS_FUNCTIONS,
-            classes=_JS_CLASSES,
-            namespaces=_f("internal_module", "module"),
-            wrappers=_f("export_statement", "expression_statement", "ambient_declaration"),
-            attached=_f("decorator"),
-        ),
-        LanguageSpec(
-            "tsx",
-            "tree_sitter_typescript",
-            "language_tsx",
-            functions=_JS_FUNCTIONS,
-            classes=_JS_CLASSES,
-            namespaces=_f("internal_module", "module"),
-            wrappers=_f("export_statement", "expression_statement", "ambient_declaration"),
-            attached=_f("decorator"),
+        # TypeScript and TSX: one grammar package, two languages, the same node types
+        *(
+            LanguageSpec(
+                name,
+                "tree_sitter_typescript",
+                f"language_{name}",
+                functions=_JS_FUNCTIONS,
+                classes=_JS_CLASSES,
+                namespaces=_f("internal_module", "module"),
+                wrappers=_f("export_statement", "expression_statement", "ambient_declaration"),
+                attached=_f("decorator"),
+            )
+            for name in ("typescript", "tsx")
         ),
         LanguageSpec(
             "java",
