@@ -83,7 +83,6 @@ def build_random_c2llm(directory: Path, corpus: list[str]) -> Path:
                 param.zero_()
             else:
                 param.normal_(0.0, 0.02)
-    model.tie_weights()
     save_c2llm(model, directory, dtype=torch.bfloat16)
     write_qwen_tokenizer(directory, tiny_qwen_tokenizer_json(32000, tuple(corpus)))
     return directory

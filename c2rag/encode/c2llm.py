@@ -1,8 +1,9 @@
 """The C2LLM embedding model, natively: a Qwen2 backbone from ``transformers`` and a PMA head.
 
 No remote code is involved. Parameter and module names follow the official checkpoints
-(``plm_model.model.*``, ``plm_model.lm_head.weight``, ``mha_pma.S``, ``mha_pma.mab.*``) so that
-their safetensors load without renaming.
+(``plm_model.model.*``, ``mha_pma.S``, ``mha_pma.mab.*``) so that their safetensors load without
+renaming. The language-model head (``plm_model.lm_head``) plays no part in an embedding, so it is
+never built: a checkpoint may carry it or not, tied or untied (545M parameters for the 7B).
 
 PMA (Pooling by Multi-head Attention), with ``q`` the learnable seed, ``H`` the backbone's last
 hidden states and ``d`` the output width::
@@ -25,9 +26,34 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from transformers import Qwen2Config, Qwen2Model
 
-__all__ = ["C2LLM_PRESETS", "PMA", "C2LLMConfig", "C2LLMModel", "MultiheadAttentionBlock"]
+__all__ = [
+    "BACKBONE_REQUIRED",
+    "C2LLM_PRESETS",
+    "LM_HEAD_KEY",
+    "PMA",
+    "C2LLMConfig",
+    "C2LLMModel",
+    "MultiheadAttentionBlock",
+]
+
+LM_HEAD_KEY = "plm_model.lm_head.weight"
+"""Key of the language-model head in official checkpoints: never built, never read."""
+
+# Fields a config.json must give: Qwen2Config would fill the shapes with a 7B-like default and
+# rope_theta with 10000 (Qwen2.5 uses 1e6), silently giving another model.
+BACKBONE_REQUIRED = (
+    "vocab_size",
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "rms_norm_eps",
+    "rope_theta",
+)
+"""Qwen2 fields a C2LLM ``config.json`` must set (``rope_theta`` may sit in ``rope_parameters``)."""
 
 # Score given to padded keys before the softmax (reference value).
 _MASKED_SCORE = -1e12
@@ -133,6 +159,18 @@ class C2LLMConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> C2LLMConfig:
         """Build from the contents of an official ``config.json``."""
         data = dict(data)
+        absent = [
+            name
+            for name in BACKBONE_REQUIRED
+            if data.get(name) is None
+            and not (name == "rope_theta" and (data.get("rope_parameters") or {}).get(name))
+        ]
+        if absent:
+            msg = (
+                f"it does not set {', '.join(repr(n) for n in absent)}, which the Qwen2 backbone "
+                "needs (the released config.json files set them all)"
+            )
+            raise ValueError(msg)
         head = {k: data.pop(k) for k in _HEAD_FIELDS if k in data}
         attn = data.pop("attn_implementation", None) or data.pop("_attn_implementation", None)
         extra = {k: data[k] for k in ("architectures", "auto_map") if k in data}
@@ -235,16 +273,25 @@ class PMA(nn.Module):
         return self.mab(seed, states, mask).squeeze(1)
 
 
+class _LanguageModel(nn.Module):
+    """``plm_model`` of the checkpoints without its ``lm_head``: just the Qwen2 body."""
+
+    def __init__(self, config: Qwen2Config) -> None:
+        super().__init__()
+        self.config = config
+        self.model = Qwen2Model(config)
+
+
 class C2LLMModel(nn.Module):
     """C2LLM: Qwen2 causal backbone + PMA head; ``forward`` returns unnormalised embeddings.
 
-    The backbone is a full ``Qwen2ForCausalLM`` because the checkpoints carry its ``lm_head``
-    (unused for embeddings); it keeps the parameter count equal to the published one.
+    The backbone's ``lm_head`` is not built (see :meth:`parameter_count` for the published
+    totals, which count it).
 
     Example:
         >>> with torch.device("meta"):
         ...     model = C2LLMModel(C2LLMConfig.preset("0.5B"))
-        >>> sum(p.numel() for p in model.parameters())
+        >>> model.parameter_count()
         497252096
     """
 
@@ -253,8 +300,17 @@ class C2LLMModel(nn.Module):
         self.config = config
         backbone_config = Qwen2Config.from_dict(config.backbone.to_dict())
         backbone_config._attn_implementation = attn_implementation
-        self.plm_model = Qwen2ForCausalLM(backbone_config)
+        self.plm_model = _LanguageModel(backbone_config)
         self.mha_pma = PMA(config.dim, config.hidden_size, config.pma_num_heads, ln=config.pma_ln)
+
+    def parameter_count(self, *, include_lm_head: bool = True) -> int:
+        """Parameters of the released model: those built here, plus the unbuilt ``lm_head``
+        when it is untied (a tied one is the embedding matrix, already counted)."""
+        built = sum(p.numel() for p in self.parameters())
+        backbone = self.config.backbone
+        if include_lm_head and not backbone.tie_word_embeddings:
+            built += int(backbone.vocab_size) * int(backbone.hidden_size)
+        return built
 
     @property
     def dim(self) -> int:
@@ -291,8 +347,3 @@ class C2LLMModel(nn.Module):
         if self.config.pma_norm:
             pooled = nn.functional.normalize(pooled, dim=-1)
         return pooled
-
-    def tie_weights(self) -> None:
-        """Share ``lm_head`` with the input embeddings when the backbone config says so."""
-        if self.config.backbone.tie_word_embeddings:
-            self.plm_model.lm_head.weight = self.plm_model.model.embed_tokens.weight

@@ -49,8 +49,9 @@ class Checkpoint:
     name: str
     """Display name: the hub id, or the directory name."""
     identity: str
-    """``name@revision`` for the hub cache, ``name@digest`` for a local directory: changes
-    whenever the weights do (part of the encoder fingerprint)."""
+    """``name@revision`` for the hub cache, ``local@digest`` for a local directory: the digest
+    covers the config and the weights, not the folder's name or place, so a copy elsewhere is
+    the same model and any change to the weights is another (part of the encoder fingerprint)."""
     config: dict[str, Any]
     """Parsed ``config.json``."""
     root: Path
@@ -148,7 +149,15 @@ def weight_files(model_dir: Path) -> list[Path]:
     index = model_dir / "model.safetensors.index.json"
     if index.is_file():
         weight_map = read_json(index).get("weight_map", {})
-        files = [model_dir / name for name in sorted(set(weight_map.values()))]
+        names = sorted({str(name) for name in weight_map.values()})
+        foreign = [name for name in names if not name.endswith(".safetensors")]
+        if foreign:
+            msg = (
+                f"{index} names weights that are not safetensors ({', '.join(foreign)}); c2rag "
+                "loads safetensors only because unpickling can run arbitrary code"
+            )
+            raise ModelLoadError(msg)
+        files = [model_dir / name for name in names]
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             msg = f"{index} lists shards that are missing: {', '.join(missing)}"
@@ -171,7 +180,7 @@ def weight_files(model_dir: Path) -> list[Path]:
 
 
 def _local_identity(model_dir: Path) -> str:
-    """``dirname@digest``: config, safetensors headers and bytes sampled across each file.
+    """``local@digest``: config, safetensors headers and bytes sampled across each file.
 
     Reading ~1 MiB per file instead of hashing gigabytes keeps startup fast, while a retrained,
     fine-tuned or converted checkpoint still gets a new identity.
@@ -192,7 +201,7 @@ def _local_identity(model_dir: Path) -> str:
             for offset in range(start, size, step):
                 handle.seek(offset)
                 digest.update(handle.read(_SAMPLE_BYTES))
-    return f"{model_dir.name}@{digest.hexdigest()[:12]}"
+    return f"local@{digest.hexdigest()[:16]}"
 
 
 def _sentence_transformers_info(root: Path) -> tuple[Path, str | None, int | None]:

@@ -20,12 +20,12 @@ import torch
 from safetensors import safe_open
 from torch import nn
 
-from c2rag.encode.c2llm import C2LLMConfig, C2LLMModel
+from c2rag.encode.c2llm import LM_HEAD_KEY, C2LLMConfig, C2LLMModel
 from c2rag.encode.checkpoint import Checkpoint, snapshot, weight_files
 from c2rag.encode.prompts import C2LLM_PROMPTS, JINA_CODE_PROMPTS, NO_PROMPTS, PromptSet
 from c2rag.errors import CheckpointMismatchError, ModelLoadError
 
-__all__ = ["LoadedModel", "check_state_keys", "is_qwen2_family", "load_model"]
+__all__ = ["LoadedModel", "check_c2llm_keys", "check_state_keys", "is_qwen2_family", "load_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,6 @@ def check_state_keys(
     expected: dict[str, tuple[int, ...]],
     found: dict[str, tuple[int, ...]],
     *,
-    optional: set[str] | frozenset[str] = frozenset(),
     where: Path | str,
 ) -> None:
     """Compare a model's parameter names and shapes with a checkpoint's.
@@ -93,7 +92,7 @@ def check_state_keys(
     Raises:
         CheckpointMismatchError: Listing missing, unexpected and wrongly shaped tensors.
     """
-    missing = sorted(set(expected) - set(found) - set(optional))
+    missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
     mismatched = sorted(
         f"{key} (checkpoint {list(found[key])}, model {list(expected[key])})"
@@ -120,24 +119,49 @@ def check_state_keys(
     raise CheckpointMismatchError(msg)
 
 
+def check_c2llm_keys(
+    expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], *, where: Path | str
+) -> None:
+    """:func:`check_state_keys` for a C2LLM checkpoint, whose ``lm_head`` is never built:
+    present (the untied 7B, or a tied one saved twice) or absent (a tied one as transformers
+    saves it), it is neither required nor read.
+
+    Raises:
+        CheckpointMismatchError: A backbone or head tensor is missing, unexpected or misshapen.
+    """
+    check_state_keys(expected, {k: v for k, v in found.items() if k != LM_HEAD_KEY}, where=where)
+
+
+def _unreadable(path: Path, exc: Exception) -> ModelLoadError:
+    msg = (
+        f"cannot read the safetensors file {path}: {exc}. It may be truncated or damaged "
+        "(an interrupted download or copy); fetch it again."
+    )
+    return ModelLoadError(msg)
+
+
 def _tensor_shapes(files: list[Path]) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
     for path in files:
-        with safe_open(path, framework="pt") as handle:
-            for key in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
-                shapes[key] = tuple(handle.get_slice(key).get_shape())
+        try:
+            with safe_open(path, framework="pt") as handle:
+                for key in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
+                    shapes[key] = tuple(handle.get_slice(key).get_shape())
+        except Exception as exc:  # SafetensorError, OSError: the file, not the code, is at fault
+            raise _unreadable(path, exc) from exc
     return shapes
 
 
 def _load_c2llm(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> C2LLMModel:
+    config_file = ckpt.model_dir / "config.json"
     try:
         config = C2LLMConfig.from_dict(ckpt.config)
     except (TypeError, ValueError) as exc:
-        msg = f"invalid C2LLM config {ckpt.model_dir / 'config.json'}: {exc}"
+        msg = f"invalid C2LLM config {config_file}: {exc}"
         raise ModelLoadError(msg) from exc
     if config.embedding_method != "pma":
         msg = (
-            f"{ckpt.model_dir / 'config.json'} sets embedding_method="
+            f"{config_file} sets embedding_method="
             f"{config.embedding_method!r}; the native C2LLM model implements 'pma'"
         )
         raise ModelLoadError(msg)
@@ -146,16 +170,19 @@ def _load_c2llm(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> C
         model = C2LLMModel(config, attn_implementation=attention)
     files = weight_files(ckpt.model_dir)
     expected = {key: tuple(t.shape) for key, t in model.state_dict().items()}
-    tied = bool(config.backbone.tie_word_embeddings)
-    # A tied lm_head is the embedding matrix; checkpoints may or may not repeat it.
-    optional = {"plm_model.lm_head.weight"} if tied else set()
-    check_state_keys(expected, _tensor_shapes(files), optional=optional, where=ckpt.model_dir)
+    check_c2llm_keys(expected, _tensor_shapes(files), where=ckpt.model_dir)
     for path in files:
         # Straight onto the target device: a 7B model never needs a full copy in CPU memory.
-        with safe_open(path, framework="pt", device=str(device)) as handle:
-            state = {key: handle.get_tensor(key).to(dtype) for key in handle.keys()}  # noqa: SIM118
+        try:
+            with safe_open(path, framework="pt", device=str(device)) as handle:
+                state = {
+                    key: handle.get_tensor(key).to(dtype)
+                    for key in handle.keys()  # noqa: SIM118
+                    if key in expected
+                }
+        except Exception as exc:  # a file damaged past its header fails only here
+            raise _unreadable(path, exc) from exc
         model.load_state_dict(state, strict=False, assign=True)
-    model.tie_weights()
     # Non-persistent buffers (rotary frequencies) are computed at construction, so they are
     # still on the meta device: rebuild that module for real.
     backbone = model.plm_model.model
@@ -166,6 +193,19 @@ def _load_c2llm(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> C
         msg = f"checkpoint {ckpt.model_dir} left tensors unset: {', '.join(leftovers[:_SHOWN])}"
         raise CheckpointMismatchError(msg)
     return model.to(device=device).eval()
+
+
+def _custom_code_refusal(ckpt: Checkpoint) -> ModelLoadError:
+    """The refusal of a checkpoint that only its own code can load, in c2rag's terms."""
+    model_type = ckpt.config.get("model_type")
+    msg = (
+        f"{ckpt.model_dir / 'config.json'} describes model_type {model_type!r}, which only the "
+        "checkpoint's own Python code can build, and c2rag never runs code shipped with a model. "
+        "c2rag loads C2LLM checkpoints natively (model_type 'c2llm') and other models through "
+        "the architectures transformers ships (BERT, Qwen2, …). Use such a checkpoint, or export "
+        "this one to a supported architecture with its own tools."
+    )
+    return ModelLoadError(msg)
 
 
 def _load_auto(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> nn.Module:
@@ -180,6 +220,8 @@ def _load_auto(ckpt: Checkpoint, device: torch.device, dtype: torch.dtype) -> nn
             trust_remote_code=False,
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        if "trust_remote_code" in str(exc):  # its advice names an option c2rag does not have
+            raise _custom_code_refusal(ckpt) from exc
         msg = (
             f"transformers cannot load {ckpt.model_dir} "
             f"(model_type {ckpt.config.get('model_type')!r}): {exc}"
@@ -264,6 +306,11 @@ def load_model(
         "c2llm" if _is_c2llm(ckpt.config) else "decoder" if _is_decoder(ckpt.config) else "encoder"
     )
     weight_files(ckpt.model_dir)  # fail on absent or pickled weights before any download
+    if kind != "c2llm":
+        from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+        if ckpt.config.get("model_type") not in CONFIG_MAPPING:
+            raise _custom_code_refusal(ckpt)
     tokenizer = _load_tokenizer(ckpt, kind=kind, cache_dir=cache_dir)
     max_lengths = [ckpt.max_seq_length, ckpt.config.get("max_position_embeddings")]
     if kind == "c2llm":

@@ -2,7 +2,7 @@
 
 ``config.json`` (``model_type "c2llm"`` plus the Qwen2 fields), safetensors shards named
 ``model-0000i-of-0000n.safetensors`` and ``model.safetensors.index.json``, with the official
-key names. A tied ``lm_head`` is stored once, as the released 0.5B checkpoint does.
+key names. The ``lm_head`` is not stored: the model does not build it (embeddings never use it).
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ def save_c2llm(
         key: (tensor.to(dtype) if dtype is not None else tensor).detach().contiguous().cpu()
         for key, tensor in model.state_dict().items()
     }
-    if model.config.backbone.tie_word_embeddings:
-        state.pop("plm_model.lm_head.weight", None)
     shards: list[list[str]] = [[]]
     size = 0
     for key in sorted(state):

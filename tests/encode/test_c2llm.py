@@ -24,13 +24,17 @@ def _meta_model(size: str) -> C2LLMModel:
 @pytest.mark.parametrize(("size", "expected"), [("0.5B", 497_252_096), ("7B", 7_667_028_992)])
 def test_preset_parameter_count_matches_published(size: str, expected: int) -> None:
     model = _meta_model(size)
-    assert sum(p.numel() for p in model.parameters()) == expected
+    assert model.parameter_count() == expected
 
 
-def test_half_b_preset_ties_lm_head_and_7b_does_not() -> None:
-    small, large = _meta_model("0.5B"), _meta_model("7B")
-    assert small.plm_model.lm_head.weight is small.plm_model.model.embed_tokens.weight
-    assert large.plm_model.lm_head.weight is not large.plm_model.model.embed_tokens.weight
+@pytest.mark.parametrize("size", ["0.5B", "7B"])
+def test_lm_head_is_never_built(size: str) -> None:
+    model = _meta_model(size)
+    backbone = model.config.backbone
+    lm_head = 0 if backbone.tie_word_embeddings else backbone.vocab_size * backbone.hidden_size
+    assert not any("lm_head" in name for name, _ in model.named_parameters())
+    assert sum(p.numel() for p in model.parameters()) == model.parameter_count() - lm_head
+    assert model.parameter_count(include_lm_head=False) == model.parameter_count() - lm_head
 
 
 def test_official_key_names() -> None:
@@ -41,8 +45,7 @@ def test_official_key_names() -> None:
         *(f"mha_pma.mab.fc_{n}.{p}" for n in "qkvo" for p in ("weight", "bias")),
         *(f"mha_pma.mab.ln{i}.{p}" for i in (0, 1) for p in ("weight", "bias")),
     }
-    assert "plm_model.lm_head.weight" in keys
-    assert all(k.startswith(("plm_model.model.", "plm_model.lm_head.", "mha_pma.")) for k in keys)
+    assert all(k.startswith(("plm_model.model.", "mha_pma.")) for k in keys)
 
 
 def test_unknown_preset_lists_sizes() -> None:
