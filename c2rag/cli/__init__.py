@@ -44,8 +44,16 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup)
 @click.version_option(package_name="c2rag")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    envvar="C2RAG_THREADS",
+    help="CPU threads per embedding pass [default: 1 for a query, all cores for documents].",
+)
+def cli(verbose: int, threads: int | None) -> None:
     """c2rag: the right code from a repository, for coding agents."""
+    if threads is not None:  # every Encoder the command builds reads it
+        os.environ["C2RAG_THREADS"] = str(threads)
     level = logging.WARNING - 10 * min(verbose, 2)
     if not verbose:
         # transformers draws a "Loading weights" bar on every model load; c2rag's own bars

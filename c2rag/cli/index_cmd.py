@@ -144,6 +144,9 @@ def index(
 @_user_errors
 def status(*, where: dict[str, Any], ref: str, branch: str | None, as_json: bool) -> None:
     """Show which commit of PATH is indexed, against REF, and the files changed since."""
+    from c2rag.encode.device import describe_cpu_dtype
     from c2rag.index import CodeIndex
 
     _echo_result(CodeIndex(**where).status(ref, branch=branch), as_json=as_json)
+    if not as_json:
+        click.echo(describe_cpu_dtype())

@@ -1,26 +1,29 @@
 """Choosing the device and dtype an encoder runs with.
 
-GPU → bf16 where the GPU supports it; CPU → bf16 only where the CPU has bf16 matrix units
-(AMX on x86, the BF16 extension on Arm), else fp32. fp16 is never chosen automatically:
-Qwen2-family models overflow in it.
-
-AVX512-BF16 alone is not enough: on such a CPU without AMX (2 cores, torch 2.13) a bf16
-``Linear`` ran at ~52 GFLOP/s against ~80 for fp32, and the whole encoder was ~20% slower in
-bf16 (``benchmarks/encode_throughput.py``). Pass ``dtype="bf16"`` to choose it anyway.
+GPU → bf16 where the GPU supports it. CPU → what a short measurement says
+(:mod:`c2rag.encode.probe`): bf16 when it runs the model's shapes clearly faster than fp32 at
+outputs indistinguishable from fp32, else fp32; CPU flags do not predict it. fp16 is never
+chosen automatically: Qwen2-family models overflow in it. ``dtype=`` or ``$C2RAG_DTYPE``
+override the choice.
 """
 
 from __future__ import annotations
 
 import logging
-import platform
+import os
 import warnings
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 
-__all__ = ["cpu_has_native_bf16", "resolve_device", "resolve_dtype"]
+from c2rag.encode.probe import cached_results, cpu_name, probe_cpu_dtype
+
+__all__ = ["DTYPE_ENV", "DtypeChoice", "choose_dtype", "describe_cpu_dtype", "resolve_device"]
 
 logger = logging.getLogger(__name__)
+
+DTYPE_ENV = "C2RAG_DTYPE"
+"""Environment variable naming the dtype when ``dtype=`` is not given (``bf16``, ``fp32``…)."""
 
 _DTYPES = {
     "auto": None,
@@ -33,28 +36,15 @@ _DTYPES = {
     "float16": torch.float16,
     "half": torch.float16,
 }
-_X86_BF16_FLAGS = {"amx_bf16"}
 
 
-def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU has bf16 matrix units that make bf16 faster than fp32.
+@dataclass(frozen=True)
+class DtypeChoice:
+    """The dtype an encoder runs with and why."""
 
-    Reads the kernel's CPU flags; where they cannot be read (macOS, Windows) the answer is
-    ``False`` and the encoder stays in fp32.
-    """
-    try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in {"flags", "Features"}:
-            flags = set(value.split())
-            if flags & _X86_BF16_FLAGS or (
-                platform.machine() in {"aarch64", "arm64"} and "bf16" in flags
-            ):
-                return True
-    return False
+    dtype: torch.dtype
+    reason: str
+    """One line: ``dtype=`` given, ``$C2RAG_DTYPE``, the GPU's support, or the CPU probe."""
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -68,41 +58,75 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         raise ValueError(msg) from exc
 
 
-def resolve_dtype(
-    dtype: str | torch.dtype | None, device: torch.device, *, qwen2_family: bool = False
-) -> torch.dtype:
-    """The dtype to run with: the one asked for, else the fastest safe one for ``device``.
+def _parse(dtype: str | torch.dtype | None, where: str) -> torch.dtype | None:
+    if isinstance(dtype, str):
+        key = dtype.strip().lower().removeprefix("torch.")
+        if key not in _DTYPES:
+            msg = f"unknown dtype {dtype!r} ({where}); valid: {', '.join(_DTYPES)} or a torch.dtype"
+            raise ValueError(msg)
+        return _DTYPES[key]
+    return dtype
+
+
+def choose_dtype(
+    dtype: str | torch.dtype | None,
+    device: torch.device,
+    *,
+    qwen2_family: bool = False,
+    probe_shape: tuple[int, int] | None = None,
+) -> DtypeChoice:
+    """The dtype to run with and why: ``dtype``, else ``$C2RAG_DTYPE``, else the fastest safe
+    one for ``device`` (on a CPU, measured by a cached probe of ``probe_shape``).
 
     Args:
         dtype: ``None``/``"auto"``, a name (``bf16``, ``fp32``, ``fp16``…) or a torch dtype.
         device: The device the model runs on.
         qwen2_family: Whether the model is Qwen2-based (fp16 overflows there: warned).
+        probe_shape: ``(in, out)`` features of the model's widest layer, for the CPU probe;
+            ``None`` keeps fp32 on a CPU without probing.
 
     Raises:
         ValueError: For a dtype name not in the valid set (listed in the message).
     """
-    if isinstance(dtype, str):
-        key = dtype.lower().removeprefix("torch.")
-        if key not in _DTYPES:
-            msg = f"unknown dtype {dtype!r}; valid: {', '.join(_DTYPES)} or a torch.dtype"
-            raise ValueError(msg)
-        dtype = _DTYPES[key]
-    if dtype is None:
+    chosen = _parse(dtype, "dtype=")
+    reason = f"dtype={dtype!r} given"
+    if chosen is None and os.environ.get(DTYPE_ENV, "").strip():
+        chosen = _parse(os.environ[DTYPE_ENV], f"${DTYPE_ENV}")
+        reason = f"${DTYPE_ENV}={os.environ[DTYPE_ENV].strip()}"
+    if chosen is None:
         if device.type == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
-        elif device.type == "cpu":
-            dtype = torch.bfloat16 if cpu_has_native_bf16() else torch.float32
+            chosen = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
+            reason = "GPU " + ("supports bf16" if chosen == torch.bfloat16 else "lacks bf16")
+        elif device.type == "cpu" and probe_shape is not None:
+            result = probe_cpu_dtype(*probe_shape)
+            chosen = torch.bfloat16 if result.dtype == "bfloat16" else torch.float32
+            reason = result.reason
         else:
-            dtype = torch.float32
-        logger.debug("dtype for %s: %s", device, dtype)
-    if dtype not in (torch.float32, torch.bfloat16, torch.float16):
-        msg = f"unsupported dtype {dtype}; use float32, bfloat16 or float16"
+            chosen, reason = torch.float32, f"fp32 on {device.type}"
+    if chosen not in (torch.float32, torch.bfloat16, torch.float16):
+        msg = f"unsupported dtype {chosen}; use float32, bfloat16 or float16"
         raise ValueError(msg)
-    if dtype == torch.float16 and qwen2_family:
+    if chosen == torch.float16 and qwen2_family:
         warnings.warn(
             "float16 was requested for a Qwen2-based model; its activations overflow in fp16 "
             "(NaN/inf vectors). Prefer dtype='bf16' or 'fp32'.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return dtype
+    return DtypeChoice(chosen, reason)
+
+
+def describe_cpu_dtype(cache_dir: str | os.PathLike[str] | None = None) -> str:
+    """One line for ``c2rag status``: the CPU dtype encoders use here and why, without loading
+    a model (from ``$C2RAG_DTYPE`` or the probe cache)."""
+    configured = os.environ.get(DTYPE_ENV, "").strip()
+    if configured:
+        return f"encoder dtype on CPU: {configured} (from ${DTYPE_ENV})"
+    here = cpu_name()
+    results = [r for key, r in cached_results(cache_dir).items() if key.startswith(here)]
+    if not results:
+        return (
+            f"encoder dtype on CPU: not measured yet on {here} (the first model load probes "
+            f"bf16 against fp32; set ${DTYPE_ENV} to choose)"
+        )
+    return "; ".join(f"encoder dtype on CPU: {r.dtype} ({r.reason})" for r in results[-1:])

@@ -20,10 +20,11 @@ import torch
 from tqdm.auto import tqdm
 
 from c2rag.encode.checkpoint import locate
-from c2rag.encode.device import resolve_device, resolve_dtype
+from c2rag.encode.device import choose_dtype, resolve_device
 from c2rag.encode.loader import LoadedModel, is_qwen2_family, load_model
 from c2rag.encode.pooling import POOLING_MODES, pool
 from c2rag.encode.prompts import C2LLM_PROMPTS
+from c2rag.encode.threads import resolve_threads, threads_for, torch_threads
 
 __all__ = ["ENCODER_OPTIONS", "Encoder", "plan_batches"]
 
@@ -37,6 +38,7 @@ _MAX_ROWS = 256
 
 ENCODER_OPTIONS = (
     "pooling", "device", "dtype", "max_length", "batch_tokens", "task", "revision", "cache_dir",
+    "threads",
 )  # fmt: skip
 """Keyword options of :class:`Encoder`, for adapters that expose them as settings."""
 
@@ -66,6 +68,15 @@ def plan_batches(
     return batches
 
 
+def _probe_shape(config: dict[str, Any]) -> tuple[int, int] | None:
+    """``(in, out)`` features of the model's MLP, the layer the CPU dtype probe times."""
+    hidden = config.get("hidden_size") or config.get("d_model")
+    if not isinstance(hidden, int) or hidden < 1:
+        return None
+    wide = config.get("intermediate_size")
+    return hidden, wide if isinstance(wide, int) and wide > 0 else 4 * hidden
+
+
 def _check_texts(texts: Sequence[str]) -> list[str]:
     if isinstance(texts, str):
         msg = "expected a sequence of strings, got one str; wrap it in a list: [text]"
@@ -90,14 +101,18 @@ class Encoder:
             prescribes (``pma`` for C2LLM, the sentence-transformers Pooling config), else
             ``last`` for decoders and ``mean`` for encoders.
         device: ``"cpu"``, ``"cuda"``, … (default: CUDA when available).
-        dtype: ``"bf16"``, ``"fp32"``, ``"fp16"`` or a torch dtype (default: bf16 on GPUs and
-            on CPUs with native bf16, else fp32).
+        dtype: ``"bf16"``, ``"fp32"``, ``"fp16"`` or a torch dtype (default: ``$C2RAG_DTYPE``,
+            else bf16 on GPUs, and on a CPU what a short cached probe measures faster at equal
+            outputs; see :mod:`c2rag.encode.probe`). The choice and why: :attr:`dtype_reason`.
         max_length: Tokens per input (prompt included); longer inputs are truncated and the
             truncation is logged. Capped by what the checkpoint supports.
         batch_tokens: Padded tokens per forward pass (default 2048 on CPU, 32768 on GPU).
         task: Default query task (a key of :data:`c2rag.encode.prompts.TASK_PROMPTS`).
         revision: Hub revision when ``model`` is a hub id.
         cache_dir: Hugging Face cache directory.
+        threads: CPU threads per forward pass (default: ``$C2RAG_THREADS``, else one thread
+            for small passes such as a query and torch's setting for large ones; see
+            :mod:`c2rag.encode.threads`).
 
     Example:
         >>> enc = Encoder("codefuse-ai/C2LLM-0.5B")
@@ -118,6 +133,7 @@ class Encoder:
         task: str = "text2code",
         revision: str | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
     ) -> None:
         if model is None:
             from c2rag.encode.defaults import resolve_default_model
@@ -130,9 +146,16 @@ class Encoder:
         if max_length < 1:
             msg = f"max_length must be a positive number of tokens, got {max_length}"
             raise ValueError(msg)
+        self._threads = resolve_threads(threads)
         ckpt = locate(model, revision=revision, cache_dir=cache_dir)
         self._device = resolve_device(device)
-        self._dtype = resolve_dtype(dtype, self._device, qwen2_family=is_qwen2_family(ckpt.config))
+        choice = choose_dtype(
+            dtype,
+            self._device,
+            qwen2_family=is_qwen2_family(ckpt.config),
+            probe_shape=_probe_shape(ckpt.config),
+        )
+        self._dtype, self._dtype_reason = choice.dtype, choice.reason
         self._loaded: LoadedModel = load_model(
             ckpt, device=self._device, dtype=self._dtype, cache_dir=cache_dir
         )
@@ -165,11 +188,12 @@ class Encoder:
         # Fast tokenizers refuse concurrent calls that change truncation settings.
         self._tokenizer_lock = threading.Lock()
         logger.info(
-            "encoder %s: %s pooling, %s on %s, max_length %d",
+            "encoder %s: %s pooling, %s on %s (%s), max_length %d",
             ckpt.identity,
             self._pooling,
             self._dtype,
             self._device,
+            self._dtype_reason,
             self._max_length,
         )
 
@@ -224,6 +248,17 @@ class Encoder:
         return self._dtype
 
     @property
+    def dtype_reason(self) -> str:
+        """Why :attr:`dtype` was chosen (argument, environment, GPU support or CPU probe)."""
+        return self._dtype_reason
+
+    @property
+    def threads(self) -> int | None:
+        """CPU threads per forward pass; ``None``: one for small passes, torch's setting for
+        large ones."""
+        return self._threads
+
+    @property
     def module(self) -> torch.nn.Module:
         """The underlying torch model (a :class:`C2LLMModel` or a transformers model)."""
         return self._loaded.module
@@ -242,7 +277,8 @@ class Encoder:
         return (
             f"Encoder({self.model_name!r}, pooling={self._pooling!r}, "
             f"device={str(self._device)!r}, "
-            f"dtype={str(self._dtype).removeprefix('torch.')!r}, max_length={self._max_length})"
+            f"dtype={str(self._dtype).removeprefix('torch.')!r} ({self._dtype_reason}), "
+            f"threads={self._threads or 'auto'}, max_length={self._max_length})"
         )
 
     # -- public API -----------------------------------------------------------------------
@@ -340,7 +376,12 @@ class Encoder:
         batches = plan_batches([len(row) for row in token_ids], batch_tokens=self._batch_tokens)
         with torch.inference_mode():
             for batch in tqdm(batches, desc="embedding", unit="batch", disable=not show_progress):
-                pooled = self._forward(*self._collate([token_ids[i] for i in batch]))
+                rows = [token_ids[i] for i in batch]
+                padded = len(rows) * max(len(row) for row in rows)
+                cpu = self._device.type == "cpu"
+                threads = threads_for(padded, self._threads) if cpu else torch.get_num_threads()
+                with torch_threads(threads):
+                    pooled = self._forward(*self._collate(rows))
                 normed = torch.nn.functional.normalize(pooled.float(), dim=-1)
                 vectors[batch] = normed.cpu().numpy()
         if len(unique) == len(items):

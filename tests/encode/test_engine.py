@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from c2rag.encode.device import cpu_has_native_bf16, resolve_dtype
+from c2rag.encode.device import choose_dtype
 from c2rag.encode.engine import Encoder, plan_batches
 from c2rag.encode.prompts import TASK_PROMPTS
 from c2rag.types import Embedder
@@ -194,20 +194,42 @@ def test_fp16_for_qwen2_warns(tiny_c2llm_dir: Path) -> None:
         Encoder(tiny_c2llm_dir, device="cpu", dtype="fp16")
 
 
-def test_cpu_bf16_detection_reads_cpu_flags(tmp_path: Path) -> None:
-    with_bf16 = tmp_path / "with"
-    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
-    # AVX512-BF16 without AMX computes bf16 slower than fp32: stays fp32
-    without = tmp_path / "without"
-    without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n")
-    assert cpu_has_native_bf16(with_bf16)
-    assert not cpu_has_native_bf16(without)
-    assert not cpu_has_native_bf16(tmp_path / "missing")
-
-
-def test_dtype_resolution() -> None:
+def test_dtype_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("C2RAG_DTYPE", raising=False)
     cpu = torch.device("cpu")
-    assert resolve_dtype("fp32", cpu) == torch.float32
-    assert resolve_dtype(torch.bfloat16, cpu) == torch.bfloat16
-    auto = resolve_dtype(None, cpu)
-    assert auto == (torch.bfloat16 if cpu_has_native_bf16() else torch.float32)
+    assert choose_dtype("fp32", cpu).dtype == torch.float32
+    assert choose_dtype(torch.bfloat16, cpu).dtype == torch.bfloat16
+    # Without a shape to probe (a model with no hidden_size), a CPU stays in fp32.
+    assert choose_dtype(None, cpu).dtype == torch.float32
+    with pytest.raises(ValueError, match="unknown dtype 'fp64'"):
+        choose_dtype("fp64", cpu)
+
+
+def test_threads_option_environment_and_errors(
+    tiny_c2llm_dir: Path, tiny_encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("C2RAG_THREADS", raising=False)
+    assert tiny_encoder.threads is None
+    assert "threads=auto" in repr(tiny_encoder)
+    before = torch.get_num_threads()
+    one = Encoder(tiny_c2llm_dir, device="cpu", dtype="fp32", threads=1)
+    assert one.threads == 1
+    np.testing.assert_allclose(
+        one.encode_documents([SHORT, LONG]), tiny_encoder.encode_documents([SHORT, LONG]), atol=1e-5
+    )
+    assert torch.get_num_threads() == before  # restored after each pass
+    monkeypatch.setenv("C2RAG_THREADS", "2")
+    assert Encoder(tiny_c2llm_dir, device="cpu", dtype="fp32").threads == 2
+    monkeypatch.setenv("C2RAG_THREADS", "many")
+    with pytest.raises(ValueError, match=r"\$C2RAG_THREADS='many'"):
+        Encoder(tiny_c2llm_dir, device="cpu", dtype="fp32")
+    with pytest.raises(ValueError, match="threads= must be at least 1"):
+        Encoder(tiny_c2llm_dir, device="cpu", dtype="fp32", threads=0)
+
+
+def test_small_passes_run_on_one_thread_by_default() -> None:
+    from c2rag.encode.threads import SMALL_PASS_TOKENS, threads_for
+
+    assert threads_for(SMALL_PASS_TOKENS, None) == 1
+    assert threads_for(SMALL_PASS_TOKENS + 1, None) == torch.get_num_threads()
+    assert threads_for(10, 3) == 3
