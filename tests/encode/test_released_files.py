@@ -44,11 +44,16 @@ def _released_shapes(size: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-@pytest.mark.parametrize("size", ["0.5B", "7B"])
-def test_official_config_without_tie_field_fits_released_weights(size: str) -> None:
+def _expected_shapes(size: str) -> dict[str, tuple[int, ...]]:
+    """What c2rag builds, on the meta device, from the released config.json of ``size``."""
     with torch.device("meta"):
         model = C2LLMModel(C2LLMConfig.from_dict(_official_config(size)))
-    expected = {k: tuple(t.shape) for k, t in model.state_dict().items()}
+    return {k: tuple(t.shape) for k, t in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("size", ["0.5B", "7B"])
+def test_official_config_without_tie_field_fits_released_weights(size: str) -> None:
+    expected = _expected_shapes(size)
     released = _released_shapes(size)
     check_c2llm_keys(expected, released, where=f"C2LLM-{size}")  # no error
     assert LM_HEAD_KEY not in expected
@@ -56,9 +61,7 @@ def test_official_config_without_tie_field_fits_released_weights(size: str) -> N
 
 @pytest.mark.parametrize("size", ["0.5B", "7B"])
 def test_backbone_and_head_mismatches_are_still_refused(size: str) -> None:
-    with torch.device("meta"):
-        model = C2LLMModel(C2LLMConfig.from_dict(_official_config(size)))
-    expected = {k: tuple(t.shape) for k, t in model.state_dict().items()}
+    expected = _expected_shapes(size)
     released = _released_shapes(size)
     head = dict(released)
     head["mha_pma.mab.fc_o.weight"] = (7, 7)
