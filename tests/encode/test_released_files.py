@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -181,3 +182,22 @@ def test_custom_code_checkpoint_refusal_speaks_c2rag(tiny_c2llm_dir: Path, tmp_p
     assert "natively" in message
     assert "'my_custom_embedder'" in message
     assert str(ckpt / "config.json") in message
+
+
+def test_index_survives_a_renamed_model_folder_without_embedding_again(
+    make_repo: Any, tiny_c2llm_dir: Path, tmp_path: Path
+) -> None:
+    from c2rag.index import CodeIndex
+    from tests.index.embedders import CountingEmbedder
+
+    first = shutil.copytree(tiny_c2llm_dir, tmp_path / "models" / "C2LLM-tiny")
+    repo = make_repo(files={"maths.py": "def add(a, b):\n    return a + b\n"})
+    store = tmp_path / "store"
+    CodeIndex(
+        repo.root, encoder=Encoder(first, device="cpu", dtype="fp32"), store_dir=store
+    ).update()
+    moved = first.rename(tmp_path / "elsewhere-renamed")
+    counting = CountingEmbedder(Encoder(moved, device="cpu", dtype="fp32"))
+    report = CodeIndex(repo.root, encoder=counting, store_dir=store).update(rebuild=True)
+    assert counting.texts == []  # every vector came from the cache: same model, same keys
+    assert report.cache_hits > 0
