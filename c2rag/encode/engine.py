@@ -38,9 +38,9 @@ _MAX_ROWS = 256
 
 ENCODER_OPTIONS = (
     "pooling", "device", "dtype", "max_length", "batch_tokens", "task", "revision", "cache_dir",
-    "threads",
 )  # fmt: skip
-"""Keyword options of :class:`Encoder`, for adapters that expose them as settings."""
+"""Keyword options of :class:`Encoder`, for adapters that expose them as settings (``threads``
+is not among them yet: adapters take it from ``$C2RAG_THREADS``)."""
 
 
 def plan_batches(
