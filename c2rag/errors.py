@@ -7,6 +7,7 @@ Every error is a :class:`C2RAGError`, so one ``except`` catches them all::
     │   └── CheckpointMismatchError   weights whose keys or shapes do not fit the model
     ├── ChunkingError             a file could not be read as text at all
     ├── GitError                  a path is not a git repository, or a ref does not resolve
+    │   └── UnsafePathError           a working-tree path is a symlink or leads outside the repo
     └── IndexError_               problems with a stored index
         ├── IndexNotFoundError        no index where one was expected
         ├── IndexLockedError          another process holds the single-writer lock
@@ -29,6 +30,7 @@ __all__ = [
     "IndexNotFoundError",
     "ModelLoadError",
     "StoreConnectionError",
+    "UnsafePathError",
 ]
 
 
@@ -50,6 +52,11 @@ class ChunkingError(C2RAGError):
 
 class GitError(C2RAGError):
     """A path is not a git repository, or a revision does not resolve."""
+
+
+class UnsafePathError(GitError):
+    """A working-tree path (or a directory above it) is a symbolic link, or leads outside
+    the repository; c2rag refuses to read it."""
 
 
 class IndexError_(C2RAGError):  # trailing _ : the builtin IndexError stays usable
