@@ -148,12 +148,14 @@ class CodeIndex:
                     notes=["the repository has no commits yet; nothing was indexed"],
                 )
             commit = repo.resolve(ref)
-            store = IndexStore.open(self.location, create=True)
-            try:
-                with store.lock():
+            # The lock comes before Chroma is opened for writing: two first-time indexers
+            # would otherwise both create the collection's tables (one dies inside Chroma).
+            with IndexStore.write_lock(self.location):
+                store = IndexStore.open(self.location, create=True)
+                try:
                     return self._update_locked(repo, store, commit, label, worktree, rebuild)
-            finally:
-                store.close()
+                finally:
+                    store.close()
 
     def _update_locked(
         self,

@@ -93,7 +93,13 @@ class IndexStore:
 
     def lock(self) -> WriteLock:
         """The single-writer lock of this store (not yet acquired)."""
-        return WriteLock(self.location.lock_path, target=self.location.describe())
+        return self.write_lock(self.location)
+
+    @staticmethod
+    def write_lock(location: StoreLocation) -> WriteLock:
+        """The single-writer lock of the store at ``location`` (not yet acquired); take it
+        before :meth:`open` with ``create=True`` so that nothing is created unlocked."""
+        return WriteLock(location.lock_path, target=location.describe())
 
     def check_compatible(self, embedder: Embedder) -> None:
         """Refuse an embedder whose vectors would not be comparable with the stored ones.
