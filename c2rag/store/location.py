@@ -114,6 +114,13 @@ class StoreLocation:
         suffix = f"-{self.host}-{self.port}" if self.is_server else ""
         return self.data_dir / "lexical" / f"{self.collection_name}{suffix}"
 
+    @property
+    def generation_path(self) -> Path:
+        """Stamp file the writer replaces when a new generation is finished; a reader in
+        another process compares its ``stat`` before each query (see
+        :mod:`c2rag.store.follow`)."""
+        return self.lexical_dir.with_name(self.lexical_dir.name + ".generation")
+
     def describe(self) -> str:
         """Human-readable place of the vectors, for messages."""
         if self.is_server:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from c2rag.errors import IndexMismatchError, IndexNotFoundError
@@ -57,7 +59,9 @@ class IndexStore:
         if location.is_server:
             client = make_client(host=location.host, port=location.port)
         else:
-            client = make_client(path=location.chroma_dir)
+            # a reader gets a Chroma system of its own, which it can later replace by a
+            # newer one (see refresh) without disturbing a writer in the same process
+            client = make_client(path=location.chroma_dir, private=not create)
         collection = open_collection(client, location.collection_name, create=create)
         if collection is None:
             raise IndexNotFoundError(_not_found(location, "there is none"))
@@ -80,9 +84,36 @@ class IndexStore:
         return self._manifest
 
     def write_manifest(self, manifest: Manifest) -> None:
-        """Replace the manifest (the collection's metadata) with ``manifest``."""
+        """Replace the manifest (the collection's metadata) with ``manifest``; when it starts
+        a new generation, replace the generation stamp that readers watch, too."""
+        before = self._manifest.generation if self._manifest else None
         self.collection.modify(metadata=manifest.to_metadata())
         self._manifest = manifest
+        if manifest.generation != before:
+            _write_stamp(self.location.generation_path, manifest.generation or "")
+
+    def refresh(self) -> bool:
+        """Reopen the collection and re-read the manifest (a reader whose index moved).
+
+        An embedded store gets a new private Chroma system (the old one's vector index is a
+        snapshot of when it started); the lexical index follows the new manifest on next use.
+        When the index is being rebuilt (no finished manifest) the current handles stay.
+
+        Returns:
+            Whether the manifest's generation changed.
+        """
+        location = self.location
+        if location.is_server:
+            client = self.client
+        else:
+            client = make_client(path=location.chroma_dir, private=True)
+        collection = open_collection(client, location.collection_name, create=False)
+        manifest = Manifest.from_metadata(collection.metadata) if collection else None
+        if manifest is None or not manifest.complete:
+            return False
+        before = self._manifest.generation if self._manifest else None
+        self.client, self.collection, self._manifest = client, collection, manifest
+        return manifest.generation != before
 
     @property
     def cache(self) -> EmbeddingCache:
@@ -139,7 +170,9 @@ class IndexStore:
         from c2rag.store.lexical import LexicalIndex
 
         generation = self._manifest.generation if self._manifest else None
-        if self._lexical is None:
+        if self._lexical is None or self._lexical.generation != generation:
+            # the writer saves the lexical index before the manifest: on disk it is usually
+            # already in step with a newer manifest
             self._lexical = LexicalIndex.open(self.location.lexical_dir)
         if self._lexical.generation != generation:
             logger.info("lexical index is stale; rebuilding it from %s", self.location.describe())
@@ -173,6 +206,14 @@ class IndexStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_stamp(path: Path, generation: str) -> None:
+    """Replace ``path`` atomically (a new inode: a reader's ``stat`` sees the change)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(generation + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def _not_found(location: StoreLocation, why: str) -> str:
