@@ -12,7 +12,9 @@ Every error is a :class:`C2RAGError`, so one ``except`` catches them all::
         ├── IndexNotFoundError        no index where one was expected
         ├── IndexLockedError          another process holds the single-writer lock
         ├── IndexMismatchError        the index was built with another model or dimension
-        └── StoreConnectionError      a Chroma server does not answer
+        ├── StoreConnectionError      a Chroma server does not answer (or went away)
+        ├── StoreFullError            no space left where the index is written
+        └── StoreReadOnlyError        the index is on a read-only file system or directory
 
 Messages say what was attempted, why it failed and what to do about it.
 """
@@ -30,6 +32,8 @@ __all__ = [
     "IndexNotFoundError",
     "ModelLoadError",
     "StoreConnectionError",
+    "StoreFullError",
+    "StoreReadOnlyError",
     "UnsafePathError",
 ]
 
@@ -77,3 +81,11 @@ class IndexMismatchError(IndexError_):
 
 class StoreConnectionError(IndexError_):
     """A Chroma server named by host and port could not be reached."""
+
+
+class StoreFullError(IndexError_):
+    """The disk (or quota) holding the index is full; nothing stored is lost."""
+
+
+class StoreReadOnlyError(IndexError_):
+    """The index cannot be written: its directory or file system is read-only."""

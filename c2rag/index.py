@@ -25,6 +25,7 @@ from c2rag.git import FileEntry, GitRepo
 from c2rag.index_report import IndexReport, IndexStatus
 from c2rag.store import BranchState, IndexStore, Manifest, StoreLocation
 from c2rag.store.chroma import ChromaWriter, get_all
+from c2rag.store.faults import store_faults
 from c2rag.store.manifest import utc_now
 from c2rag.store.records import branch_key
 from c2rag.store.sync import BranchSync, FileState, SyncResult
@@ -150,7 +151,10 @@ class CodeIndex:
             commit = repo.resolve(ref)
             # The lock comes before Chroma is opened for writing: two first-time indexers
             # would otherwise both create the collection's tables (one dies inside Chroma).
-            with IndexStore.write_lock(self.location):
+            with (
+                store_faults(self.location, "write the index"),
+                IndexStore.write_lock(self.location),
+            ):
                 store = IndexStore.open(self.location, create=True)
                 try:
                     return self._update_locked(repo, store, commit, label, worktree, rebuild)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from c2rag.errors import IndexMismatchError, IndexNotFoundError
 from c2rag.store.cache import EmbeddingCache
 from c2rag.store.chroma import get_all, make_client, open_collection
+from c2rag.store.faults import store_faults
 from c2rag.store.location import StoreLocation
 from c2rag.store.lock import WriteLock
 from c2rag.store.manifest import Manifest
@@ -39,6 +41,8 @@ class IndexStore:
         self._manifest = Manifest.from_metadata(collection.metadata)
         self._cache: EmbeddingCache | None = None
         self._lexical: LexicalIndex | None = None
+        self._snapshot: Path | None = None
+        """Private copy of a read-only embedded store that this reader opened instead."""
 
     @classmethod
     def open(cls, location: StoreLocation, *, create: bool = False) -> IndexStore:
@@ -56,16 +60,22 @@ class IndexStore:
         """
         if not create and not location.is_server and not location.chroma_dir.is_dir():
             raise IndexNotFoundError(_not_found(location, "there is none"))
-        if location.is_server:
-            client = make_client(host=location.host, port=location.port)
-        else:
-            # a reader gets a Chroma system of its own, which it can later replace by a
-            # newer one (see refresh) without disturbing a writer in the same process
-            client = make_client(path=location.chroma_dir, private=not create)
-        collection = open_collection(client, location.collection_name, create=create)
+        snapshot = None
+        with store_faults(location, "open the index" if not create else "write the index"):
+            if location.is_server:
+                client = make_client(host=location.host, port=location.port)
+            elif create:
+                client = make_client(path=location.chroma_dir)
+            else:
+                # a reader gets a Chroma system of its own, which it can later replace by a
+                # newer one (see refresh) without disturbing a writer in the same process
+                client, snapshot = _embedded_reader(location)
+            collection = open_collection(client, location.collection_name, create=create)
         if collection is None:
+            _drop(snapshot)
             raise IndexNotFoundError(_not_found(location, "there is none"))
         store = cls(location, client, collection)
+        store._snapshot = snapshot
         if not create and not (store.manifest and store.manifest.complete):
             raise IndexNotFoundError(_not_found(location, "its first build never finished"))
         return store
@@ -103,16 +113,21 @@ class IndexStore:
             Whether the manifest's generation changed.
         """
         location = self.location
-        if location.is_server:
-            client = self.client
-        else:
-            client = make_client(path=location.chroma_dir, private=True)
-        collection = open_collection(client, location.collection_name, create=False)
+        snapshot = None
+        with store_faults(location, "reopen the index"):
+            if location.is_server:
+                client = self.client
+            else:
+                client, snapshot = _embedded_reader(location)
+            collection = open_collection(client, location.collection_name, create=False)
         manifest = Manifest.from_metadata(collection.metadata) if collection else None
         if manifest is None or not manifest.complete:
+            _drop(snapshot)
             return False
         before = self._manifest.generation if self._manifest else None
         self.client, self.collection, self._manifest = client, collection, manifest
+        _drop(self._snapshot)
+        self._snapshot = snapshot
         return manifest.generation != before
 
     @property
@@ -200,12 +215,47 @@ class IndexStore:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+        _drop(self._snapshot)
+        self._snapshot = None
 
     def __enter__(self) -> IndexStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _writable(directory: Path) -> bool:
+    files = [directory, *(p for p in directory.glob("*.sqlite3"))]
+    return all(os.access(p, os.W_OK) for p in files)
+
+
+def _embedded_reader(location: StoreLocation) -> tuple[Any, Path | None]:
+    """A private client on the embedded store, and the snapshot directory it reads when the
+    store is read-only (Chroma writes to its SQLite file even to open it, so a read-only
+    store is read from a private copy in the temp directory)."""
+    if _writable(location.chroma_dir):
+        return make_client(path=location.chroma_dir, private=True), None
+    snapshot = Path(tempfile.mkdtemp(prefix="c2rag-readonly-"))
+    try:
+        shutil.copytree(location.chroma_dir, snapshot / "chroma")
+        os.chmod(snapshot / "chroma", 0o700)  # noqa: PTH101 - a copy of a read-only tree
+        for path in (snapshot / "chroma").rglob("*"):
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)  # noqa: PTH101
+        logger.info(
+            "the store at %s is read-only; reading a private copy in %s",
+            location.describe(),
+            snapshot,
+        )
+        return make_client(path=snapshot / "chroma", private=True), snapshot
+    except BaseException:
+        _drop(snapshot)
+        raise
+
+
+def _drop(snapshot: Path | None) -> None:
+    if snapshot is not None:
+        shutil.rmtree(snapshot, ignore_errors=True)
 
 
 def _write_stamp(path: Path, generation: str) -> None:
