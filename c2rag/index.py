@@ -14,6 +14,7 @@ One update, under the store's write lock:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -421,6 +422,11 @@ def _loader(
         if chunked.skipped:
             return [], chunked.skipped
         report.files_flagged += [(entry.path, flag) for flag in chunked.flags]
-        return list(chunked.chunks), None
+        # Records carry the path exactly as git names it (the chunker spells a backslash as
+        # "/"), so that update, delete, search and open_chunk find the file again.
+        return [
+            c if c.path == entry.path else dataclasses.replace(c, path=entry.path)
+            for c in chunked.chunks
+        ], None
 
     return load
