@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,10 +129,11 @@ class StoreLocation:
         return str(self.data_dir)
 
     def cli_options(self) -> str:
-        """The ``c2rag`` options that point at this location (empty for the default)."""
+        """The ``c2rag`` options that point at this location (empty for the default), quoted
+        for a POSIX shell so that a printed command works as printed."""
         parts = []
         if self.data_dir != default_store_dir(self.repo_root):
-            parts.append(f"--store {self.data_dir}")
+            parts.append(f"--store {shlex.quote(str(self.data_dir))}")
         if self.is_server:
             parts.append(f"--chroma-host {self.host} --chroma-port {self.port}")
         return " ".join(parts)

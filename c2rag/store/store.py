@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -160,13 +161,26 @@ class IndexStore:
         if manifest.fingerprint == embedder.fingerprint and manifest.dim == embedder.dim:
             return
         name = getattr(embedder, "model_name", type(embedder).__name__)
+        # commands that work as printed: the model as it can be loaded again (its path or
+        # hub id, not its display name), and the options that point at this store
+        options = self.location.cli_options()
+        where = f" {options}" if options else ""
+        keep = (
+            f"`--model {shlex.quote(manifest.model_ref)}`"
+            if manifest.model_ref
+            else "the model it was built with (as --model)"
+        )
+        new_model = getattr(embedder, "source", None)
+        model_opt = f" --model {shlex.quote(str(new_model))}" if new_model else ""
+        rebuild = (
+            f"c2rag index {shlex.quote(str(self.location.repo_root))}{where}{model_opt} --rebuild"
+        )
         msg = (
             f"the index at {self.location.describe()} was built with model "
             f"{manifest.model_name!r} (dim {manifest.dim}, fingerprint {manifest.fingerprint!r}) "
             f"but the embedder is {name!r} (dim {embedder.dim}, fingerprint "
-            f"{embedder.fingerprint!r}). Use --model {manifest.model_name!r} to keep this index, "
-            f"or rebuild it for the new model with `c2rag index --rebuild "
-            f"{self.location.repo_root}` (the old embeddings stay in the cache)."
+            f"{embedder.fingerprint!r}); pass {keep} to keep this index, or rebuild it for the "
+            f"new model with `{rebuild}` (the old embeddings stay in the cache)."
         )
         raise IndexMismatchError(msg)
 
@@ -268,7 +282,9 @@ def _write_stamp(path: Path, generation: str) -> None:
 
 def _not_found(location: StoreLocation, why: str) -> str:
     options = location.cli_options()
-    command = f"c2rag index {location.repo_root}" + (f" {options}" if options else "")
+    command = f"c2rag index {shlex.quote(str(location.repo_root))}" + (
+        f" {options}" if options else ""
+    )
     return (
         f"no c2rag index for {location.repo_root} at {location.describe()} ({why}); "
         f"build one with `{command}`"
