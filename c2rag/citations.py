@@ -23,6 +23,7 @@ from typing import Literal
 
 from c2rag.errors import GitError, UnsafePathError
 from c2rag.git import GitRepo
+from c2rag.git.secrets import SecretScanner
 from c2rag.types import Citation
 
 __all__ = ["CitationStatus", "OpenedCitation", "open_citation"]
@@ -182,7 +183,9 @@ def open_citation(
         )
         raise ValueError(msg)
     commit = repo.resolve(cited.commit)
-    old_data = _file_at(repo, commit, cited.path)
+    # a file skipped for a secret is still in git: what is served is redacted
+    scanner = SecretScanner(mode="redact")
+    old_data = scanner.check(cited.path, _file_at(repo, commit, cited.path))[0] or b""
     old = _lines(old_data)
     if cited.end_line > len(old):
         msg = (
@@ -203,6 +206,7 @@ def open_citation(
             cited.end_line,
             "\n".join(cited_lines),
         )
+    new_data = scanner.check(cited.path, new_data)[0] or b""
     new = _lines(new_data)
     if new_data == old_data:
         status: CitationStatus = "unchanged"
