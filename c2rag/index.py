@@ -334,8 +334,9 @@ class CodeIndex:
         Raises:
             IndexNotFoundError: Nothing was indexed yet.
         """
-        store = self.open_store()
-        manifest = store.manifest
+        with self.open_store() as store:  # closing drops a read-only store's private copy
+            manifest = store.manifest
+            chunks = store.collection.count()
         assert manifest is not None  # open() refuses an index without one
         with GitRepo(self.repo_root) as repo:
             label = branch or _branch_label(repo, ref)
@@ -353,7 +354,7 @@ class CodeIndex:
             files_changed=changed,
             model_name=manifest.model_name,
             dim=manifest.dim,
-            chunks=store.collection.count(),
+            chunks=chunks,
             branches={b: s.commit for b, s in manifest.branches.items()},
             updated_at=manifest.updated_at,
             interrupted=label in manifest.pending,
