@@ -5,16 +5,25 @@ edits or quotes it. Between the cited commit and now the file may be untouched, 
 elsewhere (the cited lines only moved), edited in those lines, or deleted. :func:`open_citation`
 tells which, reading the cited version from git objects and the current one from the working
 tree (what an agent would edit).
+
+Every byte returned comes from inside the repository: the cited version is the commit's blob,
+and the working-tree file is read only when neither it nor any directory above it (up to the
+repository root) is a symbolic link, so a commit that swaps a file or a directory for a link
+to ``/etc`` or ``/proc/self/environ`` cannot make the tool serve what the link points to.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from c2rag.errors import GitError
+from c2rag.errors import GitError, UnsafePathError
 from c2rag.git import GitRepo
+from c2rag.git.secrets import SecretScanner
 from c2rag.types import Citation
 
 __all__ = ["CitationStatus", "OpenedCitation", "open_citation"]
@@ -68,6 +77,61 @@ def _file_at(repo: GitRepo, commit: str, path: str) -> bytes:
     raise GitError(msg)
 
 
+def _refuse(root: Path, path: str, why: str, commit: str) -> UnsafePathError:
+    msg = (
+        f"refusing to read {path!r} from the working tree of {root}: {why}; only files inside "
+        f"the repository are served. The cited version is in git: "
+        f"`git show {commit[:12]}:{path}`"
+    )
+    return UnsafePathError(msg)
+
+
+def _worktree_bytes(root: Path, path: str, commit: str) -> bytes | None:
+    """The working-tree bytes of ``path``, ``None`` when it is gone.
+
+    Raises:
+        UnsafePathError: ``path`` or a directory above it is a symbolic link or something
+            other than a regular file / directory, or it leads outside ``root``.
+    """
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise _refuse(root, path, "the path is not a plain repository path", commit)
+    current = root
+    for i, part in enumerate(parts):
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:  # a parent became a file: the cited file is gone
+            return None
+        last = i == len(parts) - 1
+        if stat.S_ISLNK(st.st_mode):
+            what = "it" if last else f"its parent directory {'/'.join(parts[: i + 1])!r}"
+            raise _refuse(root, path, f"{what} is a symbolic link", commit)
+        if not last and not stat.S_ISDIR(st.st_mode):
+            return None
+    if not stat.S_ISREG(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
+            return None  # the file became a directory: gone as a file
+        raise _refuse(root, path, "it is not a regular file", commit)
+    # O_NOFOLLOW closes the window between the checks above and the read (for the file
+    # itself); the resolved path is checked too, for a parent swapped meanwhile.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(current, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _refuse(root, path, f"it cannot be opened safely ({exc.strerror})", commit) from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _refuse(root, path, "it is not a regular file", commit)
+        if not Path(os.path.realpath(current)).is_relative_to(root.resolve()):
+            raise _refuse(root, path, "it resolves outside the repository", commit)
+        return handle.read()
+
+
 def _lines(data: bytes) -> list[str]:
     return data.decode("utf-8", "replace").splitlines()
 
@@ -95,8 +159,12 @@ def open_citation(
         context_lines: Lines to add before and after the cited range.
 
     Raises:
-        ValueError: ``citation`` is not ``path:start-end@sha`` or ``context_lines < 0``.
+        ValueError: ``citation`` is not ``path:start-end@sha``, its range is impossible
+            (``start < 1``, ``end < start`` or past the end of the file), or
+            ``context_lines < 0``.
         GitError: The commit is not in this repository, or the path is not in it.
+        UnsafePathError: The working-tree file or a directory above it is a symbolic link
+            (or leads outside the repository).
 
     Example:
         >>> repo = GitRepo(".")  # doctest: +SKIP
@@ -108,8 +176,16 @@ def open_citation(
         msg = f"context_lines must be >= 0, got {context_lines}"
         raise ValueError(msg)
     cited = citation if isinstance(citation, Citation) else Citation.parse(citation)
+    if cited.start_line < 1 or cited.end_line < cited.start_line:
+        msg = (
+            f"{cited}: impossible line range {cited.start_line}-{cited.end_line} "
+            f"(lines start at 1 and the end cannot precede the start)"
+        )
+        raise ValueError(msg)
     commit = repo.resolve(cited.commit)
-    old_data = _file_at(repo, commit, cited.path)
+    # a file skipped for a secret is still in git: what is served is redacted
+    scanner = SecretScanner(mode="redact")
+    old_data = scanner.check(cited.path, _file_at(repo, commit, cited.path))[0] or b""
     old = _lines(old_data)
     if cited.end_line > len(old):
         msg = (
@@ -119,8 +195,8 @@ def open_citation(
         raise ValueError(msg)
     cited_lines = old[cited.start_line - 1 : cited.end_line]
 
-    current_path = repo.root / cited.path
-    if not current_path.is_file():
+    new_data = _worktree_bytes(repo.root, cited.path, commit)
+    if new_data is None:
         return OpenedCitation(
             str(cited),
             cited.path,
@@ -130,7 +206,7 @@ def open_citation(
             cited.end_line,
             "\n".join(cited_lines),
         )
-    new_data = current_path.read_bytes()
+    new_data = scanner.check(cited.path, new_data)[0] or b""
     new = _lines(new_data)
     if new_data == old_data:
         status: CitationStatus = "unchanged"

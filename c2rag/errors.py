@@ -7,11 +7,14 @@ Every error is a :class:`C2RAGError`, so one ``except`` catches them all::
     │   └── CheckpointMismatchError   weights whose keys or shapes do not fit the model
     ├── ChunkingError             a file could not be read as text at all
     ├── GitError                  a path is not a git repository, or a ref does not resolve
+    │   └── UnsafePathError           a working-tree path is a symlink or leads outside the repo
     └── IndexError_               problems with a stored index
         ├── IndexNotFoundError        no index where one was expected
         ├── IndexLockedError          another process holds the single-writer lock
         ├── IndexMismatchError        the index was built with another model or dimension
-        └── StoreConnectionError      a Chroma server does not answer
+        ├── StoreConnectionError      a Chroma server does not answer (or went away)
+        ├── StoreFullError            no space left where the index is written
+        └── StoreReadOnlyError        the index is on a read-only file system or directory
 
 Messages say what was attempted, why it failed and what to do about it.
 """
@@ -29,6 +32,9 @@ __all__ = [
     "IndexNotFoundError",
     "ModelLoadError",
     "StoreConnectionError",
+    "StoreFullError",
+    "StoreReadOnlyError",
+    "UnsafePathError",
 ]
 
 
@@ -52,6 +58,11 @@ class GitError(C2RAGError):
     """A path is not a git repository, or a revision does not resolve."""
 
 
+class UnsafePathError(GitError):
+    """A working-tree path (or a directory above it) is a symbolic link, or leads outside
+    the repository; c2rag refuses to read it."""
+
+
 class IndexError_(C2RAGError):  # trailing _ : the builtin IndexError stays usable
     """Base class of errors about a stored index."""
 
@@ -70,3 +81,11 @@ class IndexMismatchError(IndexError_):
 
 class StoreConnectionError(IndexError_):
     """A Chroma server named by host and port could not be reached."""
+
+
+class StoreFullError(IndexError_):
+    """The disk (or quota) holding the index is full; nothing stored is lost."""
+
+
+class StoreReadOnlyError(IndexError_):
+    """The index cannot be written: its directory or file system is read-only."""

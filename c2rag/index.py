@@ -14,6 +14,7 @@ One update, under the store's write lock:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -22,9 +23,11 @@ from typing import TYPE_CHECKING
 
 from c2rag.errors import GitError, IndexNotFoundError
 from c2rag.git import FileEntry, GitRepo
+from c2rag.git.secrets import ALLOWLIST_FILE, SecretMode, SecretScanner
 from c2rag.index_report import IndexReport, IndexStatus
 from c2rag.store import BranchState, IndexStore, Manifest, StoreLocation
 from c2rag.store.chroma import ChromaWriter, get_all
+from c2rag.store.faults import store_faults
 from c2rag.store.manifest import utc_now
 from c2rag.store.records import branch_key
 from c2rag.store.sync import BranchSync, FileState, SyncResult
@@ -57,6 +60,9 @@ class CodeIndex:
         embed_batch_size: Texts per model call; each call's vectors are cached at once.
         write_batch_size: Records per Chroma call (capped at the client's maximum).
         show_progress: tqdm bars; default: when stderr is a terminal.
+        secrets: What to do with a file in which detect-secrets finds a secret (see
+            :mod:`c2rag.git.secrets`): ``skip`` it (reported with path, line and detector),
+            ``redact`` the secret, or ``off``.
 
     Example:
         >>> index = CodeIndex(".", model="path/to/C2LLM-0.5B")  # doctest: +SKIP
@@ -76,6 +82,7 @@ class CodeIndex:
         embed_batch_size: int = 64,
         write_batch_size: int | None = None,
         show_progress: bool | None = None,
+        secrets: SecretMode = "skip",
     ) -> None:
         with GitRepo(repo_path) as repo:
             root = repo.root
@@ -90,6 +97,8 @@ class CodeIndex:
         self.embed_batch_size = embed_batch_size
         self.write_batch_size = write_batch_size
         self.show_progress = sys.stderr.isatty() if show_progress is None else show_progress
+        SecretScanner(mode=secrets)  # a bad mode fails here, not mid-update
+        self.secrets: SecretMode = secrets
 
     @property
     def repo_root(self) -> Path:
@@ -148,12 +157,17 @@ class CodeIndex:
                     notes=["the repository has no commits yet; nothing was indexed"],
                 )
             commit = repo.resolve(ref)
-            store = IndexStore.open(self.location, create=True)
-            try:
-                with store.lock():
+            # The lock comes before Chroma is opened for writing: two first-time indexers
+            # would otherwise both create the collection's tables (one dies inside Chroma).
+            with (
+                store_faults(self.location, "write the index"),
+                IndexStore.write_lock(self.location),
+            ):
+                store = IndexStore.open(self.location, create=True)
+                try:
                     return self._update_locked(repo, store, commit, label, worktree, rebuild)
-            finally:
-                store.close()
+                finally:
+                    store.close()
 
     def _update_locked(
         self,
@@ -235,7 +249,11 @@ class CodeIndex:
             commit=commit,
             show_progress=self.show_progress,
         )
-        load = _loader(repo, by_path, chunker, report)
+        allow = by_path.get(ALLOWLIST_FILE)
+        scanner = SecretScanner(
+            repo.read(allow).decode("utf-8", "replace") if allow else "", mode=self.secrets
+        )
+        load = _loader(repo, by_path, chunker, scanner, report)
         result = sync.run(paths, desired, load, renamed=renamed, store_empty=report.mode == "full")
         report.add_sync(result)
 
@@ -316,8 +334,9 @@ class CodeIndex:
         Raises:
             IndexNotFoundError: Nothing was indexed yet.
         """
-        store = self.open_store()
-        manifest = store.manifest
+        with self.open_store() as store:  # closing drops a read-only store's private copy
+            manifest = store.manifest
+            chunks = store.collection.count()
         assert manifest is not None  # open() refuses an index without one
         with GitRepo(self.repo_root) as repo:
             label = branch or _branch_label(repo, ref)
@@ -335,7 +354,7 @@ class CodeIndex:
             files_changed=changed,
             model_name=manifest.model_name,
             dim=manifest.dim,
-            chunks=store.collection.count(),
+            chunks=chunks,
             branches={b: s.commit for b, s in manifest.branches.items()},
             updated_at=manifest.updated_at,
             interrupted=label in manifest.pending,
@@ -402,7 +421,11 @@ def _paths_on_branch(store: IndexStore, label: str) -> set[str]:
 
 
 def _loader(
-    repo: GitRepo, by_path: dict[str, FileEntry], chunker: Chunker, report: IndexReport
+    repo: GitRepo,
+    by_path: dict[str, FileEntry],
+    chunker: Chunker,
+    scanner: SecretScanner,
+    report: IndexReport,
 ):  # -> LoadChunks
     def load(state: FileState) -> tuple[list[Chunk], str | None]:
         entry = by_path[state.path]
@@ -411,10 +434,23 @@ def _loader(
         except GitError as exc:
             logger.warning("skipping %s: %s", state.path, exc)
             return [], "unreadable"
+        # before chunking: a secret never reaches the chunker, the model or the store
+        checked, findings = scanner.check(entry.path, data)
+        where = ", ".join(f"line {f.line} ({f.detector})" for f in findings)
+        if checked is None:
+            return [], f"secret: {where}"
+        if findings:
+            report.files_flagged.append((entry.path, f"secret redacted: {where}"))
+        data = checked
         chunked = chunker.chunk(entry.path, data)
         if chunked.skipped:
             return [], chunked.skipped
         report.files_flagged += [(entry.path, flag) for flag in chunked.flags]
-        return list(chunked.chunks), None
+        # Records carry the path exactly as git names it (the chunker spells a backslash as
+        # "/"), so that update, delete, search and open_chunk find the file again.
+        return [
+            c if c.path == entry.path else dataclasses.replace(c, path=entry.path)
+            for c in chunked.chunks
+        ], None
 
     return load

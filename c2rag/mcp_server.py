@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from c2rag.citations import open_citation
 from c2rag.errors import C2RAGError
 from c2rag.git import GitRepo
+from c2rag.store.faults import translate
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -261,6 +262,11 @@ def _user_errors(fn: _F) -> _F:
             return fn(*args, **kwargs)
         except (C2RAGError, ValueError) as exc:
             raise ToolError(str(exc)) from exc
+        except Exception as exc:  # a full disk, a Chroma server gone: say so to the agent
+            known = translate(exc, None, "search the index")
+            if known is None:
+                raise
+            raise ToolError(str(known)) from exc
 
     return wrapper  # type: ignore[return-value]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import traceback
 
 import click
 
@@ -26,6 +27,22 @@ _COMMANDS: dict[str, str] = {
 
 
 class _LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        """Every failure ends in one line ``Error: ...`` (exit 1); ``-v`` adds the traceback."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except click.ClickException as exc:
+            if ctx.params.get("verbose") and exc.__cause__ is not None:
+                _print_traceback(exc.__cause__)
+            exc.message = _one_line(exc.message)
+            raise
+        except Exception as exc:
+            if ctx.params.get("verbose"):
+                _print_traceback(exc)
+            raise click.ClickException(_describe(exc, ctx)) from exc
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
 
@@ -60,6 +77,29 @@ def cli(verbose: int, threads: int | None) -> None:
         # (tqdm on long work) stay. Read by huggingface_hub when transformers is imported.
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _print_traceback(exc: BaseException) -> None:
+    click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+
+
+def _describe(exc: Exception, ctx: click.Context) -> str:
+    """One line for an exception no command turned into a message itself."""
+    from c2rag.errors import C2RAGError
+    from c2rag.store.faults import translate
+
+    known = exc if isinstance(exc, C2RAGError) else translate(exc, None, "use the index")
+    if known is not None:
+        return _one_line(str(known))
+    command = ctx.invoked_subcommand or "c2rag"
+    return _one_line(
+        f"unexpected {type(exc).__name__}: {exc} (c2rag {command}); rerun with -v for the "
+        "traceback and report it if the message does not say what to fix"
+    )
 
 
 def main() -> None:

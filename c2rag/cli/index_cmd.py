@@ -106,6 +106,13 @@ def _echo_result(result: Any, *, as_json: bool) -> None:
 )
 @click.option("--rebuild", is_flag=True, help="Drop the index first (cached vectors are kept).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars [default: on a tty].")
+@click.option(
+    "--secrets",
+    type=click.Choice(["skip", "redact", "off"]),
+    default="skip",
+    show_default=True,
+    help="Files in which a secret is detected: skip them, redact the secret, or do not scan.",
+)
 @_user_errors
 def index(
     *,
@@ -117,6 +124,7 @@ def index(
     worktree: bool,
     rebuild: bool,
     progress: bool | None,
+    secrets: str,
 ) -> None:
     """Index the git repository at PATH: first in full, then incrementally by git diff.
 
@@ -134,7 +142,7 @@ def index(
         if not default.is_fallback:  # a fallback has said so already, as a logged warning
             click.echo(default.message, err=True)
         model = default.name_or_path
-    code_index = CodeIndex(model=model, **options)
+    code_index = CodeIndex(model=model, secrets=secrets, **options)  # type: ignore[arg-type]
     report = code_index.update(ref, worktree=worktree, branch=branch, rebuild=rebuild)
     _echo_result(report, as_json=as_json)
 

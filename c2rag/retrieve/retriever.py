@@ -22,7 +22,9 @@ from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build
 from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters
 from c2rag.retrieve.fusion import FusionWeights, weighted_rrf
 from c2rag.retrieve.neighbours import callees, callers
+from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
+from c2rag.store.store import IndexStore
 from c2rag.types import Embedder, Hit
 
 __all__ = ["CodeRetriever", "SearchResult"]
@@ -104,6 +106,8 @@ class CodeRetriever:
         self.history_order: HistoryOrder = history_order
         self.max_history_turns = max_history_turns
         self.candidates = candidates
+        # notices another process's update before each query (c2rag.store.follow)
+        self._follower = IndexFollower(store) if isinstance(store, IndexStore) else None
 
     @classmethod
     def from_path(
@@ -209,6 +213,7 @@ class CodeRetriever:
         if k < 1:
             msg = f"k must be at least 1, got {k}"
             raise ValueError(msg)
+        self.follow_index()
         turns = as_turns(query)
         dq = build_query(
             turns,
@@ -243,12 +248,31 @@ class CodeRetriever:
             )
         fused = weighted_rrf(rankings, weights, k=self.weights.k, depth=self.weights.depth)[:k]
         hits = self.fetch([f.id for f in fused])
+        if len(hits) < len(fused) and self.follow_index():
+            # records vanished: an update finished during this query; answer from the new one
+            return self.search_detailed(
+                query, k=k, filters=filters, neighbours=neighbours, extra_mentions=extra_mentions
+            )
         result = [_with_score(hits[f.id], f.score, f.channels) for f in fused if f.id in hits]
         if neighbours > 0 and result:
             result += self.neighbours(
                 result[0], limit=neighbours, exclude={h.id for h in result}, compiled=compiled
             )
         return SearchResult(result, dq, rankings, dq.notes, has_ids)
+
+    def follow_index(self) -> bool:
+        """Reopen the index if another process finished an update since the last query.
+
+        Returns:
+            Whether it moved.
+
+        Raises:
+            IndexMismatchError: It was rebuilt with a model other than this retriever's.
+        """
+        if self._follower is None or not self._follower.check():
+            return False
+        self.store.check_compatible(self.encoder)
+        return True
 
     def _embed_query(self, dq: DialogueQuery) -> Any:
         task = self.multi_turn_task if dq.multi_turn else self.single_turn_task

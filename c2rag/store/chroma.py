@@ -38,9 +38,19 @@ def chroma_settings() -> Any:
 
 
 def make_client(
-    *, path: Path | None = None, host: str | None = None, port: int | None = None
+    *,
+    path: Path | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    private: bool = False,
 ) -> Any:
     """An embedded ``PersistentClient(path)`` or an ``HttpClient(host, port)``.
+
+    ``private=True`` (embedded only) gives the client a Chroma system of its own instead of
+    the one Chroma shares between every client of ``path`` in this process. An embedded
+    system keeps its vector index in memory and never sees what another process (or another
+    system) wrote since it started, so a reader that must follow the index opens a private
+    one at each generation (see :mod:`c2rag.store.follow`).
 
     Raises:
         StoreConnectionError: When the server at ``host:port`` does not answer.
@@ -53,6 +63,8 @@ def make_client(
         raise ValueError(msg)
     if path is not None:
         path.mkdir(parents=True, exist_ok=True)
+        if private:
+            return _private_client(path)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
     port = 8000 if port is None else port
     try:
@@ -66,6 +78,25 @@ def make_client(
         )
         raise StoreConnectionError(msg) from exc
     return client
+
+
+def _private_client(path: Path) -> Any:
+    """A ``PersistentClient`` on a new system that is not left in Chroma's per-path cache
+    (so later clients of the path, a writer's included, do not share it)."""
+    import chromadb
+    from chromadb.api.client import SharedSystemClient
+
+    # Chroma keys its process-wide system cache by the persist directory string; hiding the
+    # shared entry while the client starts, then restoring it, leaves the new system private.
+    systems = SharedSystemClient._identifier_to_system
+    key = str(path)
+    shared = systems.pop(key, None)
+    try:
+        return chromadb.PersistentClient(path=key, settings=chroma_settings())
+    finally:
+        systems.pop(key, None)
+        if shared is not None:
+            systems[key] = shared
 
 
 def open_collection(client: Any, name: str, *, create: bool) -> Any | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,6 +115,13 @@ class StoreLocation:
         suffix = f"-{self.host}-{self.port}" if self.is_server else ""
         return self.data_dir / "lexical" / f"{self.collection_name}{suffix}"
 
+    @property
+    def generation_path(self) -> Path:
+        """Stamp file the writer replaces when a new generation is finished; a reader in
+        another process compares its ``stat`` before each query (see
+        :mod:`c2rag.store.follow`)."""
+        return self.lexical_dir.with_name(self.lexical_dir.name + ".generation")
+
     def describe(self) -> str:
         """Human-readable place of the vectors, for messages."""
         if self.is_server:
@@ -121,10 +129,11 @@ class StoreLocation:
         return str(self.data_dir)
 
     def cli_options(self) -> str:
-        """The ``c2rag`` options that point at this location (empty for the default)."""
+        """The ``c2rag`` options that point at this location (empty for the default), quoted
+        for a POSIX shell so that a printed command works as printed."""
         parts = []
         if self.data_dir != default_store_dir(self.repo_root):
-            parts.append(f"--store {self.data_dir}")
+            parts.append(f"--store {shlex.quote(str(self.data_dir))}")
         if self.is_server:
             parts.append(f"--chroma-host {self.host} --chroma-port {self.port}")
         return " ".join(parts)

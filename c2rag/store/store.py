@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from c2rag.errors import IndexMismatchError, IndexNotFoundError
 from c2rag.store.cache import EmbeddingCache
 from c2rag.store.chroma import get_all, make_client, open_collection
+from c2rag.store.faults import store_faults
 from c2rag.store.location import StoreLocation
 from c2rag.store.lock import WriteLock
 from c2rag.store.manifest import Manifest
@@ -37,6 +42,8 @@ class IndexStore:
         self._manifest = Manifest.from_metadata(collection.metadata)
         self._cache: EmbeddingCache | None = None
         self._lexical: LexicalIndex | None = None
+        self._snapshot: Path | None = None
+        """Private copy of a read-only embedded store that this reader opened instead."""
 
     @classmethod
     def open(cls, location: StoreLocation, *, create: bool = False) -> IndexStore:
@@ -54,14 +61,22 @@ class IndexStore:
         """
         if not create and not location.is_server and not location.chroma_dir.is_dir():
             raise IndexNotFoundError(_not_found(location, "there is none"))
-        if location.is_server:
-            client = make_client(host=location.host, port=location.port)
-        else:
-            client = make_client(path=location.chroma_dir)
-        collection = open_collection(client, location.collection_name, create=create)
+        snapshot = None
+        with store_faults(location, "open the index" if not create else "write the index"):
+            if location.is_server:
+                client = make_client(host=location.host, port=location.port)
+            elif create:
+                client = make_client(path=location.chroma_dir)
+            else:
+                # a reader gets a Chroma system of its own, which it can later replace by a
+                # newer one (see refresh) without disturbing a writer in the same process
+                client, snapshot = _embedded_reader(location)
+            collection = open_collection(client, location.collection_name, create=create)
         if collection is None:
+            _drop(snapshot)
             raise IndexNotFoundError(_not_found(location, "there is none"))
         store = cls(location, client, collection)
+        store._snapshot = snapshot
         if not create and not (store.manifest and store.manifest.complete):
             raise IndexNotFoundError(_not_found(location, "its first build never finished"))
         return store
@@ -80,9 +95,41 @@ class IndexStore:
         return self._manifest
 
     def write_manifest(self, manifest: Manifest) -> None:
-        """Replace the manifest (the collection's metadata) with ``manifest``."""
+        """Replace the manifest (the collection's metadata) with ``manifest``; when it starts
+        a new generation, replace the generation stamp that readers watch, too."""
+        before = self._manifest.generation if self._manifest else None
         self.collection.modify(metadata=manifest.to_metadata())
         self._manifest = manifest
+        if manifest.generation != before:
+            _write_stamp(self.location.generation_path, manifest.generation or "")
+
+    def refresh(self) -> bool:
+        """Reopen the collection and re-read the manifest (a reader whose index moved).
+
+        An embedded store gets a new private Chroma system (the old one's vector index is a
+        snapshot of when it started); the lexical index follows the new manifest on next use.
+        When the index is being rebuilt (no finished manifest) the current handles stay.
+
+        Returns:
+            Whether the manifest's generation changed.
+        """
+        location = self.location
+        snapshot = None
+        with store_faults(location, "reopen the index"):
+            if location.is_server:
+                client = self.client
+            else:
+                client, snapshot = _embedded_reader(location)
+            collection = open_collection(client, location.collection_name, create=False)
+        manifest = Manifest.from_metadata(collection.metadata) if collection else None
+        if manifest is None or not manifest.complete:
+            _drop(snapshot)
+            return False
+        before = self._manifest.generation if self._manifest else None
+        self.client, self.collection, self._manifest = client, collection, manifest
+        _drop(self._snapshot)
+        self._snapshot = snapshot
+        return manifest.generation != before
 
     @property
     def cache(self) -> EmbeddingCache:
@@ -93,7 +140,13 @@ class IndexStore:
 
     def lock(self) -> WriteLock:
         """The single-writer lock of this store (not yet acquired)."""
-        return WriteLock(self.location.lock_path, target=self.location.describe())
+        return self.write_lock(self.location)
+
+    @staticmethod
+    def write_lock(location: StoreLocation) -> WriteLock:
+        """The single-writer lock of the store at ``location`` (not yet acquired); take it
+        before :meth:`open` with ``create=True`` so that nothing is created unlocked."""
+        return WriteLock(location.lock_path, target=location.describe())
 
     def check_compatible(self, embedder: Embedder) -> None:
         """Refuse an embedder whose vectors would not be comparable with the stored ones.
@@ -108,13 +161,26 @@ class IndexStore:
         if manifest.fingerprint == embedder.fingerprint and manifest.dim == embedder.dim:
             return
         name = getattr(embedder, "model_name", type(embedder).__name__)
+        # commands that work as printed: the model as it can be loaded again (its path or
+        # hub id, not its display name), and the options that point at this store
+        options = self.location.cli_options()
+        where = f" {options}" if options else ""
+        keep = (
+            f"`--model {shlex.quote(manifest.model_ref)}`"
+            if manifest.model_ref
+            else "the model it was built with (as --model)"
+        )
+        new_model = getattr(embedder, "source", None)
+        model_opt = f" --model {shlex.quote(str(new_model))}" if new_model else ""
+        rebuild = (
+            f"c2rag index {shlex.quote(str(self.location.repo_root))}{where}{model_opt} --rebuild"
+        )
         msg = (
             f"the index at {self.location.describe()} was built with model "
             f"{manifest.model_name!r} (dim {manifest.dim}, fingerprint {manifest.fingerprint!r}) "
             f"but the embedder is {name!r} (dim {embedder.dim}, fingerprint "
-            f"{embedder.fingerprint!r}). Use --model {manifest.model_name!r} to keep this index, "
-            f"or rebuild it for the new model with `c2rag index --rebuild "
-            f"{self.location.repo_root}` (the old embeddings stay in the cache)."
+            f"{embedder.fingerprint!r}); pass {keep} to keep this index, or rebuild it for the "
+            f"new model with `{rebuild}` (the old embeddings stay in the cache)."
         )
         raise IndexMismatchError(msg)
 
@@ -133,7 +199,9 @@ class IndexStore:
         from c2rag.store.lexical import LexicalIndex
 
         generation = self._manifest.generation if self._manifest else None
-        if self._lexical is None:
+        if self._lexical is None or self._lexical.generation != generation:
+            # the writer saves the lexical index before the manifest: on disk it is usually
+            # already in step with a newer manifest
             self._lexical = LexicalIndex.open(self.location.lexical_dir)
         if self._lexical.generation != generation:
             logger.info("lexical index is stale; rebuilding it from %s", self.location.describe())
@@ -161,6 +229,8 @@ class IndexStore:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+        _drop(self._snapshot)
+        self._snapshot = None
 
     def __enter__(self) -> IndexStore:
         return self
@@ -169,9 +239,52 @@ class IndexStore:
         self.close()
 
 
+def _writable(directory: Path) -> bool:
+    files = [directory, *(p for p in directory.glob("*.sqlite3"))]
+    return all(os.access(p, os.W_OK) for p in files)
+
+
+def _embedded_reader(location: StoreLocation) -> tuple[Any, Path | None]:
+    """A private client on the embedded store, and the snapshot directory it reads when the
+    store is read-only (Chroma writes to its SQLite file even to open it, so a read-only
+    store is read from a private copy in the temp directory)."""
+    if _writable(location.chroma_dir):
+        return make_client(path=location.chroma_dir, private=True), None
+    snapshot = Path(tempfile.mkdtemp(prefix="c2rag-readonly-"))
+    try:
+        shutil.copytree(location.chroma_dir, snapshot / "chroma")
+        os.chmod(snapshot / "chroma", 0o700)  # noqa: PTH101 - a copy of a read-only tree
+        for path in (snapshot / "chroma").rglob("*"):
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)  # noqa: PTH101
+        logger.info(
+            "the store at %s is read-only; reading a private copy in %s",
+            location.describe(),
+            snapshot,
+        )
+        return make_client(path=snapshot / "chroma", private=True), snapshot
+    except BaseException:
+        _drop(snapshot)
+        raise
+
+
+def _drop(snapshot: Path | None) -> None:
+    if snapshot is not None:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def _write_stamp(path: Path, generation: str) -> None:
+    """Replace ``path`` atomically (a new inode: a reader's ``stat`` sees the change)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(generation + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def _not_found(location: StoreLocation, why: str) -> str:
     options = location.cli_options()
-    command = f"c2rag index {location.repo_root}" + (f" {options}" if options else "")
+    command = f"c2rag index {shlex.quote(str(location.repo_root))}" + (
+        f" {options}" if options else ""
+    )
     return (
         f"no c2rag index for {location.repo_root} at {location.describe()} ({why}); "
         f"build one with `{command}`"
