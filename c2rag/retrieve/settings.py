@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from c2rag.retrieve.retriever import CodeRetriever
     from c2rag.types import Hit
 
-__all__ = ["RetrieverSettings"]
+__all__ = ["RetrieverSettings", "check_filter_values"]
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,12 @@ class RetrieverSettings:
         )
 
     def search(self, retriever: CodeRetriever, query: str) -> list[Hit]:
-        """Search with these settings, then keep what fits ``budget_tokens``."""
+        """Search with these settings, then keep what fits ``budget_tokens``.
+
+        Raises:
+            ValueError: For an empty query, or a branch or language the index does not hold.
+        """
+        check_filter_values(retriever, self.filters)
         hits = retriever.search(query, k=self.k, filters=self.filters, neighbours=self.neighbours)
         if self.budget_tokens is None or not hits:
             return hits
@@ -119,3 +124,28 @@ class RetrieverSettings:
 
         kept = set(pack_context(hits, budget_tokens=self.budget_tokens).ids)
         return [hit for hit in hits if hit.id in kept]
+
+
+def check_filter_values(retriever: CodeRetriever, filters: SearchFilters) -> None:
+    """Refuse a branch or language the index does not hold, instead of an empty answer.
+
+    Raises:
+        ValueError: Naming the unknown value and listing what the index has.
+    """
+    manifest = getattr(retriever.store, "manifest", None)
+    if filters.branch and manifest is not None and filters.branch not in manifest.branches:
+        indexed = ", ".join(sorted(manifest.branches)) or "none"
+        msg = (
+            f"branch {filters.branch!r} is not indexed (indexed: {indexed}); index it with "
+            f"`c2rag index --ref {filters.branch}`"
+        )
+        raise ValueError(msg)
+    if filters.languages:
+        present = {info.language for _, info in retriever.lexical.symbols}
+        missing = sorted(set(filters.languages) - present)
+        if missing:
+            msg = (
+                f"no indexed code in language(s) {missing}; the index has: "
+                f"{', '.join(sorted(present)) or 'nothing'}"
+            )
+            raise ValueError(msg)
