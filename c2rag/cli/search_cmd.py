@@ -36,7 +36,14 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--exclude", "exclude_paths", multiple=True, help="Skip paths matching."),
         click.option("--language", "languages", multiple=True, help="Only this language."),
         click.option("--kind", "kinds", multiple=True, help="Only chunks of this kind."),
-        click.option("--branch", default=None, help="Only chunks on this indexed branch."),
+        click.option(
+            "--branch",
+            "--ref",
+            "branch",
+            default=None,
+            help="The indexed snapshot to search: a branch, or the tag/commit label given to "
+            "`c2rag index --ref`. Default: the checked-out branch's.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
