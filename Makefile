@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 REPO ?= .
 INTEGRATIONS := $(wildcard integrations/*/pyproject.toml)
 
-.PHONY: setup demo test lint docs
+.PHONY: setup demo test lint docs notebook notebook-run
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,17 @@ demo: setup
 		--turn "Where does the indexer decide which files changed since the last run?" \
 		--turn "And which function embeds the new chunks?" \
 		--turn "Does that skip chunks that were embedded before?"
+
+# The example notebook: open it in JupyterLab, or re-run it in place (nbclient and ipykernel
+# come with the dev extra that `make setup` installs).
+NOTEBOOK := agent_examples/repo_qa_agent.ipynb
+
+notebook: setup
+	$(BIN)/python -m pip install -q -e ".[notebook]"
+	$(BIN)/jupyter lab $(NOTEBOOK)
+
+notebook-run: setup
+	cd agent_examples && ../$(BIN)/jupyter-execute --inplace --timeout=1800 repo_qa_agent.ipynb
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,8 +6,12 @@ Shared by ``c2rag eval`` and ``benchmarks/retrieval_quality.py``.
 from __future__ import annotations
 
 import logging
+import random
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +29,14 @@ from c2rag.types import Embedder
 
 __all__ = [
     "CONFIGS",
+    "EvalCost",
     "docstring_eval",
+    "estimate_cost",
     "evaluate_configs",
     "python_sources",
+    "reading",
     "scratch_retriever",
+    "seed_cache",
 ]
 
 logger = logging.getLogger(__name__)
@@ -55,6 +63,133 @@ def python_sources(repo_path: str | Path, *, ref: str = "HEAD") -> dict[str, str
         }
 
 
+@dataclass(frozen=True)
+class EvalCost:
+    """What an evaluation will embed, said before it starts.
+
+    Attributes:
+        files: Python files in the scratch index.
+        texts: Distinct chunk texts to index.
+        reused: Of those, texts whose vector is already cached (by your index or a previous
+            run): most functions without a docstring are unchanged by the stripping.
+        tokens_to_embed: Tokens of the texts left to embed.
+        tokens_per_second: Measured on a small sample of them; ``None`` when nothing is left.
+    """
+
+    files: int
+    texts: int
+    reused: int
+    tokens_to_embed: int
+    tokens_per_second: float | None
+
+    @property
+    def seconds(self) -> float:
+        """Expected embedding time at the measured rate."""
+        if not self.tokens_per_second:
+            return 0.0
+        return self.tokens_to_embed / self.tokens_per_second
+
+    def describe(self) -> str:
+        """One sentence for people."""
+        to_embed = self.texts - self.reused
+        text = (
+            f"scratch index of {self.files} files: {self.texts} chunk texts, {self.reused} "
+            f"reused from cached vectors, {to_embed} to embed ({self.tokens_to_embed} tokens)"
+        )
+        if self.tokens_per_second:
+            text += (
+                f"; at {self.tokens_per_second:.0f} tokens/s (measured now) about "
+                f"{_duration(self.seconds)}"
+            )
+        return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def seed_cache(source: Path, scratch_store: Path) -> int:
+    """Copy the embedding cache of an existing index into a scratch store, so that every chunk
+    text it already embedded is not embedded again. Returns the vectors copied (0 when there
+    is no cache at ``source``)."""
+    from c2rag.store.cache import EmbeddingCache
+
+    if not source.is_file():
+        return 0
+    target = EmbeddingCache(scratch_store / source.name)
+    target.close()
+    with closing(sqlite3.connect(source, timeout=60.0)) as db:
+        db.execute("ATTACH DATABASE ? AS scratch", (str(scratch_store / source.name),))
+        with db:
+            db.execute("INSERT OR IGNORE INTO scratch.vectors SELECT * FROM main.vectors")
+        return int(db.execute("SELECT COUNT(*) FROM scratch.vectors").fetchone()[0])
+
+
+def estimate_cost(
+    files: Mapping[str, str], encoder: Any, index: Any, *, sample: int = 8
+) -> EvalCost:
+    """Chunk ``files`` as ``index`` (a :class:`~c2rag.index.CodeIndex`) will, look their texts
+    up in its embedding cache, and time the model on a few of the rest."""
+    from c2rag.store.cache import EmbeddingCache, cache_key
+
+    chunker = index._chunker(encoder)  # exactly the chunks the update will make
+    cache_path = index.location.cache_path
+    texts: dict[str, str] = {}
+    for path, source in files.items():
+        for chunk in chunker.chunk(path, source.encode("utf-8")).chunks:
+            texts[chunk.content_hash] = chunk.text
+    keys = {h: cache_key(encoder.fingerprint, h) for h in texts}
+    with EmbeddingCache(cache_path) as cache:
+        cached = cache.get_many(keys.values())
+    missing = [texts[h] for h in texts if keys[h] not in cached]
+    tokens = sum(encoder.count_tokens(t) for t in missing)
+    rate = None
+    if missing:
+        probe = random.Random(0).sample(missing, min(sample, len(missing)))
+        start = time.perf_counter()
+        encoder.encode_documents(probe)
+        elapsed = max(time.perf_counter() - start, 1e-6)
+        rate = sum(encoder.count_tokens(t) for t in probe) / elapsed
+    return EvalCost(len(files), len(texts), len(texts) - len(missing), tokens, rate)
+
+
+def reading(results: Mapping[str, Metrics]) -> str:
+    """One line that reads the table: what the numbers mean and which configuration wins."""
+    hybrid = results.get("hybrid (c2rag)")
+    singles = {n: m for n, m in results.items() if n in ("dense", "bm25")}
+    if hybrid is None or not singles:
+        return ""
+    best_name, best = max(singles.items(), key=lambda item: item[1].mrr)
+    delta = hybrid.mrr - best.mrr
+    verdict = (
+        f"beats the better single channel ({best_name}) by {delta:+.3f} MRR"
+        if delta > 0.005
+        else f"is level with the better single channel ({best_name}, {delta:+.3f} MRR)"
+        if delta > -0.005
+        else f"trails the better single channel ({best_name}) by {-delta:.3f} MRR"
+    )
+    return (
+        f"Reading: c2rag's hybrid puts the function in the top {hybrid.k} for "
+        f"{hybrid.recall:.0%} of the queries; MRR@{hybrid.k} {hybrid.mrr:.3f} (1.0 would be "
+        f"always first, 0.5 about second); hybrid {verdict}."
+    )
+
+
+def _scratch_index(files: Mapping[str, str], workdir: Path, encoder: Embedder) -> Any:
+    """The scratch repository under ``workdir`` (written unless an earlier run left it) and
+    its :class:`~c2rag.index.CodeIndex`."""
+    from c2rag.index import CodeIndex
+
+    root = workdir / "repo"
+    if not (root / ".git").exists():
+        write_git_repo(files, root)
+    return CodeIndex(root, encoder=encoder, store_dir=workdir / "store")
+
+
 @contextmanager
 def scratch_retriever(
     files: Mapping[str, str], workdir: Path, encoder: Embedder, **options: Any
@@ -65,13 +200,10 @@ def scratch_retriever(
     interrupted evaluation resumes without embedding everything again.
     """
     from c2rag.git import GitRepo
-    from c2rag.index import CodeIndex
     from c2rag.store import IndexStore, StoreLocation
 
-    root = workdir / "repo"
-    if not (root / ".git").exists():
-        write_git_repo(files, root)
-    index = CodeIndex(root, encoder=encoder, store_dir=workdir / "store")
+    index = _scratch_index(files, workdir, encoder)
+    root = index.repo_root
     report = index.update()
     logger.info("%s", report.summary())
     store = IndexStore.open(StoreLocation.for_repo(root, store_dir=workdir / "store"))
@@ -106,11 +238,25 @@ def docstring_eval(
     max_cases: int | None = 200,
     k: int = 10,
     seed: int = 0,
+    reuse_cache: Path | None = None,
+    on_cost: Callable[[EvalCost], None] | None = None,
 ) -> tuple[dict[str, Metrics], int]:
     """The CodeSearchNet construction over ``files``: returns metrics per configuration and
-    the number of indexed files."""
+    the number of indexed files.
+
+    Args:
+        reuse_cache: The embedding cache of the repository's own index: its vectors seed the
+            scratch index, so only texts the stripping changed are embedded.
+        on_cost: Called with the :class:`EvalCost` before any embedding starts.
+    """
     stripped, cases = docstring_cases(files, max_cases=max_cases, seed=seed)
     if not cases:
         return {}, len(stripped)
+    index = _scratch_index(stripped, workdir, encoder)
+    if reuse_cache is not None:
+        copied = seed_cache(reuse_cache, index.location.cache_path.parent)
+        logger.info("seeded the scratch cache with %d vectors from %s", copied, reuse_cache)
+    if on_cost is not None:
+        on_cost(estimate_cost(stripped, encoder, index))
     with scratch_retriever(stripped, workdir, encoder) as retriever:
         return evaluate_configs(retriever, cases, k=k), len(stripped)

@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -203,32 +204,9 @@ class CodeIndex:
                 chunker_version=chunker.version,
             )
 
-        entries, skipped = repo.list_files(commit)
-        report = IndexReport(
-            repo=str(self.repo_root),
-            store=self.location.describe(),
-            branch=label,
-            commit=commit,
-            mode="full",
-            files_skipped=[(s.path, s.reason) for s in skipped],
-        )
-        by_path: dict[str, FileEntry] = {e.path: e for e in entries}
-        overlay_paths: set[str] = set()
-        if worktree:
-            overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
-            by_path.update((e.path, e) for e in overlay)
-            for path in deleted:
-                by_path.pop(path, None)
-            overlay_paths = {e.path for e in overlay} | set(deleted)
-            report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
-        report.files_seen = len(by_path)
-        desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
-
-        state = manifest.branches.get(label)
-        report.previous_commit = state.commit if state else None
-        paths, renamed = self._paths_to_check(
-            repo, store, manifest, label, commit, state, desired, overlay_paths, report
-        )
+        plan = self._plan(repo, store, manifest, label, commit, worktree)
+        report, by_path, desired = plan.report, plan.by_path, plan.desired
+        overlay_paths, paths, renamed = plan.overlay_paths, plan.paths, plan.renamed
         if report.mode == "up_to_date":
             report.chunks_total = store.collection.count()
             return report
@@ -268,6 +246,45 @@ class CodeIndex:
         report.chunks_total = store.collection.count()
         logger.info("%s", report.summary())
         return report
+
+    def _plan(
+        self,
+        repo: GitRepo,
+        store: IndexStore,
+        manifest: Manifest,
+        label: str,
+        commit: str,
+        worktree: bool,
+    ) -> _Plan:
+        """The files of ``commit`` (plus the working tree if asked) and the paths an update
+        must check; :meth:`status` reports the same counts :meth:`update` acts on."""
+        entries, skipped = repo.list_files(commit)
+        report = IndexReport(
+            repo=str(self.repo_root),
+            store=self.location.describe(),
+            branch=label,
+            commit=commit,
+            mode="full",
+            files_skipped=[(s.path, s.reason) for s in skipped],
+        )
+        by_path: dict[str, FileEntry] = {e.path: e for e in entries}
+        overlay_paths: set[str] = set()
+        if worktree:
+            overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
+            by_path.update((e.path, e) for e in overlay)
+            for path in deleted:
+                by_path.pop(path, None)
+            overlay_paths = {e.path for e in overlay} | set(deleted)
+            report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
+        report.files_seen = len(by_path)
+        desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
+        state = manifest.branches.get(label)
+        report.previous_commit = state.commit if state else None
+        paths, renamed = self._paths_to_check(
+            repo, store, manifest, label, commit, state, desired, overlay_paths, report
+        )
+        report.files_checked = len(paths)
+        return _Plan(report, by_path, desired, overlay_paths, paths, renamed)
 
     def _paths_to_check(
         self,
@@ -334,31 +351,46 @@ class CodeIndex:
         Raises:
             IndexNotFoundError: Nothing was indexed yet.
         """
-        with self.open_store() as store:  # closing drops a read-only store's private copy
-            manifest = store.manifest
-            chunks = store.collection.count()
+        from c2rag.encode.ecosystem import model_id_of
+
+        store = self.open_store()
+        manifest = store.manifest
         assert manifest is not None  # open() refuses an index without one
-        with GitRepo(self.repo_root) as repo:
-            label = branch or _branch_label(repo, ref)
-            head = repo.resolve(ref) if repo.has_commits() else None
-            state = manifest.branches.get(label)
-            changed: list[str] = []
-            if state and head and state.commit != head and repo.commit_exists(state.commit):
-                changed = sorted({c.path for c in repo.diff(state.commit, head)})
-        return IndexStatus(
-            repo=str(self.repo_root),
-            store=self.location.describe(),
-            branch=label,
-            head_commit=head,
-            indexed_commit=state.commit if state else None,
-            files_changed=changed,
-            model_name=manifest.model_name,
-            dim=manifest.dim,
-            chunks=chunks,
-            branches={b: s.commit for b, s in manifest.branches.items()},
-            updated_at=manifest.updated_at,
-            interrupted=label in manifest.pending,
-        )
+        try:
+            with GitRepo(self.repo_root) as repo:
+                label = branch or _branch_label(repo, ref)
+                head = repo.resolve(ref) if repo.has_commits() else None
+                state = manifest.branches.get(label)
+                mode: str = "not_indexed"
+                changed: list[str] = []
+                if head is not None and state is not None:
+                    plan = self._plan(repo, store, manifest, label, head, worktree=False)
+                    mode, changed = plan.report.mode, sorted(plan.paths)
+                uncommitted: list[str] = []
+                if ref == "HEAD":
+                    overlay, deleted, _ = repo.worktree_overlay(head)
+                    uncommitted = sorted({e.path for e in overlay} | set(deleted))
+            return IndexStatus(
+                repo=str(self.repo_root),
+                store=self.location.describe(),
+                branch=label,
+                head_commit=head,
+                indexed_commit=state.commit if state else None,
+                files_changed=changed,
+                update_mode=mode,
+                uncommitted=uncommitted,
+                worktree_indexed=list(state.worktree_paths) if state else [],
+                model_name=manifest.model_name,
+                model_ref=manifest.model_ref or "",
+                model_id=model_id_of(manifest.model_ref) if manifest.model_ref else None,
+                dim=manifest.dim,
+                chunks=store.collection.count(),
+                branches={b: s.commit for b, s in manifest.branches.items()},
+                updated_at=manifest.updated_at,
+                interrupted=label in manifest.pending,
+            )
+        finally:
+            store.close()
 
     # -- parts -------------------------------------------------------------------------------
 
@@ -400,6 +432,20 @@ class CodeIndex:
             hard_max_tokens=limit,
             tokenizer_id=_model_name(embedder),
         )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an update of one commit starts from (see :meth:`CodeIndex._plan`)."""
+
+    report: IndexReport
+    by_path: dict[str, FileEntry]
+    desired: dict[str, FileState]
+    overlay_paths: set[str]
+    paths: set[str]
+    """Paths to compare with the store: the ``git diff`` since the indexed commit (old and new
+    names of renames, working-tree paths), or every file for a full build or a reconcile."""
+    renamed: dict[str, str]
 
 
 def _model_name(embedder: Embedder) -> str:

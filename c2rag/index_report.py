@@ -30,6 +30,10 @@ class IndexReport:
     previous_commit: str | None = None
     files_seen: int = 0
     """Indexable files of the commit (plus overlay files)."""
+    files_checked: int = 0
+    """Paths compared with the store: those ``git diff`` names since the indexed commit (both
+    names of a rename, plus working-tree files), or every file for a full build or a
+    reconcile. ``c2rag status`` counts the same paths before an update."""
     files_changed: int = 0
     """Paths whose stored records had to change for this branch."""
     files_chunked: int = 0
@@ -75,23 +79,42 @@ class IndexReport:
         return dict(sorted(Counter(reason for _, reason in self.files_skipped).items()))
 
     def summary(self) -> str:
-        """A few lines for people."""
+        """A few lines for people, in the words ``docs/cli.md`` defines."""
+        since = f" since {self.previous_commit[:12]}" if self.previous_commit else ""
         lines = [
-            f"{self.mode} index of {self.repo} @ {self.commit[:12]} (branch {self.branch}) "
-            f"in {self.store}",
-            f"files: {self.files_seen} seen, {self.files_changed} changed, "
-            f"{self.files_chunked} chunked, {len(self.files_skipped)} skipped",
-            f"chunks: +{self.chunks_added} added, {self.chunks_relabelled} relabelled, "
-            f"-{self.chunks_removed} removed, {self.chunks_tagged} tagged, "
-            f"{self.chunks_untagged} untagged; {self.chunks_total} stored",
-            f"embedded {self.texts_embedded} texts ({self.tokens_embedded} tokens); "
-            f"{self.cache_hits} cache hits, {self.store_hits} reused from the store",
+            f"{_MODE_WORDS[self.mode]}: {self.repo} at {self.commit[:12]} "
+            f"(branch {self.branch}), stored in {self.store}",
+        ]
+        if self.mode == "incremental":
+            checked = f"{self.files_checked} changed{since}"
+        else:
+            checked = f"{self.files_checked} compared with the index"
+        lines += [
+            f"files: {checked}, {self.files_changed} of them changed the index "
+            f"({self.files_chunked} re-chunked); {self.files_seen} indexable in all, "
+            f"{len(self.files_skipped)} skipped",
+            f"chunks: {self.chunks_added} new, {self.chunks_removed} deleted, "
+            f"{self.chunks_relabelled} moved with renamed files, {self.chunks_tagged} shared "
+            f"from another branch, {self.chunks_untagged} left to other branches; "
+            f"{self.chunks_total} stored",
+            f"embedding: {self.texts_embedded} texts ({self.tokens_embedded} tokens) run "
+            f"through the model; {self.cache_hits} from the vector cache, {self.store_hits} "
+            "copied from the index",
         ]
         if self.files_skipped:
             reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_by_reason().items())
             lines.append(f"skipped by reason: {reasons}")
         lines += self.notes
         return "\n".join(lines)
+
+
+_MODE_WORDS: dict[str, str] = {
+    "full": "full build",
+    "reconcile": "full comparison",
+    "incremental": "incremental update",
+    "up_to_date": "already up to date",
+    "empty": "nothing to index",
+}
 
 
 @dataclass
@@ -104,8 +127,21 @@ class IndexStatus:
     head_commit: str | None
     indexed_commit: str | None
     files_changed: list[str] = field(default_factory=list)
-    """Paths that differ between the indexed commit and ``head_commit``."""
+    """Paths ``c2rag index`` would compare with the store (its ``files_checked``): those
+    ``git diff`` names between the indexed commit and ``head_commit``, both names of a rename."""
+    update_mode: str = ""
+    """What ``c2rag index`` would run: ``incremental``, ``reconcile``, ``up_to_date``,
+    ``full`` or ``not_indexed`` (see :data:`IndexMode`)."""
+    uncommitted: list[str] = field(default_factory=list)
+    """Working-tree paths that differ from ``head_commit`` (modified, staged, untracked and
+    not ignored, deleted): not in the index unless it was built with ``--worktree``."""
+    worktree_indexed: list[str] = field(default_factory=list)
+    """Working-tree paths the last ``--worktree`` update indexed."""
     model_name: str = ""
+    model_ref: str = ""
+    """Where the model was loaded from: a local directory, or the hub id."""
+    model_id: str | None = None
+    """The hub id of a local model directory, when its files say (model card, cache path)."""
     dim: int = 0
     chunks: int = 0
     branches: dict[str, str] = field(default_factory=dict)
@@ -116,8 +152,18 @@ class IndexStatus:
 
     @property
     def up_to_date(self) -> bool:
-        """Whether the branch is indexed at ``head_commit``."""
+        """Whether the branch is indexed at ``head_commit`` (uncommitted changes are reported
+        apart, in :attr:`uncommitted`)."""
         return self.indexed_commit is not None and self.indexed_commit == self.head_commit
+
+    @property
+    def model_display(self) -> str:
+        """The model's hub id (else its name), and the directory it loads from when local."""
+        name = self.model_id or self.model_name
+        local = self.model_ref.startswith(("/", "~", ".")) or "\\" in self.model_ref
+        if self.model_ref and local and self.model_ref != name:
+            return f"{name} (local copy at {self.model_ref})"
+        return name
 
     def summary(self) -> str:
         """A few lines for people."""
@@ -125,18 +171,26 @@ class IndexStatus:
         if self.indexed_commit is None:
             state = f"branch {self.branch} is not indexed (HEAD {head})"
         elif self.up_to_date:
-            state = f"branch {self.branch} is up to date at {head}"
+            state = f"branch {self.branch} is indexed at HEAD ({head})"
         else:
             state = (
                 f"branch {self.branch} is indexed at {self.indexed_commit[:12]}; HEAD is {head}; "
-                f"{len(self.files_changed)} files changed since"
+                f"`c2rag index` would check {len(self.files_changed)} changed files"
             )
-        lines = [
-            f"index of {self.repo} in {self.store}",
-            state,
-            f"model {self.model_name} (dim {self.dim}), {self.chunks} chunks, "
-            f"updated {self.updated_at}",
-        ]
+            if self.update_mode == "reconcile":
+                state += " (every file: the indexed commit is gone or an update was interrupted)"
+        lines = [f"index of {self.repo} in {self.store}", state]
+        unindexed = sorted(set(self.uncommitted) - set(self.worktree_indexed))
+        if unindexed:
+            shown = ", ".join(unindexed[:5]) + (", …" if len(unindexed) > 5 else "")
+            lines.append(
+                f"uncommitted changes: {len(unindexed)} files differ from HEAD in the working "
+                f"tree and are not indexed ({shown}); `c2rag index --worktree` adds them"
+            )
+        lines.append(
+            f"model {self.model_display}, dim {self.dim}; {self.chunks} chunks, "
+            f"updated {self.updated_at}"
+        )
         others = {b: c for b, c in self.branches.items() if b != self.branch}
         if others:
             lines.append(

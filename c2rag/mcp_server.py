@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from c2rag import __version__
 from c2rag.citations import open_citation
 from c2rag.errors import C2RAGError
 from c2rag.git import GitRepo
@@ -192,6 +193,7 @@ class RepoTools:
     ) -> SearchCodeResult:
         """Search the index; see the ``search_code`` tool."""
         from c2rag.retrieve import CodeQASession, SearchFilters
+        from c2rag.retrieve.settings import check_filter_values
 
         if limit < 1:
             msg = f"limit must be at least 1, got {limit}"
@@ -204,6 +206,7 @@ class RepoTools:
             branch=branch,
         )
         retriever = self.retriever()
+        check_filter_values(retriever, filters)
         with self._lock:
             session = self._session
             if session is None or not follow_up:
@@ -279,6 +282,7 @@ def build_server(tools: RepoTools) -> MCPServer:
     """
     try:
         from mcp.server import MCPServer
+        from mcp.types import ToolAnnotations
     except ImportError as exc:
         msg = "the MCP server needs the mcp SDK 2.x: pip install 'c2rag[mcp]'"
         raise ImportError(msg) from exc
@@ -291,9 +295,13 @@ def build_server(tools: RepoTools) -> MCPServer:
             "citation; use open_chunk to re-read a citation before quoting or editing it."
         ),
         log_level="WARNING",
+        version=__version__,
     )
+    # Every tool only reads the repository and the index; repeated open_chunk / index_status
+    # calls answer the same, while search_code keeps a conversation (follow_up).
+    reading = {"read_only_hint": True, "destructive_hint": False, "open_world_hint": False}
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(**reading, idempotent_hint=False))
     @_user_errors
     def search_code(
         query: Annotated[
@@ -344,7 +352,7 @@ def build_server(tools: RepoTools) -> MCPServer:
             follow_up=follow_up,
         )
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(**reading, idempotent_hint=True))
     @_user_errors
     def open_chunk(
         citation: Annotated[
@@ -357,7 +365,7 @@ def build_server(tools: RepoTools) -> MCPServer:
         """Read the code a citation points to as it is now, and whether it changed since."""
         return tools.open(citation, context_lines=context_lines)
 
-    @server.tool()
+    @server.tool(annotations=ToolAnnotations(**reading, idempotent_hint=True))
     @_user_errors
     def index_status() -> IndexStatusResult:
         """The indexed commit compared with HEAD, and the files changed since indexing."""

@@ -36,7 +36,14 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--exclude", "exclude_paths", multiple=True, help="Skip paths matching."),
         click.option("--language", "languages", multiple=True, help="Only this language."),
         click.option("--kind", "kinds", multiple=True, help="Only chunks of this kind."),
-        click.option("--branch", default=None, help="Only chunks on this indexed branch."),
+        click.option(
+            "--branch",
+            "--ref",
+            "branch",
+            default=None,
+            help="The indexed snapshot to search: a branch, or the tag/commit label given to "
+            "`c2rag index --ref`. Default: the checked-out branch's.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -44,15 +51,38 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _open(opts: dict[str, Any]) -> Any:
+    from c2rag.git import GitRepo
+    from c2rag.store import IndexStore, StoreLocation
+
+    # Reach the store (a Chroma server may be down, the index may be missing) before importing
+    # torch and loading the model, which take many seconds: a bad setup fails in about two.
+    with GitRepo(opts["path"]) as repo:
+        location = StoreLocation.for_repo(
+            repo.root,
+            store_dir=opts["store_dir"],
+            host=opts["chroma_host"],
+            port=opts["chroma_port"],
+        )
+    IndexStore.open(location).close()
+
     from c2rag.retrieve import CodeRetriever
 
-    return CodeRetriever.from_path(
+    retriever = CodeRetriever.from_path(
         opts["path"],
         model=opts["model"],
         store_dir=opts["store_dir"],
         chroma_host=opts["chroma_host"],
         chroma_port=opts["chroma_port"],
     )
+    from c2rag.retrieve import SearchFilters
+    from c2rag.retrieve.settings import check_filter_values
+
+    try:
+        check_filter_values(retriever, SearchFilters.coerce(_filters(opts)))
+    except ValueError:
+        retriever.close()
+        raise
+    return retriever
 
 
 def _filters(opts: dict[str, Any]) -> dict[str, Any]:
@@ -177,12 +207,22 @@ def _prompt_forever() -> Any:
         yield question
 
 
+# Why hits were left out of the packed context, in the words docs/cli.md defines.
+_DROP_WORDS = {
+    "budget": "did not fit the budget",
+    "per_file_cap": "over the per-file limit",
+    "duplicate": "duplicates",
+    "in_skeleton": "shown in their class outline",
+    "members_shown": "outline replaced by members",
+}
+
+
 def _echo_dropped(packed: Any) -> None:
     if packed.dropped:
         reasons: dict[str, int] = {}
         for d in packed.dropped:
             reasons[d.reason] = reasons.get(d.reason, 0) + 1
-        summary = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
+        summary = ", ".join(f"{n} {_DROP_WORDS.get(r, r)}" for r, n in sorted(reasons.items()))
         click.secho(f"(left out: {summary})", dim=True)
 
 

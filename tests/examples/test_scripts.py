@@ -29,7 +29,7 @@ def turns(output: str) -> list[str]:
 def test_langchain_agent_calls_the_tool_and_cites_each_turn(python, example_env):
     output = run_example(python, "langchain_agent.py", example_env)
     assert "scripted stand-in" in output
-    assert "full index of" in output
+    assert "full build:" in output
     blocks = turns(output)
     assert [b.splitlines()[0] for b in blocks] == list(QUESTIONS)
     for block in blocks:

@@ -33,7 +33,7 @@ def test_index_then_status_then_incremental(
     result = runner.invoke(cli, ["index", str(repo.root), "--store", store, "--no-progress"])
     assert result.exit_code == 0, result.output
     assert f"using {tiny_c2llm_dir} (from $C2RAG_MODEL)" in result.stderr
-    assert "full index of" in result.stdout
+    assert "full build:" in result.stdout
 
     result = runner.invoke(cli, ["status", str(repo.root), "--store", store, "--json"])
     assert result.exit_code == 0, result.output
@@ -45,7 +45,7 @@ def test_index_then_status_then_incremental(
     repo.write("pkg/more.py", "def more():\n    return 2\n")
     repo.commit("more")
     result = runner.invoke(cli, ["status", str(repo.root), "--store", store])
-    assert "1 files changed since" in result.stdout
+    assert "`c2rag index` would check 1 changed files" in result.stdout
 
     # the existing index keeps its model: no default-model message this time
     result = runner.invoke(cli, ["index", str(repo.root), "--store", store, "--json"])

@@ -174,7 +174,7 @@ def test_status_reports_indexed_commit_and_changes(
     status = index.status()
     assert not status.up_to_date
     assert status.files_changed == ["new.py", "pkg/maths.py"]
-    assert "2 files changed since" in status.summary()
+    assert "would check 2 changed files" in status.summary()
 
 
 def test_lexical_index_follows_every_update(make_repo: Any, counting: Any, tmp_path: Path) -> None:

@@ -115,3 +115,36 @@ def test_llamaindex_parser_is_a_serialisable_transform() -> None:
     doc = LIDocument(text="package main\n\nfunc main() {}\n", metadata={"path": "cmd/main.go"})
     nodes = parser([doc])  # as a TransformComponent in an ingestion pipeline
     assert [n.metadata["name"] for n in nodes] == ["cmd/main.go", "main.main"]
+
+
+def test_llamaindex_parser_with_simple_directory_reader(tmp_path: Path, minilm_encoder) -> None:
+    """Absolute reader paths give repository-relative names; chunks fit the model's window."""
+    from llama_index.core import SimpleDirectoryReader
+    from llama_index.core.schema import MetadataMode
+
+    from tests.fixtures.repos import init_repo
+
+    root = _repo(tmp_path / "repo")
+    init_repo(root)
+    documents = SimpleDirectoryReader(str(root), recursive=True).load_data()
+    assert Path(documents[0].metadata["file_path"]).is_absolute()
+    parser = C2RAGNodeParser(embed_model=minilm_encoder)
+    assert parser.max_tokens == minilm_encoder.max_length < 512
+    nodes = parser.get_nodes_from_documents(documents)
+    names = {n.metadata["name"] for n in nodes}
+    assert "shop.inventory.Item" in names
+    assert {n.metadata["path"] for n in nodes} >= {"shop/inventory.py", "src/Cart.java"}
+    prompt = minilm_encoder.document_prompt
+    assert all(
+        minilm_encoder.count_tokens(prompt + n.text) <= minilm_encoder.max_length for n in nodes
+    )
+    llm_view = nodes[0].get_content(metadata_mode=MetadataMode.LLM)
+    assert "path: " in llm_view
+    for key in ("start_byte", "end_byte", "part", "flags", "content_hash"):
+        assert f"{key}:" not in llm_view
+    # Without a git work tree, the common directory of the files is the root.
+    plain = _repo(tmp_path / "plain")
+    loose = SimpleDirectoryReader(str(plain), recursive=True).load_data()
+    assert "shop/inventory.py" in {
+        n.metadata["path"] for n in C2RAGNodeParser().get_nodes_from_documents(loose)
+    }

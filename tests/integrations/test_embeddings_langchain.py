@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import pickle
 import threading
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 from langchain_c2rag import C2LLMEmbeddings
 from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import InMemoryVectorStore
 from pydantic import ValidationError
 
 from c2rag.encode.engine import Encoder
@@ -25,7 +28,6 @@ def embeddings(tiny_c2llm_dir: Path) -> C2LLMEmbeddings:
 
 def test_is_langchain_embeddings_with_documented_fields(embeddings: C2LLMEmbeddings) -> None:
     assert isinstance(embeddings, Embeddings)
-    assert embeddings.model == str(embeddings.model)
     assert all(field.description for field in C2LLMEmbeddings.model_fields.values())
 
 
@@ -91,3 +93,71 @@ def test_minilm_through_langchain(minilm_dir: Path) -> None:
     )
     query = embeddings.embed_query("load the contents of a file")
     assert np.argmax(np.asarray(documents) @ np.asarray(query)) == 1
+
+
+def test_huggingface_option_names(tiny_c2llm_dir: Path) -> None:
+    """The names of ``HuggingFaceEmbeddings`` work; the repr shows the model actually loaded."""
+    embeddings = C2LLMEmbeddings(
+        model_name=tiny_c2llm_dir,
+        cache_folder=str(tiny_c2llm_dir.parent),
+        model_kwargs={"device": "cpu", "torch_dtype": "float32", "trust_remote_code": False},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": 4},
+    )
+    assert embeddings.model_name == str(tiny_c2llm_dir)
+    assert (embeddings.device, embeddings.dtype, embeddings.pooling) == ("cpu", "float32", "pma")
+    assert embeddings.cache_folder == str(tiny_c2llm_dir.parent)
+    assert f"max_length={embeddings.client.max_length}" in repr(embeddings)
+    assert C2LLMEmbeddings(model=str(tiny_c2llm_dir), device="cpu").model_name == str(
+        tiny_c2llm_dir
+    )
+
+
+def test_options_it_cannot_honour_are_refused(tiny_c2llm_dir: Path) -> None:
+    with pytest.raises(ValueError, match="trust_remote_code"):
+        C2LLMEmbeddings(tiny_c2llm_dir, model_kwargs={"trust_remote_code": True})
+    with pytest.raises(ValueError, match="normalize_embeddings"):
+        C2LLMEmbeddings(tiny_c2llm_dir, encode_kwargs={"normalize_embeddings": False})
+    with pytest.raises(ValueError, match="'prompts'"):
+        C2LLMEmbeddings(tiny_c2llm_dir, model_kwargs={"prompts": {}})
+
+
+def test_effective_max_length_is_shown(minilm_dir: Path) -> None:
+    embeddings = C2LLMEmbeddings(minilm_dir, device="cpu", max_length=2048)
+    assert embeddings.max_length == embeddings.client.max_length < 2048
+    assert f"max_length={embeddings.max_length}" in repr(embeddings)
+    assert "model_name=None" not in repr(C2LLMEmbeddings(encoder=embeddings.client))
+
+
+def test_pickle_reloads_lazily_and_deepcopy_shares(embeddings: C2LLMEmbeddings) -> None:
+    restored = pickle.loads(pickle.dumps(embeddings))
+    assert restored._encoder is None  # nothing loaded until first use
+    np.testing.assert_allclose(
+        restored.embed_query("add"), embeddings.embed_query("add"), atol=1e-6
+    )
+    assert restored.model_dump() == embeddings.model_dump()
+    assert copy.deepcopy(embeddings).client is embeddings.client
+    assert C2LLMEmbeddings.model_validate_json(embeddings.model_dump_json()).model_dump() == (
+        embeddings.model_dump()
+    )
+
+
+def test_in_memory_vector_store_after_deepcopy(minilm_dir: Path) -> None:
+    original = C2LLMEmbeddings(minilm_dir, device="cpu", dtype="fp32")
+    texts = [
+        "def add(a, b):\n    return a + b",
+        "def read_file(path):\n    return open(path).read()",
+    ]
+    for embeddings in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
+        store = InMemoryVectorStore(embedding=embeddings)
+        store.add_texts(texts)
+        [(best, score)] = store.similarity_search_with_score("load the contents of a file", k=1)
+        assert "read_file" in best.page_content
+        assert score == pytest.approx(
+            float(
+                np.dot(
+                    original.embed_query("load the contents of a file"),
+                    original.embed_documents([texts[1]])[0],
+                )
+            ),
+            abs=1e-5,
+        )

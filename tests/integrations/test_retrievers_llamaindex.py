@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import MetadataMode, NodeWithScore
@@ -36,3 +38,32 @@ def test_async_retrieve(codeqa_retriever) -> None:
 
     nodes = asyncio.run(C2RAGRetriever(codeqa_retriever, k=1).aretrieve("hash a password"))
     assert nodes[0].node.metadata["name"].endswith("hash_password")
+
+
+def test_from_path_options_and_dict_round_trip(codeqa_index) -> None:
+    retriever = C2RAGRetriever.from_path(
+        codeqa_index.root,
+        store_dir=codeqa_index.store_dir,
+        branch="main",
+        filters={"kinds": ["function"]},
+        k=3,
+    )
+    nodes = retriever.retrieve("merge configuration dictionaries recursively")
+    assert nodes and {n.node.metadata["kind"] for n in nodes} == {"function"}
+    restored = C2RAGRetriever.from_dict(json.loads(json.dumps(retriever.to_dict())))
+    assert restored.settings == retriever.settings
+    again = restored.retrieve("merge configuration dictionaries recursively")
+    assert [n.node.node_id for n in again] == [n.node.node_id for n in nodes]
+    with pytest.raises(ValueError, match="unknown filter"):
+        C2RAGRetriever.from_path(codeqa_index.root, filters={"language": ["python"]})
+
+
+def test_llm_and_embedder_see_no_internal_metadata(codeqa_retriever) -> None:
+    [hit] = C2RAGRetriever(codeqa_retriever, k=1).retrieve("hash a password")
+    for mode in (MetadataMode.LLM, MetadataMode.EMBED):
+        view = hit.node.get_content(metadata_mode=mode)
+        for key in ("start_byte", "end_byte", "part", "flags", "content_hash", "blob_sha"):
+            assert f"{key}:" not in view
+    assert "citation: src/users/accounts.py:" in hit.node.get_content(
+        metadata_mode=MetadataMode.LLM
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
+from c2rag.errors import C2RAGError
 from c2rag.retrieve import CodeQASession, CodeRetriever
 
 __all__ = ["CodeSearchInput", "create_code_search_tool"]
@@ -38,6 +39,7 @@ def create_code_search_tool(
     k: int = 8,
     budget_tokens: int = 3000,
     count_tokens: Callable[[str], int] | None = None,
+    handle_tool_error: bool | str | Callable[[ToolException], str] = True,
 ) -> BaseTool:
     """A tool returning packed, cited code context for an agent's question.
 
@@ -52,6 +54,9 @@ def create_code_search_tool(
         k: Hits considered per call.
         budget_tokens: Token budget of each answer.
         count_tokens: The agent LLM's tokenizer (default: an estimate).
+        handle_tool_error: LangChain's setting for a :class:`ToolException`: bad input (an
+            empty query, an unknown language) is raised as one, and by default its message goes
+            back to the model as the tool's answer instead of ending the agent loop.
     """
     session = CodeQASession(retriever, budget_tokens=budget_tokens, k=k, count_tokens=count_tokens)
 
@@ -60,10 +65,17 @@ def create_code_search_tool(
             "paths": (path_glob,) if path_glob else (),
             "languages": (language,) if language else (),
         }
-        turn = session.ask(query, filters=filters)
+        try:
+            turn = session.ask(query, filters=filters)
+        except (C2RAGError, ValueError) as exc:
+            raise ToolException(f"{name} failed: {exc}") from exc
         text = turn.render()
         return text or "No matching code found."
 
     return StructuredTool.from_function(
-        func=search_code, name=name, description=description, args_schema=CodeSearchInput
+        func=search_code,
+        name=name,
+        description=description,
+        args_schema=CodeSearchInput,
+        handle_tool_error=handle_tool_error,
     )

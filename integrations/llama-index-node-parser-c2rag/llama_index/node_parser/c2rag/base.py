@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
@@ -15,12 +17,27 @@ from c2rag.chunk.metadata import DEFAULT_PATH_KEYS
 
 __all__ = ["C2RAGNodeParser"]
 
-# Positions and hashes help citing and caching, not embedding or answering.
-_NOT_FOR_EMBEDDING = [
-    "start_byte", "end_byte", "content_hash", "part", "parts", "flags", "signature",
-    "docstring", "parent",
-]  # fmt: skip
-_NOT_FOR_LLM = ["start_byte", "end_byte", "content_hash", "flags"]
+# Offsets, hashes, parts and flags help citing and caching, not embedding or answering: the
+# embedder sees where the code is and what it is, the LLM also its lines and signature.
+# Everything else is hidden, fields added later included.
+_FOR_EMBEDDING = {"path", "name", "kind", "language"}
+_FOR_LLM = _FOR_EMBEDDING | {"start_line", "end_line", "signature"}
+_DEFAULT_MAX_TOKENS = 512
+
+
+def _infer_root(paths: Sequence[str]) -> str | None:
+    """The git work tree holding the absolute ``paths``, else their common directory.
+
+    Qualified names are built from paths, so ``/home/me/repo/src/pkg/mod.py`` must become
+    ``src/pkg/mod.py``, not ``.home.me.repo.src.pkg.mod``.
+    """
+    absolute = [Path(p) for p in paths if Path(p).is_absolute()]
+    if not absolute:
+        return None
+    for parent in absolute[0].parents:
+        if (parent / ".git").exists() and all(p.is_relative_to(parent) for p in absolute):
+            return str(parent)
+    return os.path.commonpath([str(p.parent) for p in absolute])
 
 
 class C2RAGNodeParser(NodeParser):
@@ -33,6 +50,12 @@ class C2RAGNodeParser(NodeParser):
     ``PARENT`` relationship to its class skeleton node, which lists its methods as
     ``CHILD``; every node has its Document as ``SOURCE``.
 
+    Paths, and so qualified names, are relative to ``root`` (given, or inferred from absolute
+    paths: their git work tree, else their common directory). With ``embed_model`` the chunks
+    fit that model's window, counted by its tokenizer. The text the LLM sees carries the path,
+    name, kind, language, lines and signature; offsets, hashes, parts and flags stay out of it
+    (and the embedder sees only path, name, kind and language).
+
     Example:
         >>> from llama_index.core import Document
         >>> doc = Document(text="class A:\\n    def f(self):\\n        return 1\\n",
@@ -41,13 +64,19 @@ class C2RAGNodeParser(NodeParser):
         ['pkg.a.A', 'pkg.a.A.f']
     """
 
-    max_tokens: int = Field(default=512, description="Target chunk size in tokens.")
+    max_tokens: int | None = Field(
+        default=None,
+        description="Target chunk size in tokens; None: 512, or the embedding model's window "
+        "when that is smaller.",
+    )
     hard_max_tokens: int | None = Field(
         default=None, description="Size no chunk exceeds; the model's max length."
     )
     max_file_bytes: int = Field(default=1 << 20, description="Larger files are skipped.")
     root: str | None = Field(
-        default=None, description="Repository root; file paths under it are made relative."
+        default=None,
+        description="Repository root; file paths under it are made relative. None: for absolute "
+        "paths, the git work tree holding them, else their common directory.",
     )
     path_keys: tuple[str, ...] = Field(
         default=DEFAULT_PATH_KEYS, description="Metadata keys searched for the file path."
@@ -57,13 +86,24 @@ class C2RAGNodeParser(NodeParser):
         exclude=True,
         description="Token counter of the embedding model; a cheap estimate when None.",
     )
+    embed_model: Any = Field(
+        default=None,
+        exclude=True,
+        description="The embedding model the nodes are for (a C2LLMEmbedding, a c2rag Encoder "
+        "or any model with max_length): chunks fit its window and its tokenizer counts.",
+    )
     _chunker: Chunker = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
+        encoder = getattr(self.embed_model, "client", self.embed_model)
+        count = self.count_tokens or getattr(encoder, "count_tokens", None)
+        window = getattr(encoder, "max_length", None) or getattr(self.embed_model, "max_length", 0)
+        if self.max_tokens is None:
+            self.max_tokens = min(_DEFAULT_MAX_TOKENS, window or _DEFAULT_MAX_TOKENS)
         self._chunker = Chunker(
-            count_tokens=self.count_tokens,
+            count_tokens=count,
             max_tokens=self.max_tokens,
-            hard_max_tokens=self.hard_max_tokens,
+            hard_max_tokens=self.hard_max_tokens or (window or None),
             max_file_bytes=self.max_file_bytes,
         )
 
@@ -74,24 +114,28 @@ class C2RAGNodeParser(NodeParser):
     def _parse_nodes(
         self, nodes: Sequence[BaseNode], show_progress: bool = False, **kwargs: Any
     ) -> list[BaseNode]:
+        root = self.root or _infer_root(
+            [source_path(node.metadata, keys=self.path_keys) for node in nodes]
+        )
         out: list[BaseNode] = []
         for node in get_tqdm_iterable(nodes, show_progress, "Chunking code"):
-            out += self._nodes_of(node)
+            out += self._nodes_of(node, root)
         return out
 
-    def _nodes_of(self, document: BaseNode) -> list[BaseNode]:
-        path = source_path(document.metadata, keys=self.path_keys, root=self.root)
+    def _nodes_of(self, document: BaseNode, root: str | None) -> list[BaseNode]:
+        path = source_path(document.metadata, keys=self.path_keys, root=root)
         text = document.get_content()
         data = text.encode("utf-8")
         nodes: list[TextNode] = []
         classes: dict[str, TextNode] = {}
         for i, chunk in enumerate(self._chunker.chunk(path, data).chunks):
+            metadata = chunk_metadata(chunk)
             node = TextNode(
                 id_=self.id_func(i, document),
                 text=chunk.text,
-                metadata=chunk_metadata(chunk),
-                excluded_embed_metadata_keys=list(_NOT_FOR_EMBEDDING),
-                excluded_llm_metadata_keys=list(_NOT_FOR_LLM),
+                metadata=metadata,
+                excluded_embed_metadata_keys=sorted(set(metadata) - _FOR_EMBEDDING),
+                excluded_llm_metadata_keys=sorted(set(metadata) - _FOR_LLM),
                 relationships={NodeRelationship.SOURCE: document.as_related_node_info()},
                 # offsets into the Document's text: characters before the chunk's first byte
                 start_char_idx=len(data[: chunk.start_byte].decode("utf-8", "replace")),

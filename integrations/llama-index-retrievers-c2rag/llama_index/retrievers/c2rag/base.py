@@ -10,66 +10,86 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from c2rag.retrieve import CodeRetriever
 from c2rag.retrieve.metadata import hit_metadata
+from c2rag.retrieve.settings import RetrieverSettings
 
 __all__ = ["C2RAGRetriever"]
 
-# Large or nested fields stay out of the text the LLM sees and out of embeddings.
-_HIDDEN = ["id", "channels", "content_hash", "blob_sha", "docstring", "score"]
+# The LLM sees what it needs to read and cite the code; ids, byte offsets, hashes, flags and
+# per-channel scores only help programs. Everything else is hidden, new fields included.
+_FOR_LLM = {"citation", "path", "start_line", "end_line", "name", "kind", "language", "signature"}
 
 
 class C2RAGRetriever(BaseRetriever):
     """Hybrid code search (C2LLM dense + BM25 + symbols) returning scored nodes.
 
     Args:
-        retriever: An open :class:`c2rag.retrieve.CodeRetriever`.
-        k: How many nodes to return.
-        filters: Path globs, languages, kinds, branch (see ``c2rag.retrieve.SearchFilters``).
-        neighbours: Also return up to this many callees/callers of the top hit.
+        retriever: An open :class:`c2rag.retrieve.CodeRetriever`; ``None`` opens the index
+            described by the settings on first use.
+        settings: Where the index is and how to search it
+            (:class:`c2rag.retrieve.settings.RetrieverSettings`).
         callback_manager: LlamaIndex callbacks.
+        **options: Settings one by one, as ``c2rag search`` takes them: ``repo_path``,
+            ``model``, ``store_dir``, ``chroma_host``, ``chroma_port``, ``branch``, ``filters``,
+            ``k``, ``budget_tokens``, ``neighbours``.
+
+    Raises:
+        ValueError: For an unknown option or a bad value (named in the message).
 
     Example:
         >>> from llama_index.retrievers.c2rag import C2RAGRetriever
-        >>> nodes = C2RAGRetriever.from_path(".").retrieve("where is the config parsed?")
+        >>> retriever = C2RAGRetriever.from_path(".", k=5, branch="main")
+        >>> nodes = retriever.retrieve("where is the config parsed?")
         >>> nodes[0].node.metadata["citation"]
+        >>> C2RAGRetriever.from_dict(retriever.to_dict())  # the same search, reopened
     """
 
     def __init__(
         self,
-        retriever: CodeRetriever,
+        retriever: CodeRetriever | None = None,
         *,
-        k: int = 8,
-        filters: dict[str, Any] | None = None,
-        neighbours: int = 0,
+        settings: RetrieverSettings | None = None,
         callback_manager: CallbackManager | None = None,
+        **options: Any,
     ) -> None:
-        if k < 1:
-            msg = f"k must be at least 1, got {k}"
-            raise ValueError(msg)
+        settings = settings or RetrieverSettings()
+        if options:
+            settings = RetrieverSettings.build(**{**settings.to_dict(), **options})
+        self.settings = settings
         self._retriever = retriever
-        self._k = k
-        self._filters = filters
-        self._neighbours = neighbours
         super().__init__(callback_manager=callback_manager)
 
     @classmethod
-    def from_path(
-        cls, repo_path: str, *, model: str | None = None, **kwargs: Any
-    ) -> C2RAGRetriever:
-        """Open the index of a repository (built with ``c2rag index``)."""
-        return cls(CodeRetriever.from_path(repo_path, model=model), **kwargs)
+    def from_path(cls, repo_path: str = ".", **options: Any) -> C2RAGRetriever:
+        """A retriever on the index of the repository at ``repo_path`` (``c2rag index``),
+        opened on first use; ``options`` as for the class."""
+        return cls(repo_path=str(repo_path), **options)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-able values."""
+        return self.settings.to_dict()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> C2RAGRetriever:
+        return cls(settings=RetrieverSettings.from_dict(data), **kwargs)
+
+    @property
+    def retriever(self) -> CodeRetriever:
+        """The c2rag retriever doing the work."""
+        if self._retriever is None:
+            self._retriever = self.settings.open()
+        return self._retriever
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self._retriever.search(
-            query_bundle.query_str, k=self._k, filters=self._filters, neighbours=self._neighbours
-        )
         nodes = []
-        for hit in hits:
+        for hit in self.settings.search(self.retriever, query_bundle.query_str):
+            metadata = hit_metadata(hit)
+            hidden = sorted(set(metadata) - _FOR_LLM)
             node = TextNode(
                 id_=hit.id,
                 text=hit.chunk.text,
-                metadata=hit_metadata(hit),
-                excluded_embed_metadata_keys=_HIDDEN,
-                excluded_llm_metadata_keys=_HIDDEN,
+                metadata=metadata,
+                excluded_embed_metadata_keys=hidden,
+                excluded_llm_metadata_keys=hidden,
             )
             nodes.append(NodeWithScore(node=node, score=hit.score))
         return nodes

@@ -1,0 +1,44 @@
+"""``c2rag eval`` reuses the repository index's vectors and says what it will cost first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from c2rag.cli import cli
+from c2rag.eval_runner import EvalCost, docstring_eval, python_sources
+from c2rag.store import StoreLocation
+from tests.index.embedders import CountingEmbedder
+
+
+def test_scratch_index_embeds_only_what_the_stripping_changed(
+    codeqa_index, minilm_encoder, tmp_path: Path
+) -> None:
+    files = python_sources(codeqa_index.root)
+    cache = StoreLocation.for_repo(codeqa_index.root, store_dir=codeqa_index.store_dir).cache_path
+    counting = CountingEmbedder(minilm_encoder)
+    costs: list[EvalCost] = []
+    results, _ = docstring_eval(
+        files, counting, tmp_path, max_cases=8, reuse_cache=cache, on_cost=costs.append
+    )
+    [cost] = costs
+    assert results and 0 < cost.reused < cost.texts  # unchanged functions come from the cache
+    assert len(set(counting.texts)) == cost.texts - cost.reused  # and nothing else is embedded
+    assert cost.tokens_per_second and cost.tokens_per_second > 0
+
+    counting.reset()
+    fresh: list[EvalCost] = []
+    docstring_eval(files, counting, tmp_path / "cold", max_cases=8, on_cost=fresh.append)
+    assert fresh[0].reused == 0 and len(set(counting.texts)) == fresh[0].texts
+
+
+def test_eval_says_the_cost_first_and_reads_the_table(codeqa_index) -> None:
+    args = ["eval", str(codeqa_index.root), "--store", str(codeqa_index.store_dir)]
+    result = CliRunner().invoke(cli, [*args, "--max-queries", "6"])
+    assert result.exit_code == 0, result.output
+    assert "reused from cached vectors" in result.stderr and "tokens/s (measured now)" in (
+        result.stderr
+    )
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("Reading: ") and "MRR@10" in last and "single channel" in last
