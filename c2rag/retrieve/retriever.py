@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from c2rag.retrieve.arrange import (
+    Arranged,
+    arrange,
+    asks_for_prose,
+    named_first,
+    symbol_parts,
+    whole_definition,
+)
 from c2rag.retrieve.channels import (
     Mention,
     dense_channel,
@@ -18,9 +26,9 @@ from c2rag.retrieve.channels import (
     lexical_tokens,
     symbol_channel,
 )
-from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query
-from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters
-from c2rag.retrieve.fusion import FusionWeights, weighted_rrf
+from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
+from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters, emptied_by
+from c2rag.retrieve.fusion import FusionWeights, QueryEvidence, fuse
 from c2rag.retrieve.neighbours import callees, callers
 from c2rag.store.lexical import LexicalIndex
 from c2rag.types import Embedder, Hit
@@ -33,6 +41,10 @@ logger = logging.getLogger(__name__)
 _PROMPT_ALLOWANCE = 48
 # A question is about named code when at least this share of its words are code names.
 _CODE_QUERY_SHARE = 0.25
+# Score multiplier for documentation and module remainders when the question is not about them.
+_PROSE_PENALTY = 0.7
+# Longest question (characters) the lexical and symbol channels read; longer is cut, noted.
+_MAX_QUERY_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,8 @@ class CodeRetriever:
         multi_turn_task: Encoder task for a conversation (C2LLM's CodeFeedbackMT prompt).
         history_order: How the kept turns are ordered in the embedded text.
         max_history_turns: Embed at most this many most recent turns.
-        candidates: How deep each channel searches before fusion.
+        candidates: How deep each channel searches before fusion (at least ``k``).
+        max_query_chars: Longer questions are cut to this many characters (with a note).
 
     Raises:
         IndexMismatchError: If the index was built with another model or dimension.
@@ -87,9 +100,10 @@ class CodeRetriever:
         weights: FusionWeights | None = None,
         single_turn_task: str = "text2code",
         multi_turn_task: str = "codeqa_multiturn",
-        history_order: HistoryOrder = "chronological",
+        history_order: HistoryOrder = "recent_first",
         max_history_turns: int | None = None,
-        candidates: int = 50,
+        candidates: int = 100,
+        max_query_chars: int = _MAX_QUERY_CHARS,
     ) -> None:
         store.check_compatible(encoder)
         if candidates <= 0:
@@ -104,6 +118,7 @@ class CodeRetriever:
         self.history_order: HistoryOrder = history_order
         self.max_history_turns = max_history_turns
         self.candidates = candidates
+        self.max_query_chars = max_query_chars
 
     @classmethod
     def from_path(
@@ -204,12 +219,12 @@ class CodeRetriever:
 
         Args:
             extra_mentions: Names to feed the symbol channel besides those in the query
-                (a session passes the symbols a follow-up refers to).
+                (a session passes the symbol a follow-up refers to).
         """
         if k < 1:
             msg = f"k must be at least 1, got {k}"
             raise ValueError(msg)
-        turns = as_turns(query)
+        turns, capped = cap_turns(as_turns(query), max_chars=self.max_query_chars)
         dq = build_query(
             turns,
             count_tokens=self.encoder.count_tokens,
@@ -217,38 +232,87 @@ class CodeRetriever:
             order=self.history_order,
             max_turns=self.max_history_turns,
         )
-        for note in dq.notes:
+        notes = (*capped, *dq.notes)
+        for note in notes:
             logger.warning("%s", note)
-        compiled = self._compile(SearchFilters.coerce(filters))
+        wanted = SearchFilters.coerce(filters)
+        compiled = self._compile(wanted)
         if compiled.matches_nothing:
-            return SearchResult([], dq, {}, dq.notes)
+            note = emptied_by(wanted, self.lexical.symbols, branch_ids=compiled.branch_ids)
+            logger.warning("%s", note)
+            return SearchResult([], dq, {}, (*notes, note))
         allowed = None if compiled.allowed is None else compiled.allowed.__contains__
-        mentions = [*dialogue_mentions(dq.turns), *extra_mentions]
-        has_ids = bool(extra_mentions) or identifier_share(dq.latest) >= _CODE_QUERY_SHARE
+        latest = next(t.text for t in reversed(turns) if t.role == "user")
+        # The lexical and symbol channels read the whole question, not the text cut to the
+        # embedding model's window.
+        mentions = [*dialogue_mentions(turns), *extra_mentions]
+        share = identifier_share(latest)
+        evidence = QueryEvidence(
+            share, dq.multi_turn, share >= _CODE_QUERY_SHARE, hinted=bool(extra_mentions)
+        )
         depth = max(self.candidates, k)
+        needed = self.weights.channels_needed()
         rankings: dict[str, list[tuple[str, float]]] = {}
-        weights = self.weights.for_query(has_identifiers=has_ids)
-        if weights.get("dense", 0.0) > 0:
+        if "dense" in needed:
             vector = self._embed_query(dq)
             rankings["dense"] = dense_channel(
                 self.store.collection, vector, k=depth, where=compiled.where
             )
-        if weights.get("lexical", 0.0) > 0:
+            if dq.multi_turn and "dense_latest" in needed:
+                vector = self.encoder.encode_queries([dq.latest], task=self.single_turn_task)[0]
+                rankings["dense_latest"] = dense_channel(
+                    self.store.collection, vector, k=depth, where=compiled.where
+                )
+        if "lexical" in needed:
             rankings["lexical"] = lexical_channel(
-                self.lexical, lexical_tokens(dq.turns), k=depth, allowed=allowed
+                self.lexical, lexical_tokens(turns), k=depth, allowed=allowed
             )
-        if weights.get("symbol", 0.0) > 0:
+        if "symbol" in needed:
             rankings["symbol"] = symbol_channel(
                 self.lexical.symbols, mentions, k=depth, allowed=allowed
             )
-        fused = weighted_rrf(rankings, weights, k=self.weights.k, depth=self.weights.depth)[:k]
-        hits = self.fetch([f.id for f in fused])
-        result = [_with_score(hits[f.id], f.score, f.channels) for f in fused if f.id in hits]
+        fused = fuse(rankings, evidence, self.weights, depth=max(self.weights.depth, k))
+        about_prose = asks_for_prose(latest) or bool(wanted.kinds or wanted.paths)
+        arranged = arrange(
+            fused,
+            self.lexical.symbols,
+            k=k,
+            prose_penalty=1.0 if about_prose or not self.weights.adaptive else _PROSE_PENALTY,
+        )
+        arranged = named_first(arranged, rankings.get("symbol", []), share)
+        result = self._hits(arranged)
         if neighbours > 0 and result:
             result += self.neighbours(
                 result[0], limit=neighbours, exclude={h.id for h in result}, compiled=compiled
             )
-        return SearchResult(result, dq, rankings, dq.notes, has_ids)
+        return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
+
+    def _hits(self, arranged: Sequence[Arranged]) -> list[Hit]:
+        """Fetch the arranged results; a symbol named exactly comes back whole."""
+        symbols = self.lexical.symbols
+        parts = {a.fused.id: symbol_parts(a.fused.id, symbols) for a in arranged if a.whole}
+        hits = self.fetch([a.fused.id for a in arranged] + [p for v in parts.values() for p in v])
+        out = []
+        for a in arranged:
+            if a.fused.id not in hits:
+                continue
+            hit = hits[a.fused.id]
+            whole = [hits[p] for p in parts.get(a.fused.id, ()) if p in hits and p != hit.id]
+            if whole:
+                hit = whole_definition([hit, *whole])
+            out.append(
+                Hit(
+                    hit.id,
+                    hit.chunk,
+                    a.score,
+                    hit.commit,
+                    hit.blob_sha,
+                    dict(a.fused.channels),
+                    dict(a.contributions),
+                    a.members,
+                )
+            )
+        return out
 
     def _embed_query(self, dq: DialogueQuery) -> Any:
         task = self.multi_turn_task if dq.multi_turn else self.single_turn_task
@@ -313,7 +377,8 @@ class CodeRetriever:
 
         if not ids:
             return {}
-        got = self.store.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        unique = list(dict.fromkeys(ids))
+        got = self.store.collection.get(ids=unique, include=["documents", "metadatas"])
         out: dict[str, Hit] = {}
         for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
             chunk = record_to_chunk(doc, meta)

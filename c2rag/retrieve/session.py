@@ -25,8 +25,11 @@ from c2rag.types import Citation, Hit
 
 __all__ = ["CodeQASession", "SessionTurn"]
 
+# Words that point back at something shown earlier. Bare "that"/"this"/"there" are left out:
+# they are as often a conjunction or "is there a ..." as a reference.
 _ANAPHORA = re.compile(
-    r"\b(it|its|it's|that|this|these|those|them|they|their|there|same|above|former|latter)\b",
+    r"\b(it|its|it's|itself|these|those|them|they|their|same|above|former|latter)\b"
+    r"|\b(that|this|the)\s+(one|function|method|class|module|file|code|helper|call|snippet)\b",
     re.IGNORECASE,
 )
 _CALLERS = re.compile(
@@ -79,6 +82,8 @@ class SessionTurn:
 class _Ledger:
     given: dict[str, Citation] = field(default_factory=dict)
     focus: list[Hit] = field(default_factory=list)
+    shown: dict[str, Hit] = field(default_factory=dict)
+    """Hits shown so far by lower-cased short name (the latest of a name wins)."""
 
 
 class CodeQASession:
@@ -151,13 +156,10 @@ class CodeQASession:
         """
         as_turns(question)  # validates: a clear error before anything is recorded
         self.turns.append(Turn("user", question.strip()))
-        mentions = identifier_mentions(question)
-        names_code = any(strong for _, strong in mentions)
-        follow_up = bool(self._ledger.focus) and (
-            not names_code or _ANAPHORA.search(question) is not None
-        )
-        focus = self._ledger.focus if follow_up else []
-        extra = [Mention(h.chunk.name, strong=True, weight=0.8) for h in focus]
+        focus = self._refers_to(question)
+        follow_up = bool(focus)
+        # The hint is the one symbol the follow-up points at, never every earlier name.
+        extra = [Mention(h.chunk.name, strong=True) for h in focus[:1]]
         query: str | Sequence[Any] = self.turns
         if self.rewrite is not None:
             query = self.rewrite(list(self.turns))
@@ -198,6 +200,8 @@ class CodeQASession:
         searched = [h for h in result.hits if h.id in shown]
         answered = [h for h in related if h.id in shown][:1]
         self._ledger.focus = (answered + searched)[:2] or self._ledger.focus
+        for hit in reversed([*answered, *searched]):
+            self._ledger.shown[hit.chunk.name.rsplit(".", 1)[-1].lower()] = hit
         return SessionTurn(
             question,
             packed,
@@ -206,6 +210,23 @@ class CodeQASession:
             tuple(h.chunk.name for h in focus),
             result.notes,
         )
+
+    def _refers_to(self, question: str) -> list[Hit]:
+        """The earlier hits a question refers back to: a name shown earlier ("who calls
+        ``parse``?" means the ``parse`` that was shown, not every ``parse``), else the last
+        turn's focus when the question points back ("it", "that function", "its callers")."""
+        if not self._ledger.focus:
+            return []
+        named = [
+            self._ledger.shown[key]
+            for text, _ in identifier_mentions(question)
+            if (key := text.rsplit(".", 1)[-1].lower()) in self._ledger.shown
+        ]
+        if named:
+            return named
+        if _ANAPHORA.search(question) or _relation(question):
+            return list(self._ledger.focus)
+        return []
 
     def _with_outlines(self, hits: list[Hit]) -> list[Hit]:
         """Add the class outline when several of its members are hits, so the packer can

@@ -14,7 +14,16 @@ from c2rag.retrieve.metadata import hit_metadata
 __all__ = ["C2RAGRetriever"]
 
 # Large or nested fields stay out of the text the LLM sees and out of embeddings.
-_HIDDEN = ["id", "channels", "content_hash", "blob_sha", "docstring", "score"]
+_HIDDEN = [
+    "id",
+    "channels",
+    "contributions",
+    "members",
+    "content_hash",
+    "blob_sha",
+    "docstring",
+    "score",
+]
 
 
 class C2RAGRetriever(BaseRetriever):
