@@ -66,9 +66,13 @@ class Arranged:
 
 
 def is_prose_or_data(info: SymbolInfo) -> bool:
-    """Documentation, or a module remainder (imports, constants, data tables)."""
+    """Documentation, or a module remainder past the file's head (constants, data tables).
+
+    A module's first chunk is left alone: it holds the module docstring, which says what the
+    file is for and so answers "where" questions.
+    """
     if info.kind == "module":
-        return True
+        return info.start_line > 1
     return info.language in _DOC_LANGUAGES or info.path.lower().endswith(_DOC_SUFFIXES)
 
 

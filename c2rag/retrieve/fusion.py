@@ -37,9 +37,10 @@ __all__ = [
     "weighted_rrf",
 ]
 
-CHANNELS = ("dense", "lexical", "symbol", "dense_latest")
+CHANNELS = ("dense", "lexical", "symbol", "dense_latest", "hint")
 """``dense_latest`` is the last question embedded alone, a second dense ranking used for a
-conversation (the dialogue's embedding drifts towards earlier turns)."""
+conversation (the dialogue's embedding drifts towards earlier turns); ``hint`` is a session's
+ranking of the code around what a follow-up refers back to."""
 
 # Top-n lists compared for the agreement between dense and lexical.
 _AGREEMENT_TOP = 10
@@ -55,8 +56,8 @@ class QueryEvidence:
         multi_turn: Whether the query is a conversation.
         has_identifiers: Whether the question is mostly about named code (selects the
             ``code`` weights of the non-adaptive mode).
-        hinted: Whether the symbol channel also carries a session's hint (the symbol a
-            follow-up refers back to).
+        hinted: Whether a session passed a hint ranking (the code around what a follow-up
+            refers back to).
     """
 
     identifier_share: float = 0.0
@@ -96,7 +97,8 @@ class FusionWeights:
         symbol: Weight of the symbol channel for a question that is mostly names of code;
             it scales down linearly with the identifier share (half of the words or more
             gives the full weight), so a name mentioned in passing votes little.
-        hint: Weight of the symbol channel when it carries a session's hint.
+        hint: Weight of a session's hint (the callees and callers of the code a follow-up
+            refers back to).
         dense_latest: Weight of the last question's own dense ranking in a conversation.
     """
 
@@ -157,7 +159,7 @@ class FusionWeights:
         """Channels whose ranking can change the result (the others need not run)."""
         if self.adaptive:
             needed = {"dense", "lexical"}
-            if self.symbol > 0 or self.hint > 0:
+            if self.symbol > 0:
                 needed.add("symbol")
             if self.dense_latest > 0:
                 needed.add("dense_latest")
@@ -240,7 +242,8 @@ def channel_weights(
     weights = {
         "dense": 1.0 + params.dense_gap * lead(rankings.get("dense", ())),
         "lexical": min(params.lexical_max, lexical_weight),
-        "symbol": max(symbol, params.hint if evidence.hinted else 0.0),
+        "symbol": symbol,
+        "hint": params.hint if evidence.hinted else 0.0,
     }
     if evidence.multi_turn:
         weights["dense_latest"] = params.dense_latest

@@ -214,12 +214,14 @@ class CodeRetriever:
         filters: SearchFilters | Mapping[str, Any] | None = None,
         neighbours: int = 0,
         extra_mentions: Sequence[Mention] = (),
+        hint: Sequence[str] = (),
     ) -> SearchResult:
         """Like :meth:`search`, with per-channel rankings and notes.
 
         Args:
-            extra_mentions: Names to feed the symbol channel besides those in the query
-                (a session passes the symbol a follow-up refers to).
+            extra_mentions: Names to feed the symbol channel besides those in the query.
+            hint: Chunk ids, best first, that earlier turns point to (a session passes the
+                code around what a follow-up refers back to); fused as a weak channel.
         """
         if k < 1:
             msg = f"k must be at least 1, got {k}"
@@ -248,7 +250,7 @@ class CodeRetriever:
         mentions = [*dialogue_mentions(turns), *extra_mentions]
         share = identifier_share(latest)
         evidence = QueryEvidence(
-            share, dq.multi_turn, share >= _CODE_QUERY_SHARE, hinted=bool(extra_mentions)
+            share, dq.multi_turn, share >= _CODE_QUERY_SHARE, hinted=bool(hint)
         )
         depth = max(self.candidates, k)
         needed = self.weights.channels_needed()
@@ -271,6 +273,9 @@ class CodeRetriever:
             rankings["symbol"] = symbol_channel(
                 self.lexical.symbols, mentions, k=depth, allowed=allowed
             )
+        if hint:
+            admitted = [cid for cid in hint if compiled.admits(cid)]
+            rankings["hint"] = [(cid, 1.0 / n) for n, cid in enumerate(admitted, start=1)]
         fused = fuse(rankings, evidence, self.weights, depth=max(self.weights.depth, k))
         about_prose = asks_for_prose(latest) or bool(wanted.kinds or wanted.paths)
         arranged = arrange(

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from c2rag.context import PackedContext, pack_context
-from c2rag.retrieve.channels import Mention
 from c2rag.retrieve.dialogue import Turn, as_turns
 from c2rag.retrieve.filters import SearchFilters
 from c2rag.retrieve.gitview import GitView
@@ -44,6 +43,8 @@ _CALLEES = re.compile(
     re.IGNORECASE,
 )
 
+# How many chunks around the referred-to symbol a follow-up's hint holds.
+_HINT_SIZE = 6
 # Members of one class among the hits from which its outline is shown instead.
 _OUTLINE_MIN_MEMBERS = 3
 
@@ -158,14 +159,15 @@ class CodeQASession:
         self.turns.append(Turn("user", question.strip()))
         focus = self._refers_to(question)
         follow_up = bool(focus)
-        # The hint is the one symbol the follow-up points at, never every earlier name.
-        extra = [Mention(h.chunk.name, strong=True) for h in focus[:1]]
+        # The hint: the code around the one symbol the follow-up points at (what it calls and
+        # what calls it), never every earlier name, and never the symbol itself again.
+        hint = self._around(focus[0]) if focus else []
         query: str | Sequence[Any] = self.turns
         if self.rewrite is not None:
             query = self.rewrite(list(self.turns))
         active = filters if filters is not None else self.filters
         result = self.retriever.search_detailed(
-            query, k=self.k, filters=active, extra_mentions=extra
+            query, k=self.k, filters=active, hint=hint
         )
         hits = list(result.hits)
         related: list[Hit] = []
@@ -210,6 +212,10 @@ class CodeQASession:
             tuple(h.chunk.name for h in focus),
             result.notes,
         )
+
+    def _around(self, hit: Hit) -> list[str]:
+        """Callees and callers of ``hit`` (alternating), its own id left out."""
+        return [h.id for h in self.retriever.neighbours(hit, limit=_HINT_SIZE)]
 
     def _refers_to(self, question: str) -> list[Hit]:
         """The earlier hits a question refers back to: a name shown earlier ("who calls
