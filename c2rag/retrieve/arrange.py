@@ -84,6 +84,8 @@ def asks_for_prose(question: str) -> bool:
 def _symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
     if info is None or info.kind == "window":
         return (cid,)  # windows of an unparsed file are places, not one symbol
+    if info.kind == "module":  # the head (docstring) apart from the remainders
+        return (info.path, info.kind, info.name, str(info.start_line == 1))
     return (info.path, info.kind, info.name, info.parent)
 
 
