@@ -24,7 +24,7 @@ the candidates (a few hundred ids): well under a millisecond in pure Python.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -209,18 +209,7 @@ def weighted_rrf(
     Returns:
         Fused results, best first; ties broken by the best single-channel rank, then id.
     """
-    parts: dict[str, dict[str, float]] = {}
-    raw: dict[str, dict[str, float]] = {}
-    best_rank: dict[str, int] = {}
-    for channel, ranking in rankings.items():
-        weight = weights.get(channel, 0.0)
-        for rank, (cid, value) in enumerate(ranking, start=1):
-            raw.setdefault(cid, {})[channel] = value
-            if weight <= 0 or (depth is not None and rank > depth):
-                continue
-            parts.setdefault(cid, {})[channel] = weight / (k + rank)
-            best_rank[cid] = min(best_rank.get(cid, rank), rank)
-    return _ranked(parts, raw, best_rank)
+    return _combine(rankings, weights, depth, lambda rank, _value, _top, _bottom: 1 / (k + rank))
 
 
 def channel_weights(
@@ -281,24 +270,12 @@ def adaptive_fuse(
     depth = depth or params.depth
     weights = channel_weights(rankings, evidence, params)
     beta, k = params.score_share, params.k
-    parts: dict[str, dict[str, float]] = {}
-    raw: dict[str, dict[str, float]] = {}
-    best_rank: dict[str, int] = {}
-    for channel, ranking in rankings.items():
-        weight = weights.get(channel, 0.0)
-        listed = ranking[:depth]
-        for _, (cid, value) in enumerate(ranking):
-            raw.setdefault(cid, {})[channel] = value
-        if weight <= 0 or not listed:
-            continue
-        top, bottom = listed[0][1], listed[-1][1]
-        spread = top - bottom
-        for rank, (cid, value) in enumerate(listed, start=1):
-            norm = (value - bottom) / spread if spread > 0 else 1.0
-            share = (1.0 - beta) * (k + 1.0) / (k + rank) + beta * norm
-            parts.setdefault(cid, {})[channel] = weight * share
-            best_rank[cid] = min(best_rank.get(cid, rank), rank)
-    return _ranked(parts, raw, best_rank)
+
+    def share(rank: int, value: float, top: float, bottom: float) -> float:
+        norm = (value - bottom) / (top - bottom) if top > bottom else 1.0
+        return (1.0 - beta) * (k + 1.0) / (k + rank) + beta * norm
+
+    return _combine(rankings, weights, depth, share)
 
 
 def fuse(
@@ -313,6 +290,31 @@ def fuse(
         return adaptive_fuse(rankings, evidence, params, depth=depth)
     weights = params.for_query(has_identifiers=evidence.has_identifiers)
     return weighted_rrf(rankings, weights, k=params.k, depth=depth or params.depth)
+
+
+def _combine(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    weights: Mapping[str, float],
+    depth: int | None,
+    share: Callable[[int, float, float, float], float],
+) -> list[Fused]:
+    """``Σ_c weights[c] · share(rank, score, top score, lowest score)`` over the first
+    ``depth`` items of each ranking; raw scores of every listed item are kept."""
+    parts: dict[str, dict[str, float]] = {}
+    raw: dict[str, dict[str, float]] = {}
+    best_rank: dict[str, int] = {}
+    for channel, ranking in rankings.items():
+        for cid, value in ranking:
+            raw.setdefault(cid, {})[channel] = value
+        weight = weights.get(channel, 0.0)
+        listed = ranking[:depth] if depth is not None else ranking
+        if weight <= 0 or not listed:
+            continue
+        top, bottom = listed[0][1], listed[-1][1]
+        for rank, (cid, value) in enumerate(listed, start=1):
+            parts.setdefault(cid, {})[channel] = weight * share(rank, value, top, bottom)
+            best_rank[cid] = min(best_rank.get(cid, rank), rank)
+    return _ranked(parts, raw, best_rank)
 
 
 def _ranked(
