@@ -28,7 +28,8 @@ __all__ = ["CodeQASession", "SessionTurn"]
 # they are as often a conjunction or "is there a ..." as a reference.
 _ANAPHORA = re.compile(
     r"\b(it|its|it's|itself|these|those|them|they|their|same|above|former|latter)\b"
-    r"|\b(that|this|the)\s+(one|function|method|class|module|file|code|helper|call|snippet)\b",
+    r"|\b(that|this)\s+(one|function|method|class|module|file|code|helper|call|snippet)\b"
+    r"|\b(does|did|is|was|can|could|will|would|should)\s+(that|this)\b|\b(that|this)\s*\?",
     re.IGNORECASE,
 )
 _CALLERS = re.compile(
