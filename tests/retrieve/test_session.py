@@ -137,7 +137,7 @@ def test_follow_ups_refer_back_only_when_they_point_back(codeqa_retriever) -> No
     assert named.follow_up and _short(named.focus[0]) == "evict"
     assert [h.chunk.parent.rsplit(".", 1)[-1] for h in named.hits[:1]] == ["LRUCache"]
     # a fresh question that points at nothing earlier is a plain search
-    fresh = session.ask("how are passwords hashed before they are stored?")
+    fresh = session.ask("where is the configuration file loaded from disk?")
     assert not fresh.follow_up and fresh.focus == ()
     stateless = codeqa_retriever.search(session.turns, k=5)
     assert fresh.hits[0].id == stateless[0].id
