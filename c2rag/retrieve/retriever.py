@@ -77,7 +77,9 @@ class CodeRetriever:
         weights: Channel weights for fusion.
         single_turn_task: Encoder task (prompt) for a lone question.
         multi_turn_task: Encoder task for a conversation (C2LLM's CodeFeedbackMT prompt).
-        history_order: How the kept turns are ordered in the embedded text.
+        history_order: How the kept turns are ordered in the embedded text; newest first by
+            default (measured better than oldest first with the fallback model; see
+            docs/concepts/sessions.md).
         max_history_turns: Embed at most this many most recent turns.
         candidates: How deep each channel searches before fusion (at least ``k``).
         max_query_chars: Longer questions are cut to this many characters (with a note).
