@@ -30,6 +30,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -344,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
         "latency_note": latency_note,
         "latency": latency_rows,
         "fusion_cost": _percentiles(args.cost_samples),
+        "load": "load average at the end {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg()),
     }
     (work / "results.json").write_text(json.dumps(result, ensure_ascii=False), "utf-8")
     _publish(result, write=not args.no_write)
@@ -393,7 +395,8 @@ def _publish(result: dict, *, write: bool) -> None:
     md = [
         f"Measured {result['machine']}; embedder `{result['model']}` for every pipeline "
         "(C2LLM-0.5B weights are not reachable offline here). The machine was shared with other "
-        "jobs (load average in the text below); quality numbers do not depend on load. "
+        f"jobs ({result.get('load', 'load not recorded')}); quality numbers do not depend on "
+        "load, the fusion cost does. "
         "Function level: a hit = a retrieved chunk of the gold file overlapping the gold "
         "function (CoSQL: the gold SQL's file); file level: any chunk of the gold file. "
         "**Tuning / held-out**: the adaptive fusion's parameters were chosen on the `tuning` "
