@@ -12,7 +12,7 @@ the filters ask for them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from c2rag.retrieve.fusion import Fused
@@ -23,6 +23,7 @@ __all__ = [
     "Arranged",
     "arrange",
     "asks_for_prose",
+    "explains_module",
     "is_prose_or_data",
     "named_first",
     "symbol_parts",
@@ -33,6 +34,8 @@ __all__ = [
 # or a qualified suffix, and names of code make up at least this share of the question.
 _NAMED_SCORE = 0.9
 _NAMED_SHARE = 0.5
+# A module docstring at least this long explains the file (more than a one-line title).
+_EXPLAINING_DOCSTRING = 200
 
 _DOC_LANGUAGES = frozenset({"markdown", "rst", "text", "restructuredtext", "asciidoc"})
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
@@ -66,14 +69,15 @@ class Arranged:
 
 
 def is_prose_or_data(info: SymbolInfo) -> bool:
-    """Documentation, or a module remainder past the file's head (constants, data tables).
-
-    A module's first chunk is left alone: it holds the module docstring, which says what the
-    file is for and so answers "where" questions.
-    """
+    """Documentation, or a module chunk (imports, constants, data tables)."""
     if info.kind == "module":
-        return info.start_line > 1
+        return True
     return info.language in _DOC_LANGUAGES or info.path.lower().endswith(_DOC_SUFFIXES)
+
+
+def explains_module(hit: Hit) -> bool:
+    """Whether a module chunk carries a docstring long enough to say what its file does."""
+    return hit.chunk.kind == "module" and len(hit.chunk.docstring) >= _EXPLAINING_DOCSTRING
 
 
 def asks_for_prose(question: str) -> bool:
@@ -95,6 +99,7 @@ def arrange(
     *,
     k: int,
     prose_penalty: float = 1.0,
+    explained: Collection[str] = (),
 ) -> list[Arranged]:
     """Collapse parts of one symbol and apply the prose/data penalty; best ``k`` results.
 
@@ -103,6 +108,8 @@ def arrange(
         symbols: The index's symbol table (path, kind, name, parent of every chunk).
         k: How many results.
         prose_penalty: Score multiplier for documentation and module chunks (1.0 = none).
+        explained: Ids of module chunks exempt from it: those that carry a module docstring
+            long enough to say what the file does (they answer "where" questions).
     """
     groups: dict[tuple[str, ...], list[Fused]] = {}
     for item in fused:
@@ -111,7 +118,8 @@ def arrange(
     for members in groups.values():
         best = members[0]
         info = symbols.get(best.id)
-        factor = prose_penalty if info is not None and is_prose_or_data(info) else 1.0
+        prose = info is not None and is_prose_or_data(info) and best.id not in explained
+        factor = prose_penalty if prose else 1.0
         parts = dict(best.contributions)
         if factor != 1.0:
             parts["prose_or_data_penalty"] = best.score * (factor - 1.0)

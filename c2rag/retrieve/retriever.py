@@ -13,6 +13,7 @@ from c2rag.retrieve.arrange import (
     Arranged,
     arrange,
     asks_for_prose,
+    explains_module,
     named_first,
     symbol_parts,
     whole_definition,
@@ -28,7 +29,7 @@ from c2rag.retrieve.channels import (
 )
 from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
 from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters, emptied_by
-from c2rag.retrieve.fusion import FusionWeights, QueryEvidence, fuse
+from c2rag.retrieve.fusion import Fused, FusionWeights, QueryEvidence, fuse
 from c2rag.retrieve.neighbours import callees, callers
 from c2rag.store.lexical import LexicalIndex
 from c2rag.types import Embedder, Hit
@@ -42,7 +43,7 @@ _PROMPT_ALLOWANCE = 48
 # A question is about named code when at least this share of its words are code names.
 _CODE_QUERY_SHARE = 0.25
 # Score multiplier for documentation and module remainders when the question is not about them.
-_PROSE_PENALTY = 0.7
+_PROSE_PENALTY = 0.6
 # Longest question (characters) the lexical and symbol channels read; longer is cut, noted.
 _MAX_QUERY_CHARS = 32_000
 
@@ -280,11 +281,13 @@ class CodeRetriever:
             rankings["hint"] = [(cid, 1.0 / n) for n, cid in enumerate(admitted, start=1)]
         fused = fuse(rankings, evidence, self.weights, depth=max(self.weights.depth, k))
         about_prose = asks_for_prose(latest) or bool(wanted.kinds or wanted.paths)
+        penalty = 1.0 if about_prose or not self.weights.adaptive else _PROSE_PENALTY
         arranged = arrange(
             fused,
             self.lexical.symbols,
             k=k,
-            prose_penalty=1.0 if about_prose or not self.weights.adaptive else _PROSE_PENALTY,
+            prose_penalty=penalty,
+            explained=self._explained_modules(fused[: 3 * k]) if penalty != 1.0 else (),
         )
         arranged = named_first(arranged, rankings.get("symbol", []), share)
         result = self._hits(arranged)
@@ -293,6 +296,14 @@ class CodeRetriever:
                 result[0], limit=neighbours, exclude={h.id for h in result}, compiled=compiled
             )
         return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
+
+    def _explained_modules(self, fused: Sequence[Fused]) -> set[str]:
+        """Module chunks among the leading candidates whose docstring explains the file."""
+        symbols = self.lexical.symbols
+        modules = [
+            f.id for f in fused if (i := symbols.get(f.id)) is not None and i.kind == "module"
+        ]
+        return {cid for cid, hit in self.fetch(modules).items() if explains_module(hit)}
 
     def _hits(self, arranged: Sequence[Arranged]) -> list[Hit]:
         """Fetch the arranged results; a symbol named exactly comes back whole."""

@@ -114,8 +114,11 @@ def test_parts_of_one_symbol_take_one_slot_and_prose_and_data_step_back() -> Non
     assert [a.fused.id for a in plain] == ["part3", "doc", "tail", "other", "head"]
     assert plain[0].members == ("part1",)
     demoted = arrange(fused, table, k=10, prose_penalty=0.7)
-    assert [a.fused.id for a in demoted] == ["part3", "other", "head", "doc", "tail"]
-    assert demoted[3].contributions["prose_or_data_penalty"] < 0
+    assert [a.fused.id for a in demoted] == ["part3", "other", "doc", "tail", "head"]
+    assert demoted[2].contributions["prose_or_data_penalty"] < 0
+    # a module chunk whose docstring explains the file is exempt
+    exempt = arrange(fused, table, k=10, prose_penalty=0.7, explained={"head"})
+    assert [a.fused.id for a in exempt] == ["part3", "other", "head", "doc", "tail"]
     assert len(arrange(fused, table, k=2)) == 2
     assert symbol_parts("part3", table) == ["part1", "part2", "part3"]
     first = named_first(plain, [("other", 1.0)], identifier_share=0.5)
