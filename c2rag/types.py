@@ -155,6 +155,12 @@ class Hit:
     blob_sha: str = ""
     channels: dict[str, float] = field(default_factory=dict)
     """Per-channel score (``dense``, ``lexical``, ``symbol``) before fusion."""
+    contributions: dict[str, float] = field(default_factory=dict)
+    """Each channel's share of the fused :attr:`score` (plus any penalty, negative): why the
+    hit ranks where it does."""
+    members: tuple[str, ...] = ()
+    """Ids of other chunks of the same symbol (e.g. the other parts of a split function)
+    that ranked and were collapsed into this hit."""
 
     @property
     def citation(self) -> Citation:

@@ -104,6 +104,7 @@ def pack_context(
     snippets_of: dict[tuple[str, str], list[Snippet]] = {}
     seen: set[str] = set()
     used = 0
+    top = hits[0].id if hits else ""
 
     def drop(hit: Hit, reason: DropReason) -> None:
         dropped.append(Dropped(hit.id, hit.citation, hit.chunk.name, reason))
@@ -130,7 +131,7 @@ def pack_context(
             drop(hit, "per_file_cap")
             continue
         trial = [*pieces, _piece(hit, source)]
-        new_snippets, _ = _file_snippets(trial, skeleton_min_members, freshness, count)
+        new_snippets, _ = _file_snippets(trial, skeleton_min_members, freshness, count, top)
         old_cost = sum(s.tokens + 2 for s in snippets_of.get(key, []))
         new_cost = sum(s.tokens + 2 for s in new_snippets)
         if used - old_cost + new_cost > budget_tokens:
@@ -146,7 +147,7 @@ def pack_context(
     # exact rendering (tokenizers are not additive across joins), dropping from the end.
     snippets: list[Snippet] = []
     for key in file_order:
-        final, displaced = _file_snippets(files[key], skeleton_min_members, freshness, count)
+        final, displaced = _file_snippets(files[key], skeleton_min_members, freshness, count, top)
         snippets.extend(final)
         for hit, reason in displaced:
             drop(hit, reason)
@@ -187,17 +188,21 @@ def _file_snippets(
     skeleton_min_members: int,
     freshness: FreshnessCheck | None,
     count: TokenCounter,
+    top: str = "",
 ) -> tuple[list[Snippet], list[tuple[Hit, DropReason]]]:
-    """Snippets of one file (line order) and the hits the outline rule left out."""
+    """Snippets of one file (line order) and the hits the outline rule left out. The best
+    hit of the whole context (``top``) is never folded into an outline: it is the answer, so
+    it stays verbatim beside the outline of its class."""
     displaced: list[tuple[Hit, DropReason]] = []
     summaries = [p for p in pieces if p.summary]
     verbatim = [p for p in pieces if not p.summary]
     keep_summaries: list[_Piece] = []
     # Larger outlines first; a smaller one overlapping an outline already kept is left out.
     for s in sorted(summaries, key=lambda p: p.start - p.end):
-        inside = [p for p in verbatim if s.start <= p.start and p.end <= s.end]
+        within = [p for p in verbatim if s.start <= p.start and p.end <= s.end]
         overlapping = [p for p in verbatim if p.start <= s.end and s.start <= p.end]
-        if len(inside) >= skeleton_min_members and len(inside) == len(overlapping):
+        inside = [p for p in within if p.hit.id != top]
+        if len(within) >= skeleton_min_members and len(within) == len(overlapping):
             verbatim = [p for p in verbatim if p not in inside]
             displaced += [(p.hit, "in_skeleton") for p in inside]
             keep_summaries.append(s)

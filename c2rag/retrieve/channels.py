@@ -5,6 +5,7 @@ Each returns ``(chunk id, score)`` pairs, best first, already restricted by the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +31,6 @@ Ranking = list[tuple[str, float]]
 
 # A mention's weight decays with the age of the turn it appears in.
 _RECENCY_DECAY = 0.7
-# A plain word (``upload``) counts as a symbol mention only if it names few definitions.
-_WEAK_MAX_DEFINITIONS = 3
-_WEAK_WEIGHT = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +87,24 @@ def lexical_channel(
     return lexical.search(list(tokens), k=k, allowed=allowed)
 
 
+# A Sphinx cross-reference (":class:`Foo`", ":meth:`~a.b`") inside prose: a name the sentence
+# mentions in passing, not a sign that the question is about that name.
+_RST_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`[^`]*`")
+
+
 def dialogue_mentions(turns: Sequence[Turn]) -> list[Mention]:
-    """Code names mentioned in the user turns, weighted by recency (latest turn = 1.0)."""
+    """Code names mentioned in the user turns, weighted by recency (latest turn = 1.0).
+
+    A plain word (``concat``) is strong only when it is the whole question: "concat" asks for
+    the function, "how do I concat two lists" does not.
+    """
     users = [t for t in turns if t.role == "user"]
     out: dict[str, Mention] = {}
     for age, turn in enumerate(reversed(users)):
         weight = _RECENCY_DECAY**age
+        alone = turn.text.strip().strip("?.!`'\"()")
         for text, strong in identifier_mentions(turn.text):
+            strong = strong or text == alone
             old = out.get(text)
             if old is None or old.weight < weight or (strong and not old.strong):
                 out[text] = Mention(text, strong or (old.strong if old else False), weight)
@@ -109,7 +118,7 @@ def identifier_share(text: str) -> float:
     one identifier among ten words → 0.1. Exact-match channels deserve a big vote only when
     names make up much of the question.
     """
-    mentions = identifier_mentions(text)
+    mentions = identifier_mentions(_RST_ROLE.sub(" ", text))
     strong = sum(1 for _, is_code in mentions if is_code)
     if not strong:
         return 0.0
@@ -126,18 +135,17 @@ def symbol_channel(
 ) -> Ranking:
     """Chunks whose qualified name, identifier or path a mention names.
 
-    Code-shaped mentions match exactly, by qualified-name or path suffix, and by prefix;
-    plain words only match a definition's exact name, and only when few definitions carry it.
+    Only names written as code (``get_user``, ``Foo.bar``, ``src/x.py``, anything in
+    backticks) or a question that is one bare name vote: an English word that happens to name
+    a function ("concat", "range") does not. They match exactly, by qualified-name or path
+    suffix, and by prefix.
     """
     scores: dict[str, float] = {}
     for mention in mentions:
-        matches = symbols.match(mention.text, prefix=mention.strong)
-        factor = mention.weight
         if not mention.strong:
-            matches = [(cid, s) for cid, s in matches if s >= 0.8]
-            if len(matches) > _WEAK_MAX_DEFINITIONS:
-                continue
-            factor *= _WEAK_WEIGHT
+            continue
+        matches = symbols.match(mention.text.lstrip("~!"), prefix=True)
+        factor = mention.weight
         for cid, score in matches:
             if allowed is not None and not allowed(cid):
                 continue

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["DialogueQuery", "Turn", "as_turns", "build_query"]
+__all__ = ["DialogueQuery", "Turn", "as_turns", "build_query", "cap_turns"]
 
 Role = Literal["user", "assistant"]
 HistoryOrder = Literal["chronological", "recent_first"]
@@ -91,6 +91,26 @@ def as_turns(query: str | Sequence[Any]) -> list[Turn]:
     return turns
 
 
+def cap_turns(turns: Sequence[Turn], *, max_chars: int) -> tuple[list[Turn], tuple[str, ...]]:
+    """Cut any turn longer than ``max_chars`` characters (a pasted log, a whole file).
+
+    Returns:
+        The turns, and a note per cut turn (nothing is raised: a huge question still gets an
+        answer from its beginning).
+    """
+    out: list[Turn] = []
+    notes: list[str] = []
+    for n, turn in enumerate(turns):
+        if len(turn.text) > max_chars:
+            notes.append(
+                f"turn {n} cut from {len(turn.text):,} to {max_chars:,} characters "
+                "(the query length limit)"
+            )
+            turn = Turn(turn.role, turn.text[:max_chars])
+        out.append(turn)
+    return out, tuple(notes)
+
+
 def build_query(
     turns: Sequence[Turn],
     *,
@@ -148,7 +168,7 @@ def _format(turn: Turn) -> str:
 
 def _truncate(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> str:
     """The longest prefix of ``text`` within ``max_tokens`` (character bisection)."""
-    lo, hi = 0, len(text)
+    lo, hi = 0, min(len(text), max_tokens * 16)  # no tokenizer fits 16+ characters a token
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if count_tokens(text[:mid]) <= max_tokens:

@@ -52,6 +52,9 @@ class Metrics:
     recall: float
     n: int
     k: int
+    file_mrr: float = 0.0
+    """MRR@k counting any hit in the gold file (file-level localisation)."""
+    file_recall: float = 0.0
 
     def row(self) -> list[str]:
         return [f"{self.mrr:.3f}", f"{self.recall:.3f}"]
@@ -180,23 +183,29 @@ def evaluate(
 ) -> Metrics:
     """MRR@k and recall@k of a search function over cases.
 
-    A case is answered at the rank of the first hit in its file whose lines overlap its own.
+    A case is answered at the rank of the first hit in its file whose lines overlap its own
+    (function level), or of the first hit in its file (file level).
     """
     if not cases:
         return Metrics(0.0, 0.0, 0, k)
-    reciprocal = found = 0.0
+    reciprocal = found = file_reciprocal = file_found = 0.0
     for case in cases:
-        for rank, hit in enumerate(list(search(case.query))[:k], 1):
-            c = hit.chunk
-            if (
-                c.path == case.path
-                and c.start_line <= case.end_line
-                and case.start_line <= c.end_line
-            ):
-                reciprocal += 1.0 / rank
-                found += 1
-                break
-    return Metrics(reciprocal / len(cases), found / len(cases), len(cases), k)
+        hits = list(search(case.query))[:k]
+        in_file = [r for r, h in enumerate(hits, 1) if h.chunk.path == case.path]
+        overlap = [
+            r
+            for r in in_file
+            if hits[r - 1].chunk.start_line <= case.end_line
+            and case.start_line <= hits[r - 1].chunk.end_line
+        ]
+        if overlap:
+            reciprocal += 1.0 / overlap[0]
+            found += 1
+        if in_file:
+            file_reciprocal += 1.0 / in_file[0]
+            file_found += 1
+    n = len(cases)
+    return Metrics(reciprocal / n, found / n, n, k, file_reciprocal / n, file_found / n)
 
 
 def naive_rrf_weights() -> Any:
@@ -204,4 +213,4 @@ def naive_rrf_weights() -> Any:
     from c2rag.retrieve.fusion import FusionWeights
 
     equal = {"dense": 1.0, "lexical": 1.0, "symbol": 0.0}
-    return FusionWeights(prose=equal, code=equal, k=60.0, depth=100)
+    return FusionWeights(prose=equal, code=equal, k=60.0, depth=100, adaptive=False)

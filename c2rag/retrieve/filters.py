@@ -15,7 +15,7 @@ import pathspec
 
 from c2rag.store.symbols import SymbolTable
 
-__all__ = ["CompiledFilters", "SearchFilters", "compile_filters"]
+__all__ = ["CompiledFilters", "SearchFilters", "compile_filters", "emptied_by"]
 
 _KINDS = ("function", "method", "class", "module", "window")
 
@@ -79,6 +79,7 @@ class CompiledFilters:
 
     allowed: frozenset[str] | None
     where: dict[str, Any] | None
+    branch_ids: frozenset[str] | None = None
 
     @property
     def matches_nothing(self) -> bool:
@@ -100,9 +101,21 @@ def compile_filters(
         filters: What to keep.
         symbols: The lexical index's symbol table (path, language, kind per id).
         branch_ids: Ids on ``filters.branch`` (from Chroma); required when a branch is set.
+
+    Raises:
+        ValueError: A language no chunk of the index has (the message lists those it has).
     """
     if filters.empty:
         return CompiledFilters(None, None)
+    if filters.languages:
+        known = {info.language for _, info in symbols}
+        unknown = sorted(set(filters.languages) - known)
+        if unknown:
+            msg = (
+                f"unknown language(s) {unknown} in filters; languages in this index: "
+                f"{sorted(known)}"
+            )
+            raise ValueError(msg)
     include = pathspec.GitIgnoreSpec.from_lines(filters.paths)
     exclude = pathspec.GitIgnoreSpec.from_lines(filters.exclude_paths)
     path_ok: dict[str, bool] = {}
@@ -132,4 +145,26 @@ def compile_filters(
     if filters.branch:
         clauses.append({f"branch:{filters.branch}": True})
     where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-    return CompiledFilters(frozenset(allowed), where)
+    return CompiledFilters(frozenset(allowed), where, branch_ids)
+
+
+def emptied_by(
+    filters: SearchFilters,
+    symbols: SymbolTable,
+    *,
+    branch_ids: frozenset[str] | None = None,
+) -> str:
+    """A note naming the filter that leaves no chunk (or saying that only their combination
+    does), for a search whose filters match nothing."""
+    fields = [
+        (name, getattr(filters, name))
+        for name in ("paths", "exclude_paths", "languages", "kinds", "branch")
+        if getattr(filters, name)
+    ]
+    for name, value in fields:
+        alone = compile_filters(SearchFilters(**{name: value}), symbols, branch_ids=branch_ids)
+        if alone.matches_nothing:
+            shown = list(value) if isinstance(value, tuple) else value
+            return f"no results: filter {name}={shown!r} matches no indexed chunk"
+    names = ", ".join(f"{n}={list(v) if isinstance(v, tuple) else v!r}" for n, v in fields)
+    return f"no results: no indexed chunk matches all of the filters together ({names})"

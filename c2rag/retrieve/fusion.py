@@ -1,36 +1,105 @@
-"""Weighted reciprocal-rank fusion of the dense, lexical and symbol channels.
+"""Fusing the dense, lexical and symbol channels, adapted to the evidence of each query.
 
-Equal-weight RRF of BM25 and dense retrieval usually does *worse* than dense alone on
-natural-language questions (−0.09 MRR on CoSQA in our baselines): BM25's ranking of prose
-queries is noisy and gets as many votes as the embedding. So the channels are weighted, and
-the lexical and symbol channels get their larger say only when the query carries code
-identifiers — which is exactly when exact matching beats an embedding.
+No fixed weight set wins everywhere: BM25's ranking of a short web question is noise that
+drags dense down (equal-weight RRF loses 0.08 MRR@10 to dense alone on CoSQA), while on a
+docstring or a question that names code, BM25 finds what the embedding blurs. Rank-only RRF
+cannot tell the two apart: it gives BM25's first result the same vote whether its score
+towers over the rest (an exact identifier) or barely beats the hundredth.
+
+:func:`adaptive_fuse` therefore mixes ranks with scores and sets the lexical channel's say
+per query, from evidence the channels already computed:
+
+* each channel's score, min–max normalised over its own candidate list (a convex combination
+  of normalised scores beats RRF when the scores carry information; Bruch et al., 2023,
+  "An Analysis of Fusion Functions for Hybrid Retrieval"), blended with its reciprocal rank;
+* the lexical weight grows with **agreement** (the share of BM25's top 10 that dense also
+  ranks in its top 10: when they agree, BM25 is ranking the same kind of thing) and with how
+  **identifier-like** the question is (names of code make up much of it);
+* the symbol channel votes only for names written as code (``get_user``, ``Foo.bar``,
+  ``src/x.py``), so an English word that happens to name a function does not.
+
+Every fused result reports each channel's contribution to its score. The cost is linear in
+the candidates (a few hundred ids): well under a millisecond in pure Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CHANNELS", "Fused", "FusionWeights", "weighted_rrf"]
+__all__ = [
+    "CHANNELS",
+    "Fused",
+    "FusionWeights",
+    "QueryEvidence",
+    "adaptive_fuse",
+    "fuse",
+    "weighted_rrf",
+]
 
-CHANNELS = ("dense", "lexical", "symbol")
+CHANNELS = ("dense", "lexical", "symbol", "dense_latest", "hint")
+"""``dense_latest`` is the last question embedded alone, a second dense ranking used for a
+conversation (the dialogue's embedding drifts towards earlier turns); ``hint`` is a session's
+ranking of the code around what a follow-up refers back to."""
+
+# Top-n lists compared for the agreement between dense and lexical.
+_AGREEMENT_TOP = 10
+
+
+@dataclass(frozen=True)
+class QueryEvidence:
+    """What is known about a query before fusing, besides the channels' rankings.
+
+    Attributes:
+        identifier_share: Share of the question's content words that are code names
+            (:func:`c2rag.retrieve.channels.identifier_share`).
+        multi_turn: Whether the query is a conversation.
+        has_identifiers: Whether the question is mostly about named code (selects the
+            ``code`` weights of the non-adaptive mode).
+        hinted: Whether a session passed a hint ranking (the code around what a follow-up
+            refers back to).
+    """
+
+    identifier_share: float = 0.0
+    multi_turn: bool = False
+    has_identifiers: bool = False
+    hinted: bool = False
 
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """How much each channel's ranking counts, for prose queries and for queries that name
-    code (identifiers, qualified names, paths).
+    """How the channels are fused.
 
-    The prose weights were tuned on docstring→function queries (the CodeSearchNet
-    construction) over two installed packages, ``click`` and ``jinja2``, that the benchmark
-    does not report on; see ``benchmarks/retrieval_quality.py`` for what they give elsewhere.
+    ``adaptive=True`` (the default) selects :func:`adaptive_fuse` with the parameters below;
+    ``adaptive=False`` is plain weighted RRF with the ``prose``/``code`` weight sets (kept for
+    baselines such as naive RRF and single channels).
+
+    The adaptive parameters were tuned on a declared tuning group (half of CoSQA dev, the
+    first half of CoSQL dev's dialogues, docstring→function queries of ``click`` and
+    ``jinja2``) and are reported on the other half; see ``benchmarks/retrieval_quality.py``.
 
     Attributes:
-        prose: Channel weights when the query names no identifier.
-        code: Channel weights when it does.
+        prose: RRF channel weights for a question that names no code (``adaptive=False``).
+        code: RRF channel weights for a question about named code (``adaptive=False``).
         k: The RRF constant: larger flattens the difference between ranks.
-        depth: Only the first ``depth`` results of each channel vote.
+        depth: Only the first ``depth`` results of each channel vote (at least the ``k``
+            asked for by a search).
+        adaptive: Use :func:`adaptive_fuse`.
+        score_share: Share of each channel's contribution that comes from its normalised
+            score (the rest from its reciprocal rank).
+        lexical_base: Lexical weight for a prose question on which dense and BM25 disagree.
+        lexical_agreement: Added to the lexical weight per unit of top-10 agreement.
+        lexical_identifiers: Added per unit of identifier share.
+        lexical_max: Cap on the lexical weight.
+        lexical_gap: Added to the lexical weight per unit of BM25's relative lead of its
+            first result over its second (an exact match stands out).
+        dense_gap: Added to the dense weight per unit of the same lead in cosine similarity.
+        symbol: Weight of the symbol channel for a question that is mostly names of code;
+            it scales down linearly with the identifier share (half of the words or more
+            gives the full weight), so a name mentioned in passing votes little.
+        hint: Weight of a session's hint (the callees and callers of the code a follow-up
+            refers back to).
+        dense_latest: Weight of the last question's own dense ranking in a conversation.
     """
 
     prose: Mapping[str, float] = field(
@@ -39,8 +108,19 @@ class FusionWeights:
     code: Mapping[str, float] = field(
         default_factory=lambda: {"dense": 1.0, "lexical": 0.6, "symbol": 1.0}
     )
-    k: float = 10.0
-    depth: int = 20
+    k: float = 5.0
+    depth: int = 100
+    adaptive: bool = True
+    score_share: float = 0.5
+    lexical_base: float = 0.0
+    lexical_agreement: float = 0.5
+    lexical_identifiers: float = 1.0
+    lexical_max: float = 1.2
+    lexical_gap: float = 1.0
+    dense_gap: float = 0.0
+    symbol: float = 0.6
+    hint: float = 0.3
+    dense_latest: float = 0.6
 
     def __post_init__(self) -> None:
         for label, weights in (("prose", self.prose), ("code", self.code)):
@@ -55,25 +135,59 @@ class FusionWeights:
         if self.k <= 0 or self.depth <= 0:
             msg = f"FusionWeights: k ({self.k}) and depth ({self.depth}) must be positive"
             raise ValueError(msg)
+        if not 0.0 <= self.score_share <= 1.0:
+            msg = f"FusionWeights: score_share must be within [0, 1], got {self.score_share}"
+            raise ValueError(msg)
+        numbers = (
+            "lexical_base",
+            "lexical_agreement",
+            "lexical_identifiers",
+            "lexical_max",
+            "lexical_gap",
+            "dense_gap",
+        )
+        for name in (*numbers, "symbol", "hint", "dense_latest"):
+            if getattr(self, name) < 0:
+                msg = f"FusionWeights: {name} must be >= 0, got {getattr(self, name)}"
+                raise ValueError(msg)
 
     def for_query(self, *, has_identifiers: bool) -> Mapping[str, float]:
-        """The weights to use for one query."""
+        """The RRF weights of the non-adaptive mode for one query."""
         return self.code if has_identifiers else self.prose
+
+    def channels_needed(self) -> frozenset[str]:
+        """Channels whose ranking can change the result (the others need not run)."""
+        if self.adaptive:
+            needed = {"dense", "lexical"}
+            if self.symbol > 0:
+                needed.add("symbol")
+            if self.dense_latest > 0:
+                needed.add("dense_latest")
+            return frozenset(needed)
+        return frozenset(c for w in (self.prose, self.code) for c, v in w.items() if v > 0)
 
     @classmethod
     def only(cls, channel: str) -> FusionWeights:
         """Weights that keep a single channel (for measuring channels alone)."""
         weights = {c: float(c == channel) for c in CHANNELS}
-        return cls(prose=weights, code=weights)
+        return cls(prose=weights, code=weights, adaptive=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Fused:
-    """One fused result: its id, fused score, and the raw score from each channel."""
+    """One fused result.
+
+    Attributes:
+        id: The chunk id.
+        score: The fused score.
+        channels: The raw score from each channel that ranked it.
+        contributions: Each channel's share of ``score`` (they add up to it).
+    """
 
     id: str
     score: float
     channels: dict[str, float]
+    contributions: dict[str, float] = field(default_factory=dict)
 
 
 def weighted_rrf(
@@ -95,16 +209,119 @@ def weighted_rrf(
     Returns:
         Fused results, best first; ties broken by the best single-channel rank, then id.
     """
-    scores: dict[str, float] = {}
+    return _combine(rankings, weights, depth, lambda rank, _value, _top, _bottom: 1 / (k + rank))
+
+
+def channel_weights(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    evidence: QueryEvidence,
+    params: FusionWeights,
+) -> dict[str, float]:
+    """The adaptive weight of each channel for one query (see the module docstring)."""
+    dense = [cid for cid, _ in rankings.get("dense", ())[:_AGREEMENT_TOP]]
+    lexical = [cid for cid, _ in rankings.get("lexical", ())[:_AGREEMENT_TOP]]
+    agreement = len(set(dense) & set(lexical)) / _AGREEMENT_TOP if dense and lexical else 0.0
+    lexical_weight = (
+        params.lexical_base
+        + params.lexical_agreement * agreement
+        + params.lexical_identifiers * evidence.identifier_share
+        + params.lexical_gap * lead(rankings.get("lexical", ()))
+    )
+    symbol = params.symbol * min(1.0, 2.0 * evidence.identifier_share)
+    weights = {
+        "dense": 1.0 + params.dense_gap * lead(rankings.get("dense", ())),
+        "lexical": min(params.lexical_max, lexical_weight),
+        "symbol": symbol,
+        "hint": params.hint if evidence.hinted else 0.0,
+    }
+    if evidence.multi_turn:
+        weights["dense_latest"] = params.dense_latest
+    return weights
+
+
+def lead(ranking: Sequence[tuple[str, float]]) -> float:
+    """How far a ranking's first score stands above its second, relative to the first (0 when
+    there is no second or the scores are not positive)."""
+    if len(ranking) < 2 or ranking[0][1] <= 0:
+        return 0.0
+    return max(0.0, (ranking[0][1] - ranking[1][1]) / ranking[0][1])
+
+
+def adaptive_fuse(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    evidence: QueryEvidence,
+    params: FusionWeights,
+    *,
+    depth: int | None = None,
+) -> list[Fused]:
+    """Fuse per-query weighted blends of reciprocal rank and normalised score.
+
+    Each channel ``c`` with weight ``w_c`` (from :func:`channel_weights`) gives a candidate at
+    rank ``r`` with score ``s``::
+
+        w_c · ((1 − β) · (k + 1) / (k + r) + β · (s − s_min) / (s_max − s_min))
+
+    where ``β`` is ``params.score_share`` and ``s_min``/``s_max`` are the lowest and highest
+    score in the channel's (depth-limited) list. Both terms are 1 for a channel's first result.
+
+    Returns:
+        Fused results, best first (ties: best single-channel rank, then id).
+    """
+    depth = depth or params.depth
+    weights = channel_weights(rankings, evidence, params)
+    beta, k = params.score_share, params.k
+
+    def share(rank: int, value: float, top: float, bottom: float) -> float:
+        norm = (value - bottom) / (top - bottom) if top > bottom else 1.0
+        return (1.0 - beta) * (k + 1.0) / (k + rank) + beta * norm
+
+    return _combine(rankings, weights, depth, share)
+
+
+def fuse(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    evidence: QueryEvidence,
+    params: FusionWeights,
+    *,
+    depth: int | None = None,
+) -> list[Fused]:
+    """Fuse with ``params``: adaptive, or weighted RRF with its prose/code weights."""
+    if params.adaptive:
+        return adaptive_fuse(rankings, evidence, params, depth=depth)
+    weights = params.for_query(has_identifiers=evidence.has_identifiers)
+    return weighted_rrf(rankings, weights, k=params.k, depth=depth or params.depth)
+
+
+def _combine(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    weights: Mapping[str, float],
+    depth: int | None,
+    share: Callable[[int, float, float, float], float],
+) -> list[Fused]:
+    """``Σ_c weights[c] · share(rank, score, top score, lowest score)`` over the first
+    ``depth`` items of each ranking; raw scores of every listed item are kept."""
+    parts: dict[str, dict[str, float]] = {}
     raw: dict[str, dict[str, float]] = {}
     best_rank: dict[str, int] = {}
     for channel, ranking in rankings.items():
-        weight = weights.get(channel, 0.0)
-        for rank, (cid, value) in enumerate(ranking, start=1):
+        for cid, value in ranking:
             raw.setdefault(cid, {})[channel] = value
-            if weight <= 0 or (depth is not None and rank > depth):
-                continue
-            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+        weight = weights.get(channel, 0.0)
+        listed = ranking[:depth] if depth is not None else ranking
+        if weight <= 0 or not listed:
+            continue
+        top, bottom = listed[0][1], listed[-1][1]
+        for rank, (cid, value) in enumerate(listed, start=1):
+            parts.setdefault(cid, {})[channel] = weight * share(rank, value, top, bottom)
             best_rank[cid] = min(best_rank.get(cid, rank), rank)
+    return _ranked(parts, raw, best_rank)
+
+
+def _ranked(
+    parts: dict[str, dict[str, float]],
+    raw: dict[str, dict[str, float]],
+    best_rank: dict[str, int],
+) -> list[Fused]:
+    scores = {cid: sum(p.values()) for cid, p in parts.items()}
     order = sorted(scores, key=lambda c: (-scores[c], best_rank[c], c))
-    return [Fused(cid, scores[cid], raw[cid]) for cid in order]
+    return [Fused(cid, scores[cid], raw[cid], parts[cid]) for cid in order]

@@ -13,8 +13,10 @@ __all__ = ["hit_metadata"]
 def hit_metadata(hit: Hit) -> dict[str, Any]:
     """Every field of a hit except the text, plus its citation string.
 
-    Values are scalars (str, int, float) except ``channels`` (a dict of per-channel scores),
-    so the result serialises to JSON and fits vector-store metadata after dropping it.
+    Values are scalars (str, int, float) except ``channels`` and ``contributions`` (dicts of
+    per-channel raw scores and shares of the fused score); ``members`` is the comma-joined ids
+    of the symbol's other chunks that ranked (collapsed into this hit). So the result
+    serialises to JSON and fits vector-store metadata after dropping the two dicts.
     """
     return {
         "id": hit.id,
@@ -24,4 +26,6 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
         "blob_sha": hit.blob_sha,
         "score": hit.score,
         "channels": dict(hit.channels),
+        "contributions": dict(hit.contributions),
+        "members": ",".join(hit.members),
     }

@@ -40,8 +40,8 @@ def callees(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5
 
 
 def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:
-    """Ids of chunks that use ``chunk``'s name (most specific first: functions and methods
-    before classes and module remainders)."""
+    """Ids of chunks that use ``chunk``'s name: those that also name its class or share its
+    file first, then by specificity (functions and methods before classes and modules)."""
     info = lexical.symbols.get(self_id)
     if info is None or not info.defines:
         return []
@@ -59,5 +59,18 @@ def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5
         and i.short_name != info.short_name
         and not info.name.startswith(i.name + ".")
     ]
-    found.sort(key=lambda cid: order.get(lexical.symbols.get(cid).kind, 3))  # type: ignore[union-attr]
+    # A method named like a builtin or a common word ("range", "get") is spelled the same in
+    # unrelated code; chunks that also name its class, or sit in its file, come first.
+    owner = set()
+    if info.parent:
+        parent_tokens = code_tokens(info.parent.rsplit(".", 1)[-1])
+        if parent_tokens:
+            owner = set(lexical.containing(parent_tokens[0]))
+    owner |= set(lexical.symbols.in_path(info.path))
+
+    def rank(cid: str) -> tuple[int, int]:
+        kind = lexical.symbols.get(cid).kind  # type: ignore[union-attr]
+        return (0 if cid in owner else 1, order.get(kind, 3))
+
+    found.sort(key=rank)
     return found[:limit]

@@ -9,6 +9,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from c2rag.retrieve.arrange import (
+    Arranged,
+    arrange,
+    asks_for_prose,
+    explains_module,
+    named_first,
+    symbol_parts,
+    whole_definition,
+)
 from c2rag.retrieve.channels import (
     Mention,
     dense_channel,
@@ -18,9 +27,9 @@ from c2rag.retrieve.channels import (
     lexical_tokens,
     symbol_channel,
 )
-from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query
-from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters
-from c2rag.retrieve.fusion import FusionWeights, weighted_rrf
+from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
+from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters, emptied_by
+from c2rag.retrieve.fusion import Fused, FusionWeights, QueryEvidence, fuse
 from c2rag.retrieve.neighbours import callees, callers
 from c2rag.retrieve.snapshot import cited_commit, default_snapshot
 from c2rag.store.follow import IndexFollower
@@ -36,6 +45,10 @@ logger = logging.getLogger(__name__)
 _PROMPT_ALLOWANCE = 48
 # A question is about named code when at least this share of its words are code names.
 _CODE_QUERY_SHARE = 0.25
+# Score multiplier for documentation and module remainders when the question is not about them.
+_PROSE_PENALTY = 0.6
+# Longest question (characters) the lexical and symbol channels read; longer is cut, noted.
+_MAX_QUERY_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -68,12 +81,15 @@ class CodeRetriever:
         weights: Channel weights for fusion.
         single_turn_task: Encoder task (prompt) for a lone question.
         multi_turn_task: Encoder task for a conversation (C2LLM's CodeFeedbackMT prompt).
-        history_order: How the kept turns are ordered in the embedded text.
+        history_order: How the kept turns are ordered in the embedded text; newest first by
+            default (measured better than oldest first with the fallback model; see
+            docs/concepts/sessions.md).
         max_history_turns: Embed at most this many most recent turns.
-        candidates: How deep each channel searches before fusion.
+        candidates: How deep each channel searches before fusion (at least ``k``).
         branch: The indexed snapshot (branch, tag or ref label) to search by default; ``None``:
             the checked-out branch's (see :func:`c2rag.retrieve.snapshot.default_snapshot`).
             Citations name that snapshot's commit.
+        max_query_chars: Longer questions are cut to this many characters (with a note).
 
     Raises:
         IndexMismatchError: If the index was built with another model or dimension.
@@ -93,10 +109,11 @@ class CodeRetriever:
         weights: FusionWeights | None = None,
         single_turn_task: str = "text2code",
         multi_turn_task: str = "codeqa_multiturn",
-        history_order: HistoryOrder = "chronological",
+        history_order: HistoryOrder = "recent_first",
         max_history_turns: int | None = None,
-        candidates: int = 50,
+        candidates: int = 100,
         branch: str | None = None,
+        max_query_chars: int = _MAX_QUERY_CHARS,
     ) -> None:
         store.check_compatible(encoder)
         if candidates <= 0:
@@ -112,6 +129,7 @@ class CodeRetriever:
         self.max_history_turns = max_history_turns
         self.candidates = candidates
         self.branch = branch
+        self.max_query_chars = max_query_chars
         # notices another process's update before each query (c2rag.store.follow)
         self._follower = IndexFollower(store) if isinstance(store, IndexStore) else None
 
@@ -209,18 +227,20 @@ class CodeRetriever:
         filters: SearchFilters | Mapping[str, Any] | None = None,
         neighbours: int = 0,
         extra_mentions: Sequence[Mention] = (),
+        hint: Sequence[str] = (),
     ) -> SearchResult:
         """Like :meth:`search`, with per-channel rankings and notes.
 
         Args:
-            extra_mentions: Names to feed the symbol channel besides those in the query
-                (a session passes the symbols a follow-up refers to).
+            extra_mentions: Names to feed the symbol channel besides those in the query.
+            hint: Chunk ids, best first, that earlier turns point to (a session passes the
+                code around what a follow-up refers back to); fused as a weak channel.
         """
         if k < 1:
             msg = f"k must be at least 1, got {k}"
             raise ValueError(msg)
         self.follow_index()
-        turns = as_turns(query)
+        turns, capped = cap_turns(as_turns(query), max_chars=self.max_query_chars)
         dq = build_query(
             turns,
             count_tokens=self.encoder.count_tokens,
@@ -228,48 +248,115 @@ class CodeRetriever:
             order=self.history_order,
             max_turns=self.max_history_turns,
         )
-        for note in dq.notes:
+        notes = (*capped, *dq.notes)
+        for note in notes:
             logger.warning("%s", note)
-        filters = self._in_snapshot(SearchFilters.coerce(filters))
-        compiled = self._compile(filters)
+        wanted = self._in_snapshot(SearchFilters.coerce(filters))
+        compiled = self._compile(wanted)
         if compiled.matches_nothing:
-            return SearchResult([], dq, {}, dq.notes)
+            note = emptied_by(wanted, self.lexical.symbols, branch_ids=compiled.branch_ids)
+            logger.warning("%s", note)
+            return SearchResult([], dq, {}, (*notes, note))
         allowed = None if compiled.allowed is None else compiled.allowed.__contains__
-        mentions = [*dialogue_mentions(dq.turns), *extra_mentions]
-        has_ids = bool(extra_mentions) or identifier_share(dq.latest) >= _CODE_QUERY_SHARE
+        latest = next(t.text for t in reversed(turns) if t.role == "user")
+        # The lexical and symbol channels read the whole question, not the text cut to the
+        # embedding model's window.
+        mentions = [*dialogue_mentions(turns), *extra_mentions]
+        share = identifier_share(latest)
+        evidence = QueryEvidence(
+            share, dq.multi_turn, share >= _CODE_QUERY_SHARE, hinted=bool(hint)
+        )
         depth = max(self.candidates, k)
+        needed = self.weights.channels_needed()
         rankings: dict[str, list[tuple[str, float]]] = {}
-        weights = self.weights.for_query(has_identifiers=has_ids)
-        if weights.get("dense", 0.0) > 0:
+        if "dense" in needed:
             vector = self._embed_query(dq)
             rankings["dense"] = dense_channel(
                 self.store.collection, vector, k=depth, where=compiled.where
             )
-        if weights.get("lexical", 0.0) > 0:
+            if dq.multi_turn and "dense_latest" in needed:
+                vector = self.encoder.encode_queries([dq.latest], task=self.single_turn_task)[0]
+                rankings["dense_latest"] = dense_channel(
+                    self.store.collection, vector, k=depth, where=compiled.where
+                )
+        if "lexical" in needed:
             rankings["lexical"] = lexical_channel(
-                self.lexical, lexical_tokens(dq.turns), k=depth, allowed=allowed
+                self.lexical, lexical_tokens(turns), k=depth, allowed=allowed
             )
-        if weights.get("symbol", 0.0) > 0:
+        if "symbol" in needed:
             rankings["symbol"] = symbol_channel(
                 self.lexical.symbols, mentions, k=depth, allowed=allowed
             )
-        fused = weighted_rrf(rankings, weights, k=self.weights.k, depth=self.weights.depth)[:k]
-        hits = self.fetch([f.id for f in fused], branch=filters.branch)
-        if len(hits) < len(fused) and self.follow_index():
+        if hint:
+            admitted = [cid for cid in hint if compiled.admits(cid)]
+            rankings["hint"] = [(cid, 1.0 / n) for n, cid in enumerate(admitted, start=1)]
+        fused = fuse(rankings, evidence, self.weights, depth=max(self.weights.depth, k))
+        about_prose = asks_for_prose(latest) or bool(wanted.kinds or wanted.paths)
+        penalty = 1.0 if about_prose or not self.weights.adaptive else _PROSE_PENALTY
+        arranged = arrange(
+            fused,
+            self.lexical.symbols,
+            k=k,
+            prose_penalty=penalty,
+            explained=self._explained_modules(fused[: 3 * k]) if penalty != 1.0 else (),
+        )
+        arranged = named_first(arranged, rankings.get("symbol", []), share)
+        result = self._hits(arranged, branch=wanted.branch)
+        if len(result) < len(arranged) and self.follow_index():
             # records vanished: an update finished during this query; answer from the new one
             return self.search_detailed(
-                query, k=k, filters=filters, neighbours=neighbours, extra_mentions=extra_mentions
+                query,
+                k=k,
+                filters=filters,
+                neighbours=neighbours,
+                extra_mentions=extra_mentions,
+                hint=hint,
             )
-        result = [_with_score(hits[f.id], f.score, f.channels) for f in fused if f.id in hits]
         if neighbours > 0 and result:
             result += self.neighbours(
                 result[0],
                 limit=neighbours,
                 exclude={h.id for h in result},
                 compiled=compiled,
-                branch=filters.branch,
+                branch=wanted.branch,
             )
-        return SearchResult(result, dq, rankings, dq.notes, has_ids)
+        return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
+
+    def _explained_modules(self, fused: Sequence[Fused]) -> set[str]:
+        """Module chunks among the leading candidates whose docstring explains the file."""
+        symbols = self.lexical.symbols
+        modules = [
+            f.id for f in fused if (i := symbols.get(f.id)) is not None and i.kind == "module"
+        ]
+        return {cid for cid, hit in self.fetch(modules).items() if explains_module(hit)}
+
+    def _hits(self, arranged: Sequence[Arranged], *, branch: str | None) -> list[Hit]:
+        """Fetch the arranged results; a symbol named exactly comes back whole."""
+        symbols = self.lexical.symbols
+        parts = {a.fused.id: symbol_parts(a.fused.id, symbols) for a in arranged if a.whole}
+        wanted = [a.fused.id for a in arranged] + [p for v in parts.values() for p in v]
+        hits = self.fetch(wanted, branch=branch)
+        out = []
+        for a in arranged:
+            if a.fused.id not in hits:
+                continue
+            hit = hits[a.fused.id]
+            whole = [hits[p] for p in parts.get(a.fused.id, ()) if p in hits and p != hit.id]
+            if whole:
+                hit = whole_definition([hit, *whole])
+            out.append(
+                Hit(
+                    hit.id,
+                    hit.chunk,
+                    a.score,
+                    hit.commit,
+                    hit.blob_sha,
+                    dict(a.fused.channels),
+                    dict(a.contributions),
+                    a.members,
+                )
+            )
+        return out
 
     def follow_index(self) -> bool:
         """Reopen the index if another process finished an update since the last query.
@@ -354,7 +441,8 @@ class CodeRetriever:
         snapshot = branch or self._snapshot()
         state = self._snapshots().get(snapshot) if snapshot else None
         at = getattr(state, "commit", None)
-        got = self.store.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        unique = list(dict.fromkeys(ids))
+        got = self.store.collection.get(ids=unique, include=["documents", "metadatas"])
         out: dict[str, Hit] = {}
         for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
             chunk = record_to_chunk(doc, meta)

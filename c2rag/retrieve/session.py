@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from c2rag.context import PackedContext, pack_context
-from c2rag.retrieve.channels import Mention
 from c2rag.retrieve.dialogue import Turn, as_turns
 from c2rag.retrieve.filters import SearchFilters
 from c2rag.retrieve.gitview import GitView
@@ -25,8 +24,12 @@ from c2rag.types import Citation, Hit
 
 __all__ = ["CodeQASession", "SessionTurn"]
 
+# Words that point back at something shown earlier. Bare "that"/"this"/"there" are left out:
+# they are as often a conjunction or "is there a ..." as a reference.
 _ANAPHORA = re.compile(
-    r"\b(it|its|it's|that|this|these|those|them|they|their|there|same|above|former|latter)\b",
+    r"\b(it|its|it's|itself|these|those|them|they|their|same|above|former|latter)\b"
+    r"|\b(that|this)\s+(one|function|method|class|module|file|code|helper|call|snippet)\b"
+    r"|\b(does|did|is|was|can|could|will|would|should)\s+(that|this)\b|\b(that|this)\s*\?",
     re.IGNORECASE,
 )
 _CALLERS = re.compile(
@@ -41,6 +44,8 @@ _CALLEES = re.compile(
     re.IGNORECASE,
 )
 
+# How many chunks around the referred-to symbol a follow-up's hint holds.
+_HINT_SIZE = 6
 # Members of one class among the hits from which its outline is shown instead.
 _OUTLINE_MIN_MEMBERS = 3
 
@@ -79,6 +84,8 @@ class SessionTurn:
 class _Ledger:
     given: dict[str, Citation] = field(default_factory=dict)
     focus: list[Hit] = field(default_factory=list)
+    shown: dict[str, Hit] = field(default_factory=dict)
+    """Hits shown so far by lower-cased short name (the latest of a name wins)."""
 
 
 class CodeQASession:
@@ -151,20 +158,16 @@ class CodeQASession:
         """
         as_turns(question)  # validates: a clear error before anything is recorded
         self.turns.append(Turn("user", question.strip()))
-        mentions = identifier_mentions(question)
-        names_code = any(strong for _, strong in mentions)
-        follow_up = bool(self._ledger.focus) and (
-            not names_code or _ANAPHORA.search(question) is not None
-        )
-        focus = self._ledger.focus if follow_up else []
-        extra = [Mention(h.chunk.name, strong=True, weight=0.8) for h in focus]
+        focus = self._refers_to(question)
+        follow_up = bool(focus)
+        # The hint: the code around the one symbol the follow-up points at (what it calls and
+        # what calls it), never every earlier name, and never the symbol itself again.
+        hint = self._around(focus[0]) if focus else []
         query: str | Sequence[Any] = self.turns
         if self.rewrite is not None:
             query = self.rewrite(list(self.turns))
         active = filters if filters is not None else self.filters
-        result = self.retriever.search_detailed(
-            query, k=self.k, filters=active, extra_mentions=extra
-        )
+        result = self.retriever.search_detailed(query, k=self.k, filters=active, hint=hint)
         hits = list(result.hits)
         related: list[Hit] = []
         if focus:
@@ -198,6 +201,8 @@ class CodeQASession:
         searched = [h for h in result.hits if h.id in shown]
         answered = [h for h in related if h.id in shown][:1]
         self._ledger.focus = (answered + searched)[:2] or self._ledger.focus
+        for hit in reversed([*answered, *searched]):
+            self._ledger.shown[hit.chunk.name.rsplit(".", 1)[-1].lower()] = hit
         return SessionTurn(
             question,
             packed,
@@ -206,6 +211,27 @@ class CodeQASession:
             tuple(h.chunk.name for h in focus),
             result.notes,
         )
+
+    def _around(self, hit: Hit) -> list[str]:
+        """Callees and callers of ``hit`` (alternating), its own id left out."""
+        return [h.id for h in self.retriever.neighbours(hit, limit=_HINT_SIZE)]
+
+    def _refers_to(self, question: str) -> list[Hit]:
+        """The earlier hits a question refers back to: a name shown earlier ("who calls
+        ``parse``?" means the ``parse`` that was shown, not every ``parse``), else the last
+        turn's focus when the question points back ("it", "that function", "its callers")."""
+        if not self._ledger.focus:
+            return []
+        named = [
+            self._ledger.shown[key]
+            for text, _ in identifier_mentions(question)
+            if (key := text.rsplit(".", 1)[-1].lower()) in self._ledger.shown
+        ]
+        if named:
+            return named
+        if _ANAPHORA.search(question) or _relation(question):
+            return list(self._ledger.focus)
+        return []
 
     def _with_outlines(self, hits: list[Hit]) -> list[Hit]:
         """Add the class outline when several of its members are hits, so the packer can

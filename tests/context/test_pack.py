@@ -124,7 +124,9 @@ def test_outline_replaces_many_members_but_not_few() -> None:
     )
     members = [_hit(s, s + 3, 0.9 - s / 1000, kind="method") for s in (12, 25, 40)]
     many = pack_context([*members, outline], budget_tokens=10_000)
-    assert [s.kind for s in many.snippets] == ["class"]
+    # the best hit (the answer) stays verbatim beside the outline of its class
+    assert [s.kind for s in many.snippets] == ["class", "code"]
+    assert list(many.snippets[1].ids) == [members[0].id]
     assert "class outline, bodies elided" in many.render()
     assert {d.reason for d in many.dropped} == {"in_skeleton"}
     few = pack_context([members[0], outline], budget_tokens=10_000)

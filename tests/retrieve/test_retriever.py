@@ -122,10 +122,29 @@ def test_bad_input(codeqa_retriever: CodeRetriever, codeqa_index, tiny_encoder, 
     long = "where do we retry uploads " + "please " * 2000
     result = codeqa_retriever.search_detailed(long, k=3)
     assert result.hits and any("truncated" in n for n in result.notes)
+    huge = codeqa_retriever.search_detailed("where do we retry uploads " + "x" * 1_000_000, k=3)
+    assert huge.hits and any("characters" in n for n in huge.notes)
+    empty = codeqa_retriever.search_detailed("upload", filters={"paths": ["nothing/**"]})
+    assert empty.hits == [] and "paths=['nothing/**']" in empty.notes[-1]
+    with pytest.raises(ValueError, match="languages in this index"):
+        codeqa_retriever.search("upload", filters={"languages": ["klingon"]})
     with pytest.raises(IndexMismatchError):
         CodeRetriever(codeqa_retriever.store, tiny_encoder)
     with pytest.raises(IndexNotFoundError, match="c2rag index"):
         CodeRetriever.from_path(codeqa_index.root, store_dir=tmp_path / "empty")
+
+
+def test_k_distinct_symbols_with_explained_scores(codeqa_retriever: CodeRetriever) -> None:
+    symbols = codeqa_retriever.lexical.symbols
+    hits = codeqa_retriever.search("store and fetch things", k=1000)
+    keys = [(h.chunk.path, h.chunk.kind, h.chunk.name, h.chunk.parent) for h in hits]
+    modules = [h for h in hits if h.chunk.kind == "module"]
+    assert len(set(keys)) + len(modules) - len(
+        {(h.chunk.path, h.chunk.start_line == 1) for h in modules}
+    ) == len(hits)
+    assert len(hits) >= min(50, len(symbols) // 2)
+    for hit in hits:
+        assert hit.score == pytest.approx(sum(hit.contributions.values()))
 
 
 def test_from_path_opens_the_index(codeqa_index) -> None:

@@ -120,7 +120,24 @@ def test_many_members_of_a_class_come_as_its_outline(codeqa_retriever: CodeRetri
     assert "bodies elided" in turn.render()
     assert {d.reason for d in turn.context.dropped} >= {"in_skeleton"}
     cache_snippets = [s for s in turn.context.snippets if s.path == "src/cache/lru.py"]
-    assert all(
-        s.kind != "code" or s.citation.end_line < outlines[0].citation.start_line
+    inside = [
+        s
         for s in cache_snippets
-    )
+        if s.kind == "code" and s.citation.end_line >= outlines[0].citation.start_line
+    ]
+    # only the best hit (the answer) stays verbatim beside the outline
+    assert [list(s.ids) for s in inside] in ([], [[turn.hits[0].id]])
+
+
+def test_follow_ups_refer_back_only_when_they_point_back(codeqa_retriever) -> None:
+    session = CodeQASession(codeqa_retriever, budget_tokens=2000, k=5)
+    session.ask("what does LRUCache.evict do?")
+    # a name shown earlier resolves to the symbol shown, not to every definition so named
+    named = session.ask("who calls evict?")
+    assert named.follow_up and _short(named.focus[0]) == "evict"
+    assert [h.chunk.parent.rsplit(".", 1)[-1] for h in named.hits[:1]] == ["LRUCache"]
+    # a fresh question that points at nothing earlier is a plain search
+    fresh = session.ask("where is the configuration file loaded from disk?")
+    assert not fresh.follow_up and fresh.focus == ()
+    stateless = codeqa_retriever.search(session.turns, k=5)
+    assert fresh.hits[0].id == stateless[0].id

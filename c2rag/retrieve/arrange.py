@@ -1,0 +1,179 @@
+"""After fusion: one slot per symbol, and code before prose and data.
+
+An oversized function is indexed as several parts and a large class as several skeleton
+parts; each part can rank, so without this step one symbol takes several of the top k slots.
+Parts of one symbol (same file, kind, qualified name and parent) collapse into the best
+ranked one, which lists the others as its members. Module remainders (imports, constants,
+tables) and documentation chunks rarely answer a question about behaviour or location, so
+they are scored down unless the question is about them (docs, constants, configuration) or
+the filters ask for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+
+from c2rag.retrieve.fusion import Fused
+from c2rag.store.symbols import SymbolInfo, SymbolTable
+from c2rag.types import Hit
+
+__all__ = [
+    "Arranged",
+    "arrange",
+    "asks_for_prose",
+    "explains_module",
+    "is_prose_or_data",
+    "named_first",
+    "symbol_parts",
+    "whole_definition",
+]
+
+# A question names a symbol exactly when the symbol channel matched its whole qualified name
+# or a qualified suffix, and names of code make up at least this share of the question.
+_NAMED_SCORE = 0.9
+_NAMED_SHARE = 0.5
+# A module docstring at least this long explains the file (more than a one-line title).
+_EXPLAINING_DOCSTRING = 200
+
+_DOC_LANGUAGES = frozenset({"markdown", "rst", "text", "restructuredtext", "asciidoc"})
+_DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
+_ABOUT_PROSE = re.compile(
+    r"\b(docs?|documentation|documented|readme|guide|tutorial|changelog|markdown|manual"
+    r"|constants?|config(uration)?|settings?|defaults?|tables?|imports?|version)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Arranged:
+    """A fused result after collapsing.
+
+    Attributes:
+        fused: The best-ranked member of its symbol.
+        members: Ids of the symbol's other chunks that ranked (e.g. the other parts of a
+            split function), best first.
+        factor: Multiplier applied to the fused score (1.0, or the prose/data penalty).
+    """
+
+    fused: Fused
+    members: tuple[str, ...] = ()
+    factor: float = 1.0
+    contributions: dict[str, float] = field(default_factory=dict)
+    whole: bool = False
+
+    @property
+    def score(self) -> float:
+        return self.fused.score * self.factor
+
+
+def is_prose_or_data(info: SymbolInfo) -> bool:
+    """Documentation, or a module chunk (imports, constants, data tables)."""
+    if info.kind == "module":
+        return True
+    return info.language in _DOC_LANGUAGES or info.path.lower().endswith(_DOC_SUFFIXES)
+
+
+def explains_module(hit: Hit) -> bool:
+    """Whether a module chunk carries a docstring long enough to say what its file does."""
+    return hit.chunk.kind == "module" and len(hit.chunk.docstring) >= _EXPLAINING_DOCSTRING
+
+
+def asks_for_prose(question: str) -> bool:
+    """Whether a question is about documentation, constants or configuration."""
+    return _ABOUT_PROSE.search(question) is not None
+
+
+def _symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
+    if info is None or info.kind == "window":
+        return (cid,)  # windows of an unparsed file are places, not one symbol
+    if info.kind == "module":  # the head (docstring) apart from the remainders
+        return (info.path, info.kind, info.name, str(info.start_line == 1))
+    return (info.path, info.kind, info.name, info.parent)
+
+
+def arrange(
+    fused: Sequence[Fused],
+    symbols: SymbolTable,
+    *,
+    k: int,
+    prose_penalty: float = 1.0,
+    explained: Collection[str] = (),
+) -> list[Arranged]:
+    """Collapse parts of one symbol and apply the prose/data penalty; best ``k`` results.
+
+    Args:
+        fused: Fusion output, best first.
+        symbols: The index's symbol table (path, kind, name, parent of every chunk).
+        k: How many results.
+        prose_penalty: Score multiplier for documentation and module chunks (1.0 = none).
+        explained: Ids of module chunks exempt from it: those that carry a module docstring
+            long enough to say what the file does (they answer "where" questions).
+    """
+    groups: dict[tuple[str, ...], list[Fused]] = {}
+    for item in fused:
+        groups.setdefault(_symbol_key(item.id, symbols.get(item.id)), []).append(item)
+    out: list[Arranged] = []
+    for members in groups.values():
+        best = members[0]
+        info = symbols.get(best.id)
+        prose = info is not None and is_prose_or_data(info) and best.id not in explained
+        factor = prose_penalty if prose else 1.0
+        parts = dict(best.contributions)
+        if factor != 1.0:
+            parts["prose_or_data_penalty"] = best.score * (factor - 1.0)
+        out.append(Arranged(best, tuple(m.id for m in members[1:]), factor, parts))
+    out.sort(key=lambda a: -a.score)  # stable: equal scores keep the fusion order
+    return out[:k]
+
+
+def named_first(
+    arranged: Sequence[Arranged],
+    symbol_ranking: Sequence[tuple[str, float]],
+    identifier_share: float,
+) -> list[Arranged]:
+    """Put the symbols a question names exactly first, marked to be returned whole.
+
+    Applies when code names make up much of the question ("where is ``Session.send``?") and
+    the symbol channel matched a qualified name or suffix; the order among them is the
+    fusion's.
+    """
+    if identifier_share < _NAMED_SHARE:
+        return list(arranged)
+    exact = {cid for cid, score in symbol_ranking if score >= _NAMED_SCORE}
+    named = [
+        replace(a, whole=True)
+        for a in arranged
+        if a.fused.id in exact or exact.intersection(a.members)
+    ]
+    chosen = {a.fused.id for a in named}
+    return [*named, *(a for a in arranged if a.fused.id not in chosen)]
+
+
+def symbol_parts(chunk_id: str, symbols: SymbolTable) -> list[str]:
+    """Ids of every indexed chunk of the symbol ``chunk_id`` belongs to, in line order."""
+    info = symbols.get(chunk_id)
+    if info is None:
+        return [chunk_id]
+    key = _symbol_key(chunk_id, info)
+    return [cid for cid in symbols.in_path(info.path) if _symbol_key(cid, symbols.get(cid)) == key]
+
+
+def whole_definition(parts: Sequence[Hit]) -> Hit:
+    """One hit spanning every part of a split symbol, in line order (the first part's id)."""
+    ordered = sorted(parts, key=lambda h: h.chunk.start_line)
+    first, last = ordered[0].chunk, ordered[-1].chunk
+    text = "\n".join(h.chunk.text for h in ordered)
+    chunk = replace(
+        first,
+        start_line=first.start_line,
+        end_line=max(h.chunk.end_line for h in ordered),
+        end_byte=last.end_byte,
+        text=text,
+        part=1,
+        parts=1,
+        content_hash="",
+    )
+    head = parts[0]
+    return Hit(head.id, chunk, head.score, head.commit, head.blob_sha, dict(head.channels))

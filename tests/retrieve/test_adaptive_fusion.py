@@ -1,0 +1,156 @@
+"""Adaptive fusion, collapsing parts of one symbol, and the query-evidence helpers (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from c2rag.retrieve.arrange import arrange, named_first, symbol_parts, whole_definition
+from c2rag.retrieve.channels import dialogue_mentions, identifier_share, symbol_channel
+from c2rag.retrieve.dialogue import Turn, as_turns, cap_turns
+from c2rag.retrieve.filters import SearchFilters, compile_filters, emptied_by
+from c2rag.retrieve.fusion import FusionWeights, QueryEvidence, adaptive_fuse, fuse
+from c2rag.store.symbols import SymbolInfo, SymbolTable
+from c2rag.types import Chunk, Hit
+
+
+def _dense(n: int) -> list[tuple[str, float]]:
+    return [(f"d{i}", 0.8 - 0.005 * i) for i in range(n)]
+
+
+def test_a_standout_lexical_match_enters_the_top_10_and_flat_bm25_does_not_reorder() -> None:
+    params = FusionWeights()
+    standout = {
+        "dense": _dense(100),
+        "lexical": [("x", 30.0)] + [(f"l{i}", 5.0) for i in range(99)],
+    }
+    fused = [f.id for f in adaptive_fuse(standout, QueryEvidence(), params)]
+    assert "x" in fused[:10]
+    # BM25 ranking prose: flat scores, nothing shared with dense → dense's order stands
+    flat = {"dense": _dense(100), "lexical": [(f"l{i}", 5.0 - 0.001 * i) for i in range(100)]}
+    assert [f.id for f in adaptive_fuse(flat, QueryEvidence(), params)][:5] == [
+        "d0",
+        "d1",
+        "d2",
+        "d3",
+        "d4",
+    ]
+
+
+def test_every_hit_explains_its_score_and_fusion_is_deep_and_deterministic() -> None:
+    rankings = {
+        "dense": _dense(100),
+        "lexical": [(f"d{i}", 10.0 - i * 0.1) for i in range(0, 100, 2)],
+        "symbol": [("d7", 1.0)],
+    }
+    evidence = QueryEvidence(identifier_share=0.5)
+    once = adaptive_fuse(rankings, evidence, FusionWeights())
+    assert once == adaptive_fuse(rankings, evidence, FusionWeights())
+    assert len(once) == 100  # every channel votes to its full depth, not only its top 20
+    for item in once:
+        assert item.score == pytest.approx(sum(item.contributions.values()))
+    assert set(once[0].contributions) <= {"dense", "lexical", "symbol"}
+    by_id = {f.id: f for f in once}
+    assert by_id["d7"].contributions["symbol"] > 0 and by_id["d7"].channels["symbol"] == 1.0
+
+
+def test_identifier_evidence_raises_the_exact_channels() -> None:
+    rankings = {"dense": _dense(20), "lexical": [("x", 9.0), ("d5", 8.0)], "symbol": [("x", 1.0)]}
+    prose = adaptive_fuse(rankings, QueryEvidence(identifier_share=0.0), FusionWeights())
+    named = adaptive_fuse(rankings, QueryEvidence(identifier_share=0.5), FusionWeights())
+    rank = lambda fused: [f.id for f in fused].index("x")  # noqa: E731
+    assert rank(named) < rank(prose)
+    assert "symbol" not in {c for f in prose for c in f.contributions}  # no names, no vote
+
+
+def test_non_adaptive_weights_are_plain_rrf() -> None:
+    rankings = {"dense": [("a", 0.9), ("b", 0.8)], "lexical": [("b", 3.0)]}
+    only = fuse(rankings, QueryEvidence(), FusionWeights.only("lexical"))
+    assert [f.id for f in only] == ["b"]
+    with pytest.raises(ValueError, match="score_share"):
+        FusionWeights(score_share=2.0)
+    with pytest.raises(ValueError, match="hint must be >= 0"):
+        FusionWeights(hint=-1.0)
+
+
+def test_backticked_names_in_prose_and_plain_words_do_not_act_as_code() -> None:
+    docstring = "Return a :class:`Response` object for the given :meth:`send` call and its hooks"
+    assert identifier_share(docstring) == 0.0
+    assert identifier_share("where is `Session.send` defined?") >= 0.5
+    table = SymbolTable()
+    table.add("concat", SymbolInfo("a.py", "pkg.concat", "function", "python", 1, 3))
+    prose = dialogue_mentions(as_turns("how do I concat two lists"))
+    assert symbol_channel(table, prose, k=5, allowed=None) == []
+    alone = dialogue_mentions(as_turns("concat"))
+    assert [cid for cid, _ in symbol_channel(table, alone, k=5, allowed=None)] == ["concat"]
+
+
+def _table() -> SymbolTable:
+    table = SymbolTable()
+    for n, (start, end) in enumerate([(10, 40), (41, 70), (71, 75)], start=1):
+        table.add(f"part{n}", SymbolInfo("m.py", "m.big", "function", "python", start, end))
+    table.add("head", SymbolInfo("m.py", "m", "module", "python", 1, 9))
+    table.add("tail", SymbolInfo("m.py", "m", "module", "python", 80, 200))
+    table.add("doc", SymbolInfo("README.md", "README.md", "window", "markdown", 1, 30))
+    table.add("other", SymbolInfo("n.py", "n.small", "function", "python", 1, 5))
+    return table
+
+
+def test_parts_of_one_symbol_take_one_slot_and_prose_and_data_step_back() -> None:
+    from c2rag.retrieve.fusion import Fused
+
+    fused = [
+        Fused(cid, score, {}, {"dense": score})
+        for cid, score in [
+            ("part3", 1.0),
+            ("doc", 0.95),
+            ("tail", 0.9),
+            ("part1", 0.85),
+            ("other", 0.8),
+            ("head", 0.7),
+        ]
+    ]
+    table = _table()
+    plain = arrange(fused, table, k=10)
+    assert [a.fused.id for a in plain] == ["part3", "doc", "tail", "other", "head"]
+    assert plain[0].members == ("part1",)
+    demoted = arrange(fused, table, k=10, prose_penalty=0.7)
+    assert [a.fused.id for a in demoted] == ["part3", "other", "doc", "tail", "head"]
+    assert demoted[2].contributions["prose_or_data_penalty"] < 0
+    # a module chunk whose docstring explains the file is exempt
+    exempt = arrange(fused, table, k=10, prose_penalty=0.7, explained={"head"})
+    assert [a.fused.id for a in exempt] == ["part3", "other", "head", "doc", "tail"]
+    assert len(arrange(fused, table, k=2)) == 2
+    assert symbol_parts("part3", table) == ["part1", "part2", "part3"]
+    first = named_first(plain, [("other", 1.0)], identifier_share=0.5)
+    assert first[0].fused.id == "other" and first[0].whole
+    assert named_first(plain, [("other", 1.0)], identifier_share=0.1)[0].fused.id == "part3"
+
+
+def test_whole_definition_spans_every_part() -> None:
+    parts = [
+        Hit(
+            f"p{n}",
+            Chunk("m.py", "python", "function", "m.big", a, b, f"line {a}", part=n, parts=3),
+            0.5,
+            "c0",
+        )
+        for n, (a, b) in enumerate([(41, 70), (10, 40), (71, 75)], start=1)
+    ]
+    whole = whole_definition(parts)
+    assert whole.id == "p1"
+    assert (whole.chunk.start_line, whole.chunk.end_line, whole.chunk.parts) == (10, 75, 1)
+    assert whole.chunk.text.splitlines() == ["line 10", "line 41", "line 71"]
+
+
+def test_huge_queries_are_cut_with_a_note_and_empty_filters_name_the_culprit() -> None:
+    turns, notes = cap_turns([Turn("user", "x" * 1_000_000)], max_chars=32_000)
+    assert len(turns[0].text) == 32_000 and "cut from 1,000,000" in notes[0]
+    table = _table()
+    wanted = SearchFilters(paths=("m.py",), languages=("markdown",))
+    assert compile_filters(wanted, table).matches_nothing
+    note = emptied_by(wanted, table)
+    assert "all of the filters together" in note and "paths" in note
+    note = emptied_by(SearchFilters(paths=("nowhere/**",)), table)
+    assert "filter paths=['nowhere/**'] matches no indexed chunk" in note
+    with pytest.raises(ValueError, match=r"languages in this index: \['markdown', 'python'\]"):
+        compile_filters(SearchFilters(languages=("cobol",)), table)
