@@ -441,7 +441,7 @@ def _add_callees(
         cid = _chunk_for(frame, path, symbols)
         if cid is not None:
             frame_chunks.append((cid, frame, strength))
-    hits = retriever.fetch([cid for cid, _, _ in frame_chunks])
+    hits = retriever.fetch(list(dict.fromkeys(cid for cid, _, _ in frame_chunks)))
     for cid, frame, strength in frame_chunks:
         hit = hits.get(cid)
         if hit is None:
