@@ -79,7 +79,7 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "packaging.markers.Marker("
-            "'python_version >= \"3.6\" and os_name == \"posix\"').evaluate()",
+            '\'python_version >= "3.6" and os_name == "posix"\').evaluate()',
             "Marker.evaluate",
         ),
         ("packaging.utils.canonicalize_name('Foo.Bar_baz')", "packaging.utils.canonicalize_name"),
@@ -108,7 +108,7 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
             "macros",
         ),
         (
-            "jinja2.Template('{{ xs|join(\", \") }} {{ y|default(\"-\") }} {{ xs|length }}')"
+            'jinja2.Template(\'{{ xs|join(", ") }} {{ y|default("-") }} {{ xs|length }}\')'
             ".render(xs=['a', 'b'])",
             "filters",
         ),
@@ -133,12 +133,12 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
             "groupby",
         ),
         (
-            "jinja2.Template('{% set x = [1, 2, 3] %}{{ x|sum }} {{ x|map(\"string\")|join }}"
+            'jinja2.Template(\'{% set x = [1, 2, 3] %}{{ x|sum }} {{ x|map("string")|join }}'
             " {{ (x|first) ~ (x|last) }}').render()",
             "filters",
         ),
         (
-            "jinja2.Template('{{ \"%s-%d\"|format(\"a\", 3) }} {{ \"ab cd\"|title }}"
+            'jinja2.Template(\'{{ "%s-%d"|format("a", 3) }} {{ "ab cd"|title }}'
             " {{ 7 // 2 }} {{ 2 ** 3 }}').render()",
             "expressions",
         ),
@@ -192,7 +192,10 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
     "yaml": [
         ("yaml.safe_load('a: 1\\nb: [x, y]\\nc: {d: true}')", "yaml.safe_load"),
         ("yaml.safe_load('- 1.5\\n- 2001-12-14\\n- ~\\n- 0x1f\\n- \"q\"')", "yaml.safe_load"),
-        ("yaml.safe_load('s: |\\n  line1\\n  line2\\nf: >\\n  folded\\n  text\\n')", "block scalars"),
+        (
+            "yaml.safe_load('s: |\\n  line1\\n  line2\\nf: >\\n  folded\\n  text\\n')",
+            "block scalars",
+        ),
         ("yaml.safe_load('a: &x {k: v}\\nb: *x\\nc:\\n  <<: *x\\n  z: 1')", "anchors and merge"),
         ("list(yaml.safe_load_all('--- 1\\n--- [2]\\n...'))", "yaml.safe_load_all"),
         ("yaml.safe_dump({'a': [1, 2], 'b': {'c': None}, 'd': 'x: y'})", "yaml.safe_dump"),
@@ -210,7 +213,8 @@ SCENARIOS: dict[str, list[tuple[str, str]]] = {
             "PathSpec.match_files",
         ),
         (
-            "pathspec.GitIgnoreSpec.from_lines(['/docs/**/*.md', 'foo/']).match_file('docs/a/b.md')",
+            "pathspec.GitIgnoreSpec.from_lines(['/docs/**/*.md', 'foo/'])"
+            ".match_file('docs/a/b.md')",
             "GitIgnoreSpec.match_file",
         ),
         (
@@ -338,6 +342,9 @@ def _run(site: Path, package: str, codes: list[str], *, profile: bool) -> list[d
     return json.loads(done.stdout.splitlines()[-1])
 
 
+_Mutation = tuple[int, int, int, str, str]
+
+
 @dataclass(frozen=True)
 class _Function:
     rel: str
@@ -375,7 +382,7 @@ _SWAP = {
 }
 
 
-def _mutations(fn: _Function, source_lines: list[bytes]) -> Iterator[tuple[int, int, int, str, str]]:
+def _mutations(fn: _Function, source_lines: list[bytes]) -> Iterator[_Mutation]:
     """(line, start col, end col, replacement, description) of one-line mutations."""
     body = fn.node.body  # type: ignore[attr-defined]
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -384,36 +391,34 @@ def _mutations(fn: _Function, source_lines: list[bytes]) -> Iterator[tuple[int, 
         for node in ast.walk(stmt):
             if getattr(node, "lineno", None) != getattr(node, "end_lineno", -1):
                 continue
-            line = node.lineno  # type: ignore[attr-defined]
-            seg = source_lines[line - 1][node.col_offset : node.end_col_offset].decode()  # type: ignore[attr-defined]
-            if isinstance(node, ast.Compare) and len(node.ops) == 1:
-                swapped = _SWAP.get(type(node.ops[0]))
-                if swapped:
-                    left, right = ast.unparse(node.left), ast.unparse(node.comparators[0])
-                    text = f"({left} {swapped} {right})"
-                    yield line, node.col_offset, node.end_col_offset, text, f"{seg} → {text}"  # type: ignore[attr-defined]
-            elif isinstance(node, ast.Return) and node.value is not None:
-                if not (isinstance(node.value, ast.Constant) and node.value.value is None):
-                    yield line, node.col_offset, node.end_col_offset, "return None", f"{seg} → return None"  # type: ignore[attr-defined]
-            elif isinstance(node, ast.If | ast.While) and node.test.lineno == node.test.end_lineno:
-                t = node.test
-                tseg = source_lines[t.lineno - 1][t.col_offset : t.end_col_offset].decode()
-                yield t.lineno, t.col_offset, t.end_col_offset, f"not ({tseg})", f"negated {tseg}"  # type: ignore[arg-type]
-            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
-                op = "-" if isinstance(node.op, ast.Add) else "+"
-                text = f"({ast.unparse(node.left)} {op} {ast.unparse(node.right)})"
-                yield line, node.col_offset, node.end_col_offset, text, f"{seg} → {text}"  # type: ignore[attr-defined]
-            elif (
-                isinstance(node, ast.Constant)
-                and type(node.value) is int
-                and 0 <= node.value <= 8
-            ):
-                text = str(node.value + 1)
-                yield line, node.col_offset, node.end_col_offset, text, f"constant {seg} → {text}"  # type: ignore[attr-defined]
-            elif isinstance(node, ast.BoolOp):
-                op = " or " if isinstance(node.op, ast.And) else " and "
-                text = "(" + op.join(ast.unparse(v) for v in node.values) + ")"
-                yield line, node.col_offset, node.end_col_offset, text, f"{seg} → {text}"  # type: ignore[attr-defined]
+            if isinstance(node, ast.If | ast.While):  # a one-line ``if x: y``
+                node, negate = node.test, True
+            else:
+                negate = False
+            at = (node.lineno, node.col_offset, node.end_col_offset)  # type: ignore[attr-defined]
+            seg = source_lines[at[0] - 1][at[1] : at[2]].decode()
+            text = f"not ({seg})" if negate else _mutated(node)
+            if text is not None:
+                yield (*at, text, f"negated {seg}" if negate else f"{seg} → {text}")
+
+
+def _mutated(node: ast.AST) -> str | None:
+    """The replacement text of ``node`` for one mutation, or ``None``."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _SWAP:
+        swapped = _SWAP[type(node.ops[0])]
+        return f"({ast.unparse(node.left)} {swapped} {ast.unparse(node.comparators[0])})"
+    if isinstance(node, ast.Return) and node.value is not None:
+        is_none = isinstance(node.value, ast.Constant) and node.value.value is None
+        return None if is_none else "return None"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        op = "-" if isinstance(node.op, ast.Add) else "+"
+        return f"({ast.unparse(node.left)} {op} {ast.unparse(node.right)})"
+    if isinstance(node, ast.Constant) and type(node.value) is int and 0 <= node.value <= 8:
+        return str(node.value + 1)
+    if isinstance(node, ast.BoolOp):
+        op = " or " if isinstance(node.op, ast.And) else " and "
+        return "(" + op.join(ast.unparse(v) for v in node.values) + ")"
+    return None
 
 
 def build_cases(
@@ -470,7 +475,8 @@ def build_cases(
                 got = _run(site, package, [codes[n] for n in runs], profile=False)
             finally:
                 path.write_bytes(original)
-            diff = [(n, r) for n, r in zip(runs, got, strict=False) if _strip(r) != _strip(baseline[n])]
+            pairs = zip(runs, got, strict=False)
+            diff = [(n, r) for n, r in pairs if _strip(r) != _strip(baseline[n])]
             if not diff:
                 continue
             n, res = diff[0]

@@ -138,7 +138,9 @@ def pipelines(
         "dense (as search embeds it)": lambda t: from_chunks(retriever, dense(t)),
         "naive RRF (dense+BM25, k=60)": lambda t: from_chunks(retriever, naive(t)),
         "c2rag search (hybrid)": lambda t: from_chunks(retriever, hybrid(t)),
-        "c2rag localize": lambda t: from_localization(localize(retriever, t, k=10, weights=weights)),
+        "c2rag localize": lambda t: from_localization(
+            localize(retriever, t, k=10, weights=weights)
+        ),
     }
 
 

@@ -133,6 +133,7 @@ class SymbolLocation:
         score: Its own evidence plus ``file_share`` of its file's score.
         citations: ``path:start-end@sha`` of each indexed part.
         evidence: The contributions to its own score, largest first.
+        text: Its indexed code (the parts' texts, in order, when it was split).
     """
 
     name: str
@@ -143,6 +144,7 @@ class SymbolLocation:
     score: float
     citations: tuple[Citation, ...]
     evidence: tuple[Evidence, ...]
+    text: str = ""
 
     @property
     def citation(self) -> Citation:
@@ -195,14 +197,14 @@ class Localization:
         return sorted(found, key=lambda s: (-s.score, s.path, s.start_line))
 
     def render(self) -> str:
-        """A plain-text summary for an agent or a terminal."""
+        """A plain-text summary for an agent or a terminal (without the notes)."""
         out: list[str] = []
         for n, f in enumerate(self.files, 1):
             why = "; ".join(e.detail for e in f.evidence[:3])
             out.append(f"{n}. {f.path}  [{f.score:.3f}] {why}")
             for s in f.symbols:
                 out.append(f"   - {s.citation}  {s.name} ({s.kind}) [{s.score:.3f}]")
-        return "\n".join(out + [f"note: {n}" for n in self.notes])
+        return "\n".join(out)
 
 
 def localize(
@@ -503,6 +505,7 @@ def _assemble(
                     score=own + w.file_share * score,
                     citations=tuple(h.citation for h in parts),
                     evidence=tuple(why),
+                    text="\n".join(h.chunk.text for h in parts),
                 )
             )
         why = sorted(board.file_why[path], key=lambda e: (-e.score, e.detail))

@@ -17,9 +17,7 @@ def _real_traceback(tmp_path) -> str:
     pkg = tmp_path / "shop"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "prices.py").write_text(
-        "def parse_price(text):\n    return float(text.strip('$'))\n"
-    )
+    (pkg / "prices.py").write_text("def parse_price(text):\n    return float(text.strip('$'))\n")
     (pkg / "cart.py").write_text(
         "from shop.prices import parse_price\n\n\n"
         "def cart_total(items):\n    return sum(parse_price(i) for i in items)\n"
@@ -100,9 +98,7 @@ def test_frame_paths_map_to_indexed_files_by_their_tail() -> None:
     }
     assert map_path("/venv/lib/site-packages/markdown/core.py", by_name) == ["markdown/core.py"]
     assert map_path("C:\\py\\Lib\\markdown\\util.py", by_name) == ["markdown/util.py"]
-    assert map_path("com/acme/io/Reader.java", by_name) == [
-        "src/main/java/com/acme/io/Reader.java"
-    ]
+    assert map_path("com/acme/io/Reader.java", by_name) == ["src/main/java/com/acme/io/Reader.java"]
     # one shared component is not enough: the standard library's json/core.py is not ours
     assert map_path("/usr/lib/python3.12/json/core.py", by_name) == []
     assert map_path("core.py", by_name) == ["markdown/core.py", "other/core.py"]
