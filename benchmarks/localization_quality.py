@@ -161,6 +161,22 @@ def run_package(
     return cases, scores
 
 
+def grid(packages: Sequence[str], encoder, work: Path, settings: list[dict], max_cases: int):
+    """Score ``localize`` under each weight setting on ``packages`` (the tuning step)."""
+    table_rows = []
+    totals = [Score() for _ in settings]
+    for package in packages:
+        cases = build_cases(package, work / "cases", max_cases=max_cases)
+        with scratch_retriever(package_files(package), work / "index" / package, encoder) as r:
+            for setting, total in zip(settings, totals, strict=True):
+                weights = LocalizeWeights(**setting)
+                for case in cases:
+                    total.add(case, from_localization(localize(r, case.text, weights=weights)))
+    for setting, total in zip(settings, totals, strict=True):
+        table_rows.append([json.dumps(setting), *total.row()])
+    print(table(["weights", "file Acc@1", "file Acc@5", "function Recall@10"], table_rows))
+
+
 def merge(parts: Sequence[dict[str, dict[str, Score]]]) -> dict[str, dict[str, Score]]:
     out: dict[str, dict[str, Score]] = {}
     for part in parts:
@@ -198,6 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--weights", default="{}", help="LocalizeWeights fields as JSON (tuning)")
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
+    ap.add_argument(
+        "--grid",
+        metavar="JSON",
+        help="Tuning: a JSON list of LocalizeWeights settings, scored on --tune packages only",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("c2rag").setLevel(logging.ERROR)
@@ -216,6 +237,10 @@ def main(argv: list[str] | None = None) -> None:
     weights = LocalizeWeights(**json.loads(args.weights))
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    if args.grid:
+        tune = [p for p in args.tune.split(",") if p]
+        grid(tune, encoder, work, json.loads(args.grid), args.max_cases)
+        return
     load = os.getloadavg()
     result_rows: list[list[object]] = []
     for label, packages in (("tuning", args.tune), ("held-out", args.report)):

@@ -269,6 +269,7 @@ def localize(
         board.add_ranking(channel, ranking, getattr(w, channel), w.k)
     mapped = _add_frames(board, evidence, symbols, allowed, w)
     _add_callees(board, retriever, mapped, allowed, w)
+    board.settle()
     files = _assemble(board, retriever, k, symbols_per_file, w)
     frames = [(f, p) for f, p, _ in mapped] + [
         (f, None) for f in evidence.frames if f not in {m[0] for m in mapped}
@@ -303,6 +304,7 @@ class _Board:
         self.file: dict[str, float] = defaultdict(float)
         self.chunk_why: dict[str, list[Evidence]] = defaultdict(list)
         self.file_why: dict[str, list[Evidence]] = defaultdict(list)
+        self.repeated: dict[str, list[Evidence]] = defaultdict(list)
 
     def name(self, cid: str) -> str:
         info = self.symbols.get(cid)
@@ -334,8 +336,20 @@ class _Board:
         self.chunk_why[cid].append(Evidence(source, detail, value))
 
     def add_file(self, path: str, value: float, source: str, detail: str) -> None:
-        self.file[path] += value
-        self.file_why[path].append(Evidence(source, detail, value))
+        """Frame and callee evidence: the n-th largest piece of one kind for one file counts
+        ``1/n`` (a file with ten frames of one deep recursion is not ten times as likely)."""
+        self.repeated[path].append(Evidence(source, detail, value))
+
+    def settle(self) -> None:
+        """Fold the repeated evidence into the file scores."""
+        for path, pieces in self.repeated.items():
+            seen: dict[str, int] = defaultdict(int)
+            for e in sorted(pieces, key=lambda e: (-e.score, e.source, e.detail)):
+                seen[e.source] += 1
+                value = e.score / seen[e.source]
+                self.file[path] += value
+                self.file_why[path].append(Evidence(e.source, e.detail, value))
+        self.repeated.clear()
 
 
 def _path_index(symbols: SymbolTable) -> dict[str, list[str]]:
