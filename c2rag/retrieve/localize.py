@@ -62,6 +62,8 @@ _DEFINING = ("function", "method", "class")
 _MAX_TERM_REPEAT = 3
 # Frames nearer the error than this (in-repository frames only) pass a share to their callees.
 _CALLEE_FRAMES = 3
+# A symbol-channel score at least this high is an exact (qualified) name of a definition.
+_EXACT_NAME = 0.9
 _PY_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+(?:, in (?P<func>\S+))?.*$', re.M)
 
 
@@ -78,6 +80,9 @@ class LocalizeWeights:
         k: Reciprocal-rank constant: a channel's rank ``r`` contributes ``weight / (k + r)``.
         frame_decay: Strength kept per step away from the error.
         callee: Share of a frame's strength given to the definitions its function calls.
+        named: Strength, as a source of callee evidence, of a definition the text names by
+            its exact (qualified) name: a report saying ``parse()`` returns the wrong value
+            is often about a function ``parse`` calls.
         file_share: Share of its file's score added to a function's own score when functions
             are ranked across files.
         depth: How deep each channel searches.
@@ -90,13 +95,14 @@ class LocalizeWeights:
     k: float = 5.0
     frame_decay: float = 0.6
     callee: float = 0.3
+    named: float = 0.0
     file_share: float = 0.5
     depth: int = 100
 
     def __post_init__(self) -> None:
         values = {
             n: getattr(self, n)
-            for n in ("frame", "dense", "lexical", "symbol", "callee", "file_share")
+            for n in ("frame", "dense", "lexical", "symbol", "callee", "named", "file_share")
         }
         bad = {n: v for n, v in values.items() if v < 0}
         if bad or self.k <= 0 or self.depth <= 0 or not 0 < self.frame_decay <= 1:
@@ -268,7 +274,7 @@ def localize(
     for channel, ranking in rankings.items():
         board.add_ranking(channel, ranking, getattr(w, channel), w.k)
     mapped = _add_frames(board, evidence, symbols, allowed, w)
-    _add_callees(board, retriever, mapped, allowed, w)
+    _add_callees(board, retriever, mapped, rankings["symbol"], allowed, w)
     board.settle()
     files = _assemble(board, retriever, k, symbols_per_file, w)
     frames = [(f, p) for f, p, _ in mapped] + [
@@ -445,20 +451,28 @@ def _add_callees(
     board: _Board,
     retriever: CodeRetriever,
     mapped: list[tuple[Frame, str, float]],
+    named: list[tuple[str, float]],
     allowed: Any,
     w: LocalizeWeights,
 ) -> None:
-    """Give the definitions called by the frames nearest the error a share of their strength."""
-    if w.callee <= 0 or not mapped:
+    """Give the definitions called by the frames nearest the error, and by the definitions
+    the text names exactly, a share of their strength."""
+    if w.callee <= 0:
         return
     symbols = retriever.lexical.symbols
-    frame_chunks: list[tuple[str, Frame, float]] = []
+    anchors: list[tuple[str, str, float]] = []  # chunk, why, strength
     for frame, path, strength in mapped[:_CALLEE_FRAMES]:
         cid = _chunk_for(frame, path, symbols)
         if cid is not None:
-            frame_chunks.append((cid, frame, strength))
-    hits = retriever.fetch(list(dict.fromkeys(cid for cid, _, _ in frame_chunks)))
-    for cid, frame, strength in frame_chunks:
+            anchors.append((cid, f"frame {frame}", w.frame * strength))
+    if w.named > 0:
+        exact = [(cid, s) for cid, s in named if s >= _EXACT_NAME]
+        for cid, _ in exact[:_CALLEE_FRAMES]:
+            info = symbols.get(cid)
+            if info is not None and info.kind in _DEFINING:
+                anchors.append((cid, f"named in the text: {info.name}", w.named))
+    hits = retriever.fetch(list(dict.fromkeys(cid for cid, _, _ in anchors)))
+    for cid, why, strength in anchors:
         hit = hits.get(cid)
         if hit is None:
             continue
@@ -467,8 +481,8 @@ def _add_callees(
             info = symbols.get(callee)
             if info is None or (allowed is not None and not allowed(callee)):
                 continue
-            value = w.frame * w.callee * strength / math.sqrt(1 + order)
-            detail = f"called by {hit.chunk.name} (frame {frame})"
+            value = w.callee * strength / math.sqrt(1 + order)
+            detail = f"called by {hit.chunk.name} ({why})"
             board.add(callee, value, "callee", detail)
             board.add_file(info.path, value, "callee", f"{info.name} {detail}")
 
