@@ -30,6 +30,7 @@ Run: ``python benchmarks/localization_quality.py`` (``--help`` for options). Wri
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -113,14 +114,11 @@ def pipelines(
     def bm25(text: str) -> list[tuple[str, float]]:
         return lexical_channel(retriever.lexical, code_tokens(text), k=DEPTH, allowed=None)
 
+    @functools.lru_cache(maxsize=4)
     def dense(text: str) -> list[tuple[str, float]]:
         retriever.weights = FusionWeights.only("dense")
         result = retriever.search_detailed(text, k=1)
         return result.rankings["dense"]
-
-    def dense_full(text: str) -> list[tuple[str, float]]:
-        vector = retriever.encoder.encode_queries([text], task=retriever.single_turn_task)[0]
-        return dense_channel(retriever.store.collection, vector, k=DEPTH, where=None)
 
     def naive(text: str) -> list[tuple[str, float]]:
         w = naive_rrf_weights()

@@ -88,11 +88,11 @@ class LocalizeWeights:
         depth: How deep each channel searches.
     """
 
-    frame: float = 1.0
+    frame: float = 0.5
     dense: float = 1.0
-    lexical: float = 1.0
+    lexical: float = 1.5
     symbol: float = 0.5
-    k: float = 5.0
+    k: float = 10.0
     frame_decay: float = 0.6
     callee: float = 0.3
     named: float = 0.0
