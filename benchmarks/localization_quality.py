@@ -47,7 +47,7 @@ from benchmarks._localization_sets import LocalizationCase, build_cases, package
 from benchmarks._report import machine, table, write_section  # noqa: E402
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
 from c2rag.retrieve import CodeRetriever, FusionWeights  # noqa: E402
-from c2rag.retrieve.channels import dense_channel, lexical_channel  # noqa: E402
+from c2rag.retrieve.channels import lexical_channel  # noqa: E402
 from c2rag.retrieve.evaluate import naive_rrf_weights  # noqa: E402
 from c2rag.retrieve.fusion import weighted_rrf  # noqa: E402
 from c2rag.retrieve.localize import LocalizeWeights, localize  # noqa: E402
