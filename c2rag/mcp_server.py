@@ -10,6 +10,8 @@ code. Start it with ``c2rag mcp PATH`` (stdio); the tools:
 * ``open_chunk``: a citation → the lines as they are now in the working tree, and whether
   the file changed since the cited commit.
 * ``index_status``: the indexed commit against ``HEAD``, and what changed since.
+* ``localize``: a bug report, issue or stack trace → the files to look at, and the functions
+  in each, ranked with the evidence for each (see :mod:`c2rag.retrieve.localize`).
 
 The model and index open on the first call that needs them, so the client's handshake is
 instant and a missing index is reported to the agent as a tool error that says how to build it.
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CodeSnippet",
     "IndexStatusResult",
+    "LocalizeResult",
     "OpenedChunk",
     "RepoTools",
     "SearchCodeResult",
@@ -117,6 +120,35 @@ class IndexStatusResult(BaseModel):
     other_branches: dict[str, str] = Field(description="Other indexed branches and their commits")
     interrupted: bool = Field(description="An update started and did not finish")
     summary: str
+
+
+class LocalizedSymbol(BaseModel):
+    """A function, method or class of a localized file."""
+
+    name: str
+    kind: str
+    citation: str = Field(description="path:start-end@sha of the whole definition")
+    score: float
+    evidence: list[str] = Field(description="Why it ranks here, strongest first")
+
+
+class LocalizedFile(BaseModel):
+    """A file a report points at."""
+
+    path: str
+    score: float
+    evidence: list[str] = Field(description="Why it ranks here, strongest first")
+    symbols: list[LocalizedSymbol]
+
+
+class LocalizeResult(BaseModel):
+    """What ``localize`` returns."""
+
+    files: list[LocalizedFile]
+    frames_outside_repository: list[str] = Field(
+        description="Stack frames of the report that map to no indexed file"
+    )
+    notes: list[str] = Field(description="Adjustments (truncation, embedded window, filters)")
 
 
 def _snippet(snippet: Snippet) -> CodeSnippet:
@@ -219,6 +251,32 @@ class RepoTools:
             already_given=[str(r.citation) for r in turn.context.references],
             follow_up=turn.follow_up,
             notes=list(turn.notes),
+        )
+
+    def localize(self, text: str, *, k: int = 5, paths: list[str] | None = None) -> LocalizeResult:
+        """Files and functions a report points at; see the ``localize`` tool."""
+        result = self.retriever().localize(text, k=k, filters={"paths": tuple(paths or ())})
+        return LocalizeResult(
+            files=[
+                LocalizedFile(
+                    path=f.path,
+                    score=round(f.score, 6),
+                    evidence=[str(e) for e in f.evidence[:6]],
+                    symbols=[
+                        LocalizedSymbol(
+                            name=s.name,
+                            kind=s.kind,
+                            citation=str(s.citation),
+                            score=round(s.score, 6),
+                            evidence=[str(e) for e in s.evidence[:4]],
+                        )
+                        for s in f.symbols
+                    ],
+                )
+                for f in result.files
+            ],
+            frames_outside_repository=[str(f) for f, path in result.frames if path is None],
+            notes=list(result.notes),
         )
 
     def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
@@ -370,5 +428,28 @@ def build_server(tools: RepoTools) -> MCPServer:
     def index_status() -> IndexStatusResult:
         """The indexed commit compared with HEAD, and the files changed since indexing."""
         return tools.status()
+
+    from mcp.types import ToolAnnotations
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True))
+    @_user_errors
+    def localize(
+        text: Annotated[
+            str,
+            Field(
+                description="A bug report, issue, error log, stack trace or code fragment, "
+                "whole (long texts are fine)"
+            ),
+        ],
+        k: Annotated[int, Field(ge=1, le=30, description="How many files")] = 5,
+        paths: Annotated[
+            list[str] | None,
+            Field(description="Only files matching one of these git-style globs"),
+        ] = None,
+    ) -> LocalizeResult:
+        """Find the files (and functions in them) a bug report or stack trace points at,
+        ranked, each with the evidence that put it there: stack frames, names in the text,
+        lexical and semantic matches. Use it to plan which files to open and edit."""
+        return tools.localize(text, k=k, paths=paths)
 
     return server

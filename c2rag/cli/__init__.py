@@ -23,6 +23,7 @@ _COMMANDS: dict[str, str] = {
     "chat": "c2rag.cli.search_cmd:chat",
     "eval": "c2rag.cli.eval_cmd:eval_",
     "mcp": "c2rag.cli.mcp_cmd:mcp",
+    "localize": "c2rag.cli.localize_cmd:localize",
 }
 
 

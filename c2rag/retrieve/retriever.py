@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from c2rag.retrieve.arrange import (
     Arranged,
@@ -36,6 +36,9 @@ from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.store import IndexStore
 from c2rag.types import Embedder, Hit
+
+if TYPE_CHECKING:
+    from c2rag.retrieve.localize import Localization
 
 __all__ = ["CodeRetriever", "SearchResult"]
 
@@ -471,6 +474,24 @@ class CodeRetriever:
             got = self.store.collection.get(where={f"branch:{filters.branch}": True}, include=[])
             branch_ids = frozenset(got["ids"])
         return compile_filters(filters, self.lexical.symbols, branch_ids=branch_ids)
+
+    def localize(
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        symbols_per_file: int = 5,
+    ) -> Localization:
+        """The ``k`` files (and their functions) a bug report, stack trace or code fragment
+        points at; see :func:`c2rag.retrieve.localize.localize`.
+
+        Raises:
+            ValueError: On empty text, ``k < 1`` or unknown filters.
+        """
+        from c2rag.retrieve.localize import localize
+
+        return localize(self, text, k=k, filters=filters, symbols_per_file=symbols_per_file)
 
 
 def _with_score(hit: Hit, score: float, channels: dict[str, float]) -> Hit:

@@ -47,7 +47,7 @@ def test_search_follow_up_open_and_status_over_stdio(indexed):
     async def session() -> None:
         async with Client(server(repo.root, store, model)) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
-            assert tools == {"search_code", "open_chunk", "index_status"}
+            assert tools == {"search_code", "open_chunk", "index_status", "localize"}
 
             found = await call(client, "search_code", query="Where are failed uploads retried?")
             assert not found["follow_up"] and found["already_given"] == []

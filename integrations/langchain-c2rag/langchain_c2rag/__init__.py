@@ -15,9 +15,16 @@ _LAZY: dict[str, str] = {
     "C2RAGRetriever": "langchain_c2rag.retrievers",
     "C2RAGCodeSplitter": "langchain_c2rag.text_splitter",
     "create_code_search_tool": "langchain_c2rag.tools",
+    "create_localize_tool": "langchain_c2rag.localize",
 }
 
-__all__ = ["C2LLMEmbeddings", "C2RAGCodeSplitter", "C2RAGRetriever", "create_code_search_tool"]
+__all__ = [
+    "C2LLMEmbeddings",
+    "C2RAGCodeSplitter",
+    "C2RAGRetriever",
+    "create_code_search_tool",
+    "create_localize_tool",
+]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
@@ -25,6 +32,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from langchain_c2rag.embeddings import C2LLMEmbeddings
+    from langchain_c2rag.localize import create_localize_tool
     from langchain_c2rag.retrievers import C2RAGRetriever
     from langchain_c2rag.text_splitter import C2RAGCodeSplitter
     from langchain_c2rag.tools import create_code_search_tool

@@ -1,0 +1,148 @@
+"""Evidence extraction from bug reports: frames in several languages, exception lines,
+identifiers, the dense window and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from c2rag.retrieve.evidence import dense_window, extract_evidence
+from c2rag.retrieve.localize import lexical_query, map_path
+
+
+def _real_traceback(tmp_path) -> str:
+    """A traceback printed by a real interpreter, through two modules of a package."""
+    pkg = tmp_path / "shop"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "prices.py").write_text("def parse_price(text):\n    return float(text.strip('$'))\n")
+    (pkg / "cart.py").write_text(
+        "from shop.prices import parse_price\n\n\n"
+        "def cart_total(items):\n    return sum(parse_price(i) for i in items)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", "from shop.cart import cart_total; cart_total(['$1', 'ten'])"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    return run.stderr
+
+
+def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
+    trace = _real_traceback(tmp_path)
+    ev = extract_evidence(f"Cart total crashes on words\n\n{trace}")
+    by_function = {f.function: f for f in ev.frames}
+    assert by_function["parse_price"].depth == 0
+    assert by_function["parse_price"].path.endswith("shop/prices.py")
+    assert by_function["parse_price"].line == 2
+    assert by_function["cart_total"].depth > 0
+    assert any(e.startswith("ValueError: could not convert") for e in ev.exceptions)
+    assert ("parse_price", True) in ev.identifiers
+
+
+@pytest.mark.parametrize(
+    ("trace", "path", "line", "function", "depth"),
+    [
+        (
+            "TypeError: x is undefined\n    at parseHeader (src/http/headers.ts:41:13)\n"
+            "    at Server.handle (/app/src/http/server.ts:88:5)",
+            "src/http/headers.ts",
+            41,
+            "parseHeader",
+            0,
+        ),
+        (
+            'Exception in thread "main" java.lang.NullPointerException\n'
+            "\tat com.acme.io.Reader.readLine(Reader.java:57)\n"
+            "\tat com.acme.App.main(App.java:12)",
+            "com/acme/io/Reader.java",
+            57,
+            "readLine",
+            0,
+        ),
+        (
+            "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\n"
+            "github.com/acme/kv.(*Store).Get(0xc000010000, 0x3)\n"
+            "\t/home/u/kv/store.go:42 +0x1d\nmain.main()\n\t/home/u/kv/main.go:9 +0x25",
+            "/home/u/kv/store.go",
+            42,
+            "Get",
+            0,
+        ),
+        (
+            "tests/test_api.py:12: in test_get\n    api.get()\nsrc/api.py:30: in get\n"
+            "    raise KeyError(key)",
+            "src/api.py",
+            30,
+            "get",
+            0,
+        ),
+    ],
+)
+def test_other_frame_formats(trace: str, path: str, line: int, function: str, depth: int) -> None:
+    frames = extract_evidence(trace).frames
+    match = [f for f in frames if f.path == path]
+    assert match, frames
+    assert (match[0].line, match[0].function, match[0].depth) == (line, function, depth)
+
+
+def test_frame_paths_map_to_indexed_files_by_their_tail() -> None:
+    by_name = {
+        "core.py": ["markdown/core.py", "other/core.py"],
+        "util.py": ["markdown/util.py"],
+        "reader.java": ["src/main/java/com/acme/io/Reader.java"],
+    }
+    assert map_path("/venv/lib/site-packages/markdown/core.py", by_name) == ["markdown/core.py"]
+    assert map_path("C:\\py\\Lib\\markdown\\util.py", by_name) == ["markdown/util.py"]
+    assert map_path("com/acme/io/Reader.java", by_name) == ["src/main/java/com/acme/io/Reader.java"]
+    # one shared component is not enough: the standard library's json/core.py is not ours
+    assert map_path("/usr/lib/python3.12/json/core.py", by_name) == []
+    assert map_path("core.py", by_name) == ["markdown/core.py", "other/core.py"]
+
+
+def test_dense_window_keeps_title_exception_and_named_lines() -> None:
+    filler = "\n".join(f"INFO worker {n} heartbeat ok" for n in range(400))
+    text = (
+        "Upload retries never stop\n\nWhen the server answers 429 the client loops.\n\n"
+        f"{filler}\nThe loop is in retry_with_backoff I think.\n"
+        "RuntimeError: too many retries"
+    )
+    ev = extract_evidence(text)
+
+    def count(t: str) -> int:
+        return len(t.split())
+
+    window, selected = dense_window(ev, count, 60)
+    assert selected
+    assert window.startswith("Upload retries never stop")
+    assert "RuntimeError: too many retries" in window
+    assert "retry_with_backoff" in window
+    assert "heartbeat" not in window
+    assert count(window) <= 60
+    short, selected = dense_window(extract_evidence("where is retry_with_backoff?"), count, 60)
+    assert (short, selected) == ("where is retry_with_backoff?", False)
+
+
+def test_lexical_query_uses_the_whole_text_without_frame_boilerplate(tmp_path) -> None:
+    trace = _real_traceback(tmp_path)
+    tail = " ".join(["needle_at_the_end"] * 10)
+    tokens = lexical_query(extract_evidence(f"Report\n{'word ' * 5000}\n{trace}\n{tail}"))
+    assert "needle_at_the_end" in tokens and tokens.count("needle_at_the_end") == 3
+    assert "parse_price" in tokens and "price" in tokens
+    assert "site" not in tokens and "line" not in tokens
+
+
+def test_bad_input() -> None:
+    for empty in ("", "   \n\t"):
+        with pytest.raises(ValueError, match="empty text"):
+            extract_evidence(empty)
+    huge = "Title line\n" + "x = compute_total(a, b)\n" * 50_000 + 'File "a/b.py", line 3, in f'
+    ev = extract_evidence(huge)
+    assert len(ev.text) < len(huge)
+    assert ev.notes and "truncated" in ev.notes[0]
+    assert ev.text.startswith("Title line")
+    assert ev.frames and ev.frames[-1].path == "a/b.py"
