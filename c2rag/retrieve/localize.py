@@ -36,7 +36,7 @@ from c2rag.retrieve.channels import (
     symbol_channel,
 )
 from c2rag.retrieve.evidence import Frame, ReportEvidence, dense_window, extract_evidence
-from c2rag.retrieve.filters import SearchFilters
+from c2rag.retrieve.filters import SearchFilters, emptied_by
 from c2rag.retrieve.neighbours import callees
 from c2rag.store.symbols import SymbolInfo, SymbolTable
 from c2rag.store.tokens import code_tokens
@@ -245,9 +245,11 @@ def localize(
     w = weights or LocalizeWeights()
     evidence = extract_evidence(text)
     notes = list(evidence.notes)
-    compiled = retriever._compile(SearchFilters.coerce(filters))
+    retriever.follow_index()
+    wanted = retriever._in_snapshot(SearchFilters.coerce(filters))
+    compiled = retriever._compile(wanted)
     if compiled.matches_nothing:
-        notes.append("the filters match no indexed chunk")
+        notes.append(emptied_by(wanted, retriever.lexical.symbols, branch_ids=compiled.branch_ids))
         return Localization([], notes=tuple(notes))
     allowed = None if compiled.allowed is None else compiled.allowed.__contains__
     symbols: SymbolTable = retriever.lexical.symbols
