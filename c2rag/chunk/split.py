@@ -295,7 +295,8 @@ class Splitter:
     ) -> list[list[_Unit]]:
         """Merge each small part (below ``min_part_tokens``, or below ``min_part_lines`` and a
         quarter of the target) into the smaller of its neighbours when the result stays within
-        1.25 × ``max_tokens`` and the hard cap; parts that fit nowhere stay as they are."""
+        1.25 × ``max_tokens`` and the hard cap; when neither fits, grow it with the trailing
+        statements of the part before (which must stay a real part)."""
         if len(groups) < 2 or (self.min_part_tokens <= 0 and self.min_part_lines <= 0):
             return groups
 
@@ -327,6 +328,18 @@ class Splitter:
             neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(out)]
             fitting = [j for j in neighbours if fits(out[min(i, j)] + out[max(i, j)])]
             if not fitting:
+                # full neighbours (the target is the model's window): move trailing units of
+                # the part before into this one, as long as that part stays a real part
+                previous, current = (out[i - 1], out[i]) if i > 0 else ([], [])
+                while (
+                    small(current)
+                    and len(previous) > 1
+                    and fits([previous[-1], *current])
+                    and not small(previous[:-1])
+                ):
+                    previous, current = previous[:-1], [previous[-1], *current]
+                if i > 0:
+                    out[i - 1], out[i] = previous, current
                 i += 1
                 continue
             j = min(fitting, key=lambda n: tokens(out[n]))

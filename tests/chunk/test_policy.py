@@ -4,6 +4,7 @@ bytes stay exact and every line of the file stays inside some chunk."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -179,3 +180,18 @@ def test_invalid_policy_values_are_named(field: str, value: int) -> None:
 def test_a_policy_of_the_wrong_type_is_refused() -> None:
     with pytest.raises(ChunkingError, match="policy"):
         Chunker(policy={"repeat_header": False})  # type: ignore[arg-type]
+
+
+def test_a_lone_tail_takes_statements_from_a_full_neighbour() -> None:
+    # max_tokens == hard cap (how CodeIndex runs a small-window model): no part can grow, so
+    # the tail borrows the last statements of the part before it instead
+    data, before = _lone_tail_case()
+    fc = Chunker(max_tokens=64, hard_max_tokens=64).chunk("f.py", data)
+    assert_invariants(fc, data, verbatim=False)
+    assert len(fc.chunks) == len(before)
+    last = fc.chunks[-1]
+    assert last.text.startswith("def long_function(items, scale):\n")
+    assert last.text.endswith("    return total") and len(last.text.splitlines()) > 2
+    assert all(estimate_tokens(c.text) <= 64 for c in fc.chunks)
+    for previous, chunk in itertools.pairwise(fc.chunks):
+        assert chunk.start_line == previous.end_line + 1
