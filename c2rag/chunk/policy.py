@@ -38,7 +38,7 @@ class ChunkPolicy:
             under a quarter of ``max_tokens``.
     """
 
-    skeleton_max_tokens: int | None = 128
+    skeleton_max_tokens: int | None = 64
     data_max_tokens: int | None = 48
     repeat_header: bool = True
     min_part_tokens: int = 48
