@@ -307,13 +307,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--dtype", default="float32", help="encoder dtype, the same for every system (float32)"
     )
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (best kept)")
     parser.add_argument(
         "--verbatim-policy",
         action="store_true",
         help="also run c2rag with ChunkPolicy.verbatim() (the chunk texts before the policy)",
     )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (best kept)")
     parser.add_argument("--no-write", action="store_true", help="do not edit docs/benchmarks.md")
     args = parser.parse_args(argv)
     import torch
