@@ -392,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name, res in results
     ]
     lines = [
+        "## Full index and incremental update (`benchmarks/index_incremental.py`)",
+        "",
         f"Repository: the Python files of `{args.package}` {args.old} (c1), the same with one "
         f"function edited (c2), and {args.new} (c3), one commit each, made from the registry's "
         f"sdists; {ours[0]['functions']} functions and methods. Same embedder for all: "
