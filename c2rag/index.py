@@ -36,7 +36,7 @@ from c2rag.store.vectors import VectorSource
 from c2rag.types import Chunk
 
 if TYPE_CHECKING:
-    from c2rag.chunk import Chunker
+    from c2rag.chunk import Chunker, ChunkPolicy
     from c2rag.types import Embedder
 
 __all__ = ["CodeIndex", "IndexReport", "IndexStatus"]
@@ -58,6 +58,8 @@ class CodeIndex:
         chroma_host: Keep the vectors on this Chroma server instead of embedded Chroma.
         chroma_port: The server's port (default 8000).
         max_tokens: Target chunk size in model tokens (capped at the model's max length).
+        chunk_policy: What chunk texts hold (:class:`~c2rag.chunk.ChunkPolicy`; its
+            defaults when ``None``). A different policy rebuilds the index.
         embed_batch_size: Texts per model call; each call's vectors are cached at once.
         write_batch_size: Records per Chroma call (capped at the client's maximum).
         show_progress: tqdm bars; default: when stderr is a terminal.
@@ -84,6 +86,7 @@ class CodeIndex:
         write_batch_size: int | None = None,
         show_progress: bool | None = None,
         secrets: SecretMode = "skip",
+        chunk_policy: ChunkPolicy | None = None,
     ) -> None:
         with GitRepo(repo_path) as repo:
             root = repo.root
@@ -95,6 +98,7 @@ class CodeIndex:
         # what the embedder was actually loaded from, so that the manifest can name it
         self._model_source: str | None = str(model) if model is not None else None
         self.max_tokens = max_tokens
+        self.chunk_policy = chunk_policy
         self.embed_batch_size = embed_batch_size
         self.write_batch_size = write_batch_size
         self.show_progress = sys.stderr.isatty() if show_progress is None else show_progress
@@ -431,6 +435,7 @@ class CodeIndex:
             max_tokens=min(self.max_tokens, limit),
             hard_max_tokens=limit,
             tokenizer_id=_model_name(embedder),
+            policy=self.chunk_policy,
         )
 
 

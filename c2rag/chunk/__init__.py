@@ -6,7 +6,9 @@ Modules, in the order data flows through them: :mod:`~c2rag.chunk.languages` (wh
 :mod:`~c2rag.chunk.skip` (whether to chunk it), :mod:`~c2rag.chunk.symbols` and
 :mod:`~c2rag.chunk.names` (definitions in its tree), :mod:`~c2rag.chunk.assemble` (symbols →
 chunks, class skeletons, module remainder), :mod:`~c2rag.chunk.split` (token caps),
-:mod:`~c2rag.chunk.fallback` (line windows), :mod:`~c2rag.chunk.chunker` (the entry point).
+:mod:`~c2rag.chunk.fallback` (line windows), :mod:`~c2rag.chunk.policy` (what chunk
+texts hold), :mod:`~c2rag.chunk.data` (data statements), :mod:`~c2rag.chunk.chunker` (the
+entry point).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from c2rag.chunk.chunker import CHUNKER_VERSION, Chunker, FileChunks, chunk_file
 from c2rag.chunk.languages import SPECS, detect_language
 from c2rag.chunk.metadata import chunk_metadata, source_path
+from c2rag.chunk.policy import ChunkPolicy
 from c2rag.chunk.skip import SKIP_REASONS
 from c2rag.chunk.split import estimate_tokens
 
@@ -21,6 +24,7 @@ __all__ = [
     "CHUNKER_VERSION",
     "SKIP_REASONS",
     "SPECS",
+    "ChunkPolicy",
     "Chunker",
     "FileChunks",
     "chunk_file",

@@ -6,19 +6,26 @@
   shows the signature, docstring, fields and method signatures — plus the chunks of its members;
 * everything outside symbols (imports, constants, top-level statements) forms the **module**
   chunk(s), so that no line of the file is unreachable.
+
+The :class:`~c2rag.chunk.policy.ChunkPolicy` caps a skeleton to one chunk (members past the cap
+listed by name) and shows long data statements of a module as their first line only.
 """
 
 from __future__ import annotations
 
 from tree_sitter import Node
 
+from c2rag.chunk.data import is_data
 from c2rag.chunk.names import header_end, python_docstring, python_module
+from c2rag.chunk.policy import ChunkPolicy
 from c2rag.chunk.source import Source
 from c2rag.chunk.split import Part, Piece, Splitter
 from c2rag.chunk.symbols import Symbol, SymbolWalker
 from c2rag.types import Chunk, ChunkKind
 
 __all__ = ["ChunkAssembler"]
+
+_HEAD_CHARS = 120  # a data statement's first line as shown, at most
 
 
 class ChunkAssembler:
@@ -30,6 +37,7 @@ class ChunkAssembler:
         walker: Symbol walker of the file.
         splitter: Splitter of the file (source, token counter, caps).
         flags: Notes about the source copied into each chunk (``non_utf8``).
+        policy: What chunk texts hold (skeleton cap, data statements).
     """
 
     def __init__(
@@ -39,7 +47,9 @@ class ChunkAssembler:
         walker: SymbolWalker,
         splitter: Splitter,
         flags: tuple[str, ...] = (),
+        policy: ChunkPolicy | None = None,
     ) -> None:
+        self.policy = policy or ChunkPolicy()
         self.path = path
         self.language = language
         self.walker = walker
@@ -57,7 +67,7 @@ class ChunkAssembler:
                 chunks += self._symbol(item)
                 pieces.append(Piece(item.start, item.end, replacement=""))
             else:
-                pieces.append(Piece(item.start_byte, item.end_byte, node=item))
+                pieces.append(self._statement(item))
         parts = self.splitter.layout(0, len(self.source.data), pieces)
         is_python = self.language == "python"
         name = python_module(self.path) if is_python else self.path
@@ -93,11 +103,48 @@ class ChunkAssembler:
             else:
                 pieces.append(Piece(item.start_byte, item.end_byte, node=item))
         start, end = self._region(symbol)
-        parts = self.splitter.layout(start, end, pieces, header=self._header(symbol))
+        cap = self.policy.skeleton_max_tokens
+        splitter = self.splitter if cap is None else self.splitter.capped(cap)
+        parts = splitter.layout(start, end, pieces, header=self._header(symbol))
+        if cap is not None and len(parts) > 1:
+            parts = [self._capped_skeleton(parts, members)]
         chunks = self._chunks(parts, "class", symbol.name, symbol=symbol)
         for member in members:
             chunks += self._symbol(member)
         return chunks
+
+    def _capped_skeleton(self, parts: list[Part], members: list[Symbol]) -> Part:
+        """The first part of a skeleton standing for the whole class: the members it does not
+        show are named on one line (as many names as the hard cap allows)."""
+        first, rest = parts[0], parts[1:]
+        names = [_short(m.name) for m in members if m.start >= rest[0].start]
+        lines = sum(p.text.count("\n") + 1 for p in rest)
+        note = f"    ... {lines} more lines"
+        count, hard = self.splitter.count, self.splitter.hard_max_tokens
+        while names:
+            candidate = f"{note}: {', '.join(names)}"
+            if count(f"{first.text}\n{candidate}") <= hard:
+                note = candidate
+                break
+            names = names[: len(names) // 2]
+        text = f"{first.text}\n{note}"
+        if count(text) > hard:
+            text = first.text
+        return Part(first.start, rest[-1].end, text)
+
+    def _statement(self, node: Node) -> Piece:
+        """A module-level statement's piece: verbatim, or its first line when it is data."""
+        cap = self.policy.data_max_tokens
+        if cap is None or not is_data(node, self.source, self.splitter.count, cap):
+            return Piece(node.start_byte, node.end_byte, node=node)
+        source = self.source
+        first, last = source.lines_of(node.start_byte, node.end_byte)
+        head = source.text(node.start_byte, source.line_end(first)).rstrip()[:_HEAD_CHARS]
+        return Piece(
+            node.start_byte,
+            node.end_byte,
+            replacement=f"{head} ...  ({last - first + 1} lines of data)",
+        )
 
     def _function(self, symbol: Symbol) -> list[Chunk]:
         start, end = self._region(symbol)
@@ -180,3 +227,10 @@ class ChunkAssembler:
                 )
             )
         return chunks
+
+
+def _short(name: str) -> str:
+    """A member's own name from its qualified name (``.``, ``::`` or ``#`` separated)."""
+    for separator in ("::", "#", "."):
+        name = name.rsplit(separator, 1)[-1]
+    return name

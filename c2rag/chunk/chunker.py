@@ -17,6 +17,7 @@ import tree_sitter
 from c2rag.chunk.assemble import ChunkAssembler
 from c2rag.chunk.fallback import line_windows
 from c2rag.chunk.languages import SPECS, detect_language, load_language
+from c2rag.chunk.policy import ChunkPolicy
 from c2rag.chunk.skip import skip_reason
 from c2rag.chunk.source import Source
 from c2rag.chunk.split import Splitter, estimate_tokens
@@ -28,7 +29,7 @@ __all__ = ["CHUNKER_VERSION", "Chunker", "FileChunks", "chunk_file"]
 
 logger = logging.getLogger(__name__)
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 """Bumped whenever the same file and settings would give different chunks."""
 
 _MAX_ERROR_SHARE = 0.5  # a tree that is mostly ERROR nodes is chunked in windows instead
@@ -69,6 +70,8 @@ class Chunker:
         window_overlap: Lines shared by consecutive windows.
         tokenizer_id: Identity of ``count_tokens`` for :attr:`version`; defaults to the
             ``fingerprint`` of the model it is bound to.
+        policy: What chunk texts hold: skeleton cap, data statements, repeated headers, tail
+            merging (see :class:`~c2rag.chunk.ChunkPolicy`); its defaults when ``None``.
 
     Raises:
         ChunkingError: When an option is out of range.
@@ -89,7 +92,12 @@ class Chunker:
         window_lines: int = 60,
         window_overlap: int = 5,
         tokenizer_id: str | None = None,
+        policy: ChunkPolicy | None = None,
     ) -> None:
+        if policy is not None and not isinstance(policy, ChunkPolicy):
+            msg = f"Chunker option policy={policy!r} is invalid: expected a ChunkPolicy"
+            raise ChunkingError(msg)
+        self.policy = policy or ChunkPolicy()
         model = getattr(count_tokens, "__self__", None)
         model_max = getattr(model, "max_length", None)
         hard = hard_max_tokens or (model_max if isinstance(model_max, int) else 4 * max_tokens)
@@ -126,7 +134,7 @@ class Chunker:
         return (
             f"c2rag-chunk/{CHUNKER_VERSION};max={self.max_tokens};hard={self.hard_max_tokens};"
             f"bytes={self.max_file_bytes};win={self.window_lines}/{self.window_overlap};"
-            f"tok={self.tokenizer_id}"
+            f"tok={self.tokenizer_id};{self.policy.describe()}"
         )
 
     def chunk(self, path: str | os.PathLike[str], data: bytes) -> FileChunks:
@@ -164,6 +172,9 @@ class Chunker:
             self.count_tokens,
             max_tokens=self.max_tokens,
             hard_max_tokens=self.hard_max_tokens,
+            repeat_header=self.policy.repeat_header,
+            min_part_tokens=self.policy.min_part_tokens,
+            min_part_lines=self.policy.min_part_lines,
         )
         chunks = self._symbols(posix, language, splitter, flags)
         if chunks is None:
@@ -204,7 +215,7 @@ class Chunker:
                 logger.debug("%s: mostly unparsable as %s; using line windows", path, language)
                 return None
             walker = SymbolWalker(SPECS[language], source, path)
-            return ChunkAssembler(path, language, walker, splitter, flags).build(root)
+            return ChunkAssembler(path, language, walker, splitter, flags, self.policy).build(root)
         except RecursionError:
             logger.warning("%s: syntax tree too deep to walk; using line windows", path)
         except Exception:  # never lose a file to a chunker bug: windows still index it

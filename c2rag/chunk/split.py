@@ -6,7 +6,9 @@ dropped (a function left out of the module chunk). The pieces are widened into c
 *units* that start on their own line, so the region's bytes are covered exactly once. When the
 region's text exceeds ``max_tokens`` it is cut between units; an oversized unit is cut between
 its own children, then between lines, and a single line longer than the hard cap between bytes.
-Every part after the first starts with the definition's header (its signature line).
+Every part after the first starts with the definition's header (its signature line) unless
+``repeat_header`` is off, and a part too small to stand alone (a lone ``return``) is merged
+into a neighbour as long as the hard cap allows.
 """
 
 from __future__ import annotations
@@ -89,6 +91,12 @@ class Splitter:
         max_tokens: Target size of a chunk.
         hard_max_tokens: Size no chunk text exceeds; a single unit (a statement that cannot be
             cut at a statement boundary) may grow up to it before being cut between lines.
+        repeat_header: Start every part after the first with the region's header.
+        min_part_tokens: Parts with fewer tokens (at most a quarter of ``max_tokens``) are
+            merged into a neighbour, which may then pass ``max_tokens`` by a quarter (never the
+            hard cap).
+        min_part_lines: Parts with fewer non-blank lines and under a quarter of
+            ``max_tokens`` are merged likewise.
     """
 
     def __init__(
@@ -98,11 +106,29 @@ class Splitter:
         *,
         max_tokens: int,
         hard_max_tokens: int,
+        repeat_header: bool = True,
+        min_part_tokens: int = 0,
+        min_part_lines: int = 0,
     ) -> None:
         self.source = source
         self.count = count_tokens
         self.max_tokens = max_tokens
         self.hard_max_tokens = hard_max_tokens
+        self.repeat_header = repeat_header
+        self.min_part_tokens = min_part_tokens
+        self.min_part_lines = min_part_lines
+
+    def capped(self, max_tokens: int) -> Splitter:
+        """The same splitter with a smaller target size (at most this one's)."""
+        return Splitter(
+            self.source,
+            self.count,
+            max_tokens=min(max_tokens, self.max_tokens),
+            hard_max_tokens=self.hard_max_tokens,
+            repeat_header=self.repeat_header,
+            min_part_tokens=self.min_part_tokens,
+            min_part_lines=self.min_part_lines,
+        )
 
     def verbatim(self, start: int, end: int) -> list[Part]:
         """The region ``[start, end)`` as one part, trimmed of blank lines (no counting)."""
@@ -120,6 +146,8 @@ class Splitter:
             return [part] if part is not None else []
         for unit in units:
             unit.tokens = self.count(unit.text)
+        if not self.repeat_header:
+            header = ""
         header_tokens = self.count(header) + 1 if header else 0
         if header_tokens > self.max_tokens // 2:  # a huge signature: repeat its first line only
             header = header.lstrip("\n").split("\n", 1)[0]
@@ -132,6 +160,7 @@ class Splitter:
             for group in self._pack(units, header_tokens)
             for fitted in self._fit(group, header if group[0] is not units[0] else "")
         ]
+        groups = self._merge_small(groups, units[0], header_tokens)
         parts = [
             self._part(group, self._header_for(group, units[0], header, header_tokens))
             for group in groups
@@ -260,6 +289,64 @@ class Splitter:
         if current:
             groups.append(current)
         return groups
+
+    def _merge_small(
+        self, groups: list[list[_Unit]], first: _Unit, header_tokens: int
+    ) -> list[list[_Unit]]:
+        """Merge each small part (below ``min_part_tokens``, or below ``min_part_lines`` and a
+        quarter of the target) into the smaller of its neighbours when the result stays within
+        1.25 × ``max_tokens`` and the hard cap; when neither fits, grow it with the trailing
+        statements of the part before (which must stay a real part)."""
+        if len(groups) < 2 or (self.min_part_tokens <= 0 and self.min_part_lines <= 0):
+            return groups
+
+        def tokens(group: list[_Unit]) -> int:
+            return sum(u.tokens for u in group) + (0 if group[0] is first else header_tokens)
+
+        # "small" is relative to the target: at a tiny target every part has few lines
+        floor = min(self.min_part_tokens, self.max_tokens // 4)
+        # a merged part may pass the target by a quarter, never the hard cap
+        limit = min(self.hard_max_tokens, self.max_tokens + self.max_tokens // 4)
+
+        def fits(group: list[_Unit]) -> bool:
+            # unit counts are not quite additive under a real tokenizer: count the text
+            text = "".join(u.text for u in group)
+            extra = 0 if group[0] is first else header_tokens
+            return tokens(group) <= limit and self.count(text) + extra <= limit
+
+        def small(group: list[_Unit]) -> bool:
+            lines = sum(1 for u in group for line in u.text.split("\n") if line.strip())
+            size = sum(u.tokens for u in group)
+            return size < floor or (lines < self.min_part_lines and size < self.max_tokens // 4)
+
+        out = list(groups)
+        i = 0
+        while i < len(out) and len(out) > 1:
+            if not small(out[i]):
+                i += 1
+                continue
+            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(out)]
+            fitting = [j for j in neighbours if fits(out[min(i, j)] + out[max(i, j)])]
+            if not fitting:
+                # full neighbours (the target is the model's window): move trailing units of
+                # the part before into this one, as long as that part stays a real part
+                previous, current = (out[i - 1], out[i]) if i > 0 else ([], [])
+                while (
+                    small(current)
+                    and len(previous) > 1
+                    and fits([previous[-1], *current])
+                    and not small(previous[:-1])
+                ):
+                    previous, current = previous[:-1], [previous[-1], *current]
+                if i > 0:
+                    out[i - 1], out[i] = previous, current
+                i += 1
+                continue
+            j = min(fitting, key=lambda n: tokens(out[n]))
+            lo = min(i, j)
+            out[lo : lo + 2] = [out[lo] + out[lo + 1]]
+            i = lo  # the merged part may itself still be small
+        return out
 
     def _header_for(self, group: list[_Unit], first: _Unit, header: str, tokens: int) -> str:
         """The header for a part, unless it is the first part or would pass the hard cap."""

@@ -8,7 +8,7 @@ import itertools
 import pytest
 from tokenizers import Tokenizer
 
-from c2rag.chunk import Chunker, estimate_tokens
+from c2rag.chunk import Chunker, ChunkPolicy, estimate_tokens
 from c2rag.errors import ChunkingError
 from tests.chunk.checks import assert_invariants
 
@@ -33,7 +33,9 @@ def test_parts_respect_the_cap_and_carry_the_header() -> None:
     for previous, part in itertools.pairwise(parts):
         assert part.start_line == previous.end_line + 1  # contiguous, no line lost or repeated
         assert part.text == header + "\n" + data[part.start_byte : part.end_byte].decode()
-    assert all(estimate_tokens(c.text) <= 64 for c in parts)
+    # the target holds but for a part that absorbed a small tail (at most a quarter more)
+    assert all(estimate_tokens(c.text) <= 64 * 5 // 4 for c in parts)
+    assert sum(estimate_tokens(c.text) > 64 for c in parts) <= 1
 
 
 def test_brace_language_parts_cut_between_statements() -> None:
@@ -77,7 +79,8 @@ def test_oversized_class_skeleton_is_split_with_its_header() -> None:
         f"    def method_{i}(self, value):\n        return value + {i}\n\n" for i in range(40)
     )
     data = f"class Big(Base):\n    '''Many methods.'''\n\n{methods}".encode()
-    fc = Chunker(max_tokens=100).chunk("big.py", data)
+    # skeletons split like functions only when the policy does not cap them
+    fc = Chunker(max_tokens=100, policy=ChunkPolicy(skeleton_max_tokens=None)).chunk("big.py", data)
     assert_invariants(fc, data)
     skeleton = [c for c in fc.chunks if c.kind == "class"]
     assert len(skeleton) > 1
@@ -123,7 +126,8 @@ def test_real_tokenizer_counts_respect_the_cap(minilm_tokenizer: Tokenizer) -> N
     fc = Chunker(count_tokens=count, max_tokens=48).chunk("calc.py", data)
     assert_invariants(fc, data)
     assert len(fc.chunks) > 5
-    assert all(count(c.text) <= 48 for c in fc.chunks)
+    assert all(count(c.text) <= 48 * 5 // 4 for c in fc.chunks)  # a merged tail: a quarter more
+    assert sum(count(c.text) > 48 for c in fc.chunks) <= 1
 
 
 @pytest.fixture(scope="module")
