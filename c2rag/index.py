@@ -189,25 +189,14 @@ class CodeIndex:
                 chunker_version=chunker.version,
             )
 
-        entries, skipped = repo.list_files(commit)
         report = IndexReport(
             repo=str(self.repo_root),
             store=self.location.describe(),
             branch=label,
             commit=commit,
             mode="full",
-            files_skipped=[(s.path, s.reason) for s in skipped],
         )
-        by_path: dict[str, FileEntry] = {e.path: e for e in entries}
-        overlay_paths: set[str] = set()
-        if worktree:
-            overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
-            by_path.update((e.path, e) for e in overlay)
-            for path in deleted:
-                by_path.pop(path, None)
-            overlay_paths = {e.path for e in overlay} | set(deleted)
-            report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
-        report.files_seen = len(by_path)
+        by_path, overlay_paths = _wanted_files(repo, commit, worktree, report)
         desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
 
         state = manifest.branches.get(label)
@@ -381,6 +370,26 @@ class CodeIndex:
             hard_max_tokens=limit,
             tokenizer_id=_model_name(embedder),
         )
+
+
+def _wanted_files(
+    repo: GitRepo, commit: str, worktree: bool, report: IndexReport
+) -> tuple[dict[str, FileEntry], set[str]]:
+    """The files ``commit`` (plus the working-tree overlay) should have indexed, by path, and
+    the overlay's paths; records skipped files and the count seen in ``report``."""
+    entries, skipped = repo.list_files(commit)
+    report.files_skipped += [(s.path, s.reason) for s in skipped]
+    by_path: dict[str, FileEntry] = {e.path: e for e in entries}
+    overlay_paths: set[str] = set()
+    if worktree:
+        overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
+        by_path.update((e.path, e) for e in overlay)
+        for path in deleted:
+            by_path.pop(path, None)
+        overlay_paths = {e.path for e in overlay} | set(deleted)
+        report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
+    report.files_seen = len(by_path)
+    return by_path, overlay_paths
 
 
 def _model_name(embedder: Embedder) -> str:
