@@ -167,6 +167,8 @@ class OrgIndex:
         outcomes = {r.name: RepoOutcome(r.name, str(r.root)) for r in self.refs}
         report = OrgReport(store=self.store_dir)
         report.repos = [RepoOutcome(p.given, p.given, error=p.reason) for p in self.problems]
+        if self.ray is not None:
+            self.ray.connect()  # a cluster that cannot be joined fails before any work
         indexes = {r.name: self._index(r) for r in self.refs}
         plans: dict[str, RepoPlan] = {}
         for repo in self.refs:

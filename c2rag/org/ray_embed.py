@@ -15,6 +15,7 @@ own batch boundaries between the two, for no gain at this shape (see docs/guides
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import socket
 from collections.abc import Callable, Mapping
@@ -38,6 +39,7 @@ __all__ = [
     "RayStats",
     "check_address",
     "import_ray",
+    "require_ray",
 ]
 
 logger = logging.getLogger(__name__)
@@ -100,12 +102,21 @@ def import_ray() -> Any:
     Raises:
         RayNotInstalledError: Naming the extra that installs it.
     """
-    try:
-        import ray
-    except ImportError as exc:
-        msg = "--ray needs Ray, which is not installed: pip install 'c2rag[ray]'"
-        raise RayNotInstalledError(msg) from exc
+    require_ray()
+    import ray
+
     return ray
+
+
+def require_ray() -> None:
+    """Fail at once, without importing it (seconds), when Ray is not installed.
+
+    Raises:
+        RayNotInstalledError: Naming the extra that installs it.
+    """
+    if importlib.util.find_spec("ray") is None:
+        msg = "--ray needs Ray, which is not installed: pip install 'c2rag[ray]'"
+        raise RayNotInstalledError(msg)
 
 
 def check_address(address: str | None) -> None:
@@ -153,10 +164,10 @@ class _EncoderActor:
 class RayEmbedding:
     """A connection to a Ray cluster and a pool of encoder actors on it.
 
+    Constructing one checks that Ray is installed and the address answers, before anything
+    is loaded or planned; :meth:`use` then says which encoder the actors hold.
+
     Args:
-        factory: Builds the embedder inside each actor (pickled to the workers); it must
-            give the same fingerprint as ``embedder``.
-        embedder: The driver's embedder: fingerprint, dimension and token counts.
         settings: Cluster address and pool shape.
         show_progress: Draw a token progress bar.
 
@@ -165,20 +176,14 @@ class RayEmbedding:
         ClusterUnreachableError: ``settings.address`` does not answer.
     """
 
-    def __init__(
-        self,
-        factory: Callable[[], Embedder],
-        embedder: Embedder,
-        settings: RaySettings | None = None,
-        *,
-        show_progress: bool = False,
-    ) -> None:
+    def __init__(self, settings: RaySettings | None = None, *, show_progress: bool = False) -> None:
         self.settings = settings or RaySettings()
-        self.ray = import_ray()
+        require_ray()
         check_address(self.settings.address)
-        self.factory = factory
-        self.embedder = embedder
+        self.ray = import_ray()
         self.show_progress = show_progress
+        self.factory: Callable[[], Embedder] | None = None
+        self.embedder: Embedder | None = None
         self._started = False
         self._actors: list[Any] = []
         self._threads: int | None = None
@@ -189,16 +194,28 @@ class RayEmbedding:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def use(self, factory: Callable[[], Embedder], embedder: Embedder) -> None:
+        """Hold the encoder ``factory`` builds in each actor (pickled to the workers);
+        ``embedder`` is the driver's copy (fingerprint, dimension, token counts), which the
+        actors' must match."""
+        if self._actors:
+            self.close_actors()
+        self.factory = factory
+        self.embedder = embedder
+
     def connect(self) -> None:
-        """Join (or start) the cluster; a no-op when this process is already connected."""
+        """Join (or start) the cluster; a no-op when this process is already connected.
+
+        Raises:
+            ClusterUnreachableError: Ray cannot join the cluster.
+        """
         ray = self.ray
         if ray.is_initialized():
             return
         address = self.settings.address
-        kwargs: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": True}
+        kwargs: dict[str, Any] = {"logging_level": logging.WARNING}
         if address in (None, "local"):
-            kwargs["include_dashboard"] = False
-            ray.init(**kwargs)
+            ray.init(include_dashboard=False, **kwargs)
         else:
             try:
                 ray.init(address=address, **kwargs)
@@ -207,9 +224,17 @@ class RayEmbedding:
                 raise ClusterUnreachableError(msg) from exc
         self._started = True
 
+    def gpus(self) -> int:
+        """GPUs in the cluster (connects first)."""
+        self.connect()
+        return int(self.ray.cluster_resources().get("GPU", 0))
+
     def _pool(self) -> list[Any]:
         if self._actors:
             return self._actors
+        if self.factory is None or self.embedder is None:
+            msg = "RayEmbedding.use(factory, embedder) must be called before embedding"
+            raise RuntimeError(msg)
         self.connect()
         ray = self.ray
         resources = ray.cluster_resources()
@@ -235,7 +260,7 @@ class RayEmbedding:
         self._actors = [remote.remote(self.factory, self._threads) for _ in range(count)]
         fingerprints = set(ray.get([a.fingerprint.remote() for a in self._actors]))
         if fingerprints != {self.embedder.fingerprint}:
-            self.close()
+            self.close_actors()
             msg = (
                 f"the Ray actors' encoder has fingerprint {sorted(fingerprints)}, the driver's "
                 f"{self.embedder.fingerprint!r}: their vectors would not match the index"
@@ -258,18 +283,20 @@ class RayEmbedding:
         stats = RayStats()
         if not texts:
             return stats
+        actors = self._pool()
+        embedder = self.embedder
+        assert embedder is not None  # _pool checked
         hashes = list(texts)
-        lengths = [self.embedder.count_tokens(texts[h]) for h in hashes]
+        lengths = [embedder.count_tokens(texts[h]) for h in hashes]
         budget = self.settings.batch_tokens or _BATCH_CALLS * int(
-            getattr(self.embedder, "batch_tokens", 2048)
+            getattr(embedder, "batch_tokens", 2048)
         )
         batches = plan_batches(lengths, batch_tokens=budget)
-        actors = self._pool()
         stats.actors = len(actors)
         progress = TokenProgress(
             sum(lengths), len(hashes), len(batches), show_progress=self.show_progress
         )
-        fingerprint = self.embedder.fingerprint
+        fingerprint = embedder.fingerprint
         in_flight: dict[Any, tuple[int, list[int]]] = {}  # ref → (actor, indices)
         load = [0] * len(actors)
         queue = list(reversed(batches))  # pop() from the end: longest batches first
@@ -286,7 +313,7 @@ class RayEmbedding:
                 for ref in done:
                     slot, batch = in_flight.pop(ref)
                     load[slot] -= 1
-                    vectors = self._result(ref, len(batch))
+                    vectors = self._result(ref, len(batch), embedder.dim)
                     cache.put_many(
                         [
                             (cache_key(fingerprint, hashes[i]), v)
@@ -303,7 +330,7 @@ class RayEmbedding:
             progress.close()
         return stats
 
-    def _result(self, ref: Any, rows: int) -> np.ndarray:
+    def _result(self, ref: Any, rows: int, dim: int) -> np.ndarray:
         try:
             vectors = self.ray.get(ref)
         except self.ray.exceptions.RayError as exc:
@@ -312,17 +339,21 @@ class RayEmbedding:
                 f"finished so far are cached: rerun to embed the rest"
             )
             raise C2RAGError(msg) from exc
-        if vectors.shape != (rows, self.embedder.dim):
-            expected = (rows, self.embedder.dim)
+        if vectors.shape != (rows, dim):
+            expected = (rows, dim)
             msg = f"a Ray actor returned shape {vectors.shape}; expected {expected}"
             raise ValueError(msg)
         return vectors
 
-    def close(self) -> None:
-        """Stop the actors, and the cluster when this object started it."""
+    def close_actors(self) -> None:
+        """Stop the encoder actors (a later batch starts new ones)."""
         for actor in self._actors:
             self.ray.kill(actor)
         self._actors = []
+
+    def close(self) -> None:
+        """Stop the actors, and the cluster when this object started it."""
+        self.close_actors()
         if self._started:
             self.ray.shutdown()
             self._started = False
