@@ -37,6 +37,14 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--language", "languages", multiple=True, help="Only this language."),
         click.option("--kind", "kinds", multiple=True, help="Only chunks of this kind."),
         click.option("--branch", default=None, help="Only chunks on this indexed branch."),
+        click.option(
+            "--repo",
+            "repos",
+            multiple=True,
+            type=click.Path(file_okay=False),
+            help="Search these repositories together (repeatable; indexed by `c2rag index "
+            "REPO REPO ...`); citations then name the repository. Replaces PATH.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -45,6 +53,17 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _open(opts: dict[str, Any]) -> Any:
     from c2rag.retrieve import CodeRetriever
+
+    if opts.get("repos"):
+        from c2rag.org.search import MultiRepoRetriever
+
+        return MultiRepoRetriever.from_paths(
+            opts["repos"],
+            model=opts["model"],
+            store_dir=opts["store_dir"],
+            chroma_host=opts["chroma_host"],
+            chroma_port=opts["chroma_port"],
+        )
 
     return CodeRetriever.from_path(
         opts["path"],
@@ -103,7 +122,7 @@ def search(query: str, as_json: bool, budget: int | None, neighbours: int, **opt
         click.echo("No results.")
         return
     if budget is not None:
-        git = GitView(retriever.repo)
+        git = retriever if opts["repos"] else GitView(retriever.repo)
         packed = pack_context(
             result.hits, budget_tokens=budget, source=git.source, freshness=git.freshness
         )

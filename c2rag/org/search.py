@@ -19,7 +19,8 @@ import numpy as np
 
 from c2rag.git import GitRepo
 from c2rag.org.repos import RepoRef, resolve_repos
-from c2rag.retrieve import CodeRetriever
+from c2rag.retrieve import CodeRetriever, SearchResult
+from c2rag.retrieve.gitview import GitView
 from c2rag.store import IndexStore, StoreLocation
 from c2rag.types import Citation, Embedder, Hit
 
@@ -121,6 +122,7 @@ class MultiRepoRetriever:
             msg = f"repository names must be non-empty and free of ':': {bad}"
             raise ValueError(msg)
         self.retrievers = dict(retrievers)
+        self._views: dict[str, GitView] = {}
 
     @classmethod
     def from_paths(
@@ -213,10 +215,26 @@ class MultiRepoRetriever:
             neighbours: Also add up to this many callees/callers of the top hit (from its
                 repository).
         """
+        return self.search_detailed(query, k=k, filters=filters, neighbours=neighbours).hits
+
+    def search_detailed(
+        self,
+        query: str | Sequence[Any],
+        *,
+        k: int = 10,
+        filters: Any = None,
+        neighbours: int = 0,
+    ) -> SearchResult:
+        """Like :meth:`search`, with the query as the channels saw it and its notes
+        (per-channel rankings are per repository and left out)."""
         merged: list[tuple[float, int, int, str, Hit]] = []
+        first: SearchResult | None = None
         for order, (name, retriever) in enumerate(self.retrievers.items()):
-            for rank, hit in enumerate(retriever.search(query, k=k, filters=filters)):
+            result = retriever.search_detailed(query, k=k, filters=filters)
+            first = first or result
+            for rank, hit in enumerate(result.hits):
                 merged.append((-hit.score, rank, order, name, hit))
+        assert first is not None  # at least one repository
         merged.sort(key=lambda row: row[:3])
         out: list[Hit] = [_qualify(name, hit) for *_, name, hit in merged[:k]]
         if neighbours > 0 and merged:
@@ -224,7 +242,21 @@ class MultiRepoRetriever:
             kept = {h.id for *_, n, h in merged[:k] if n == name}
             more = self.retrievers[name].neighbours(top, limit=neighbours, exclude=kept)
             out += [_qualify(name, hit) for hit in more]
-        return out
+        return SearchResult(out, first.query, {}, first.notes, first.has_identifiers)
+
+    def source(self, hit: Hit) -> str | None:
+        """The text of a :class:`RepoHit`'s file at its blob (for context packing)."""
+        return self._view(hit).source(_unqualify(hit))
+
+    def freshness(self, hit: Hit) -> Any:
+        """Indexed commit against the repository's HEAD, for a :class:`RepoHit`."""
+        return self._view(hit).freshness(_unqualify(hit))
+
+    def _view(self, hit: Hit) -> GitView:
+        name = getattr(hit, "repo", "")
+        if name not in self._views:
+            self._views[name] = GitView(self.retrievers[name].repo)
+        return self._views[name]
 
 
 def _qualify(repo: str, hit: Hit) -> RepoHit:
@@ -237,3 +269,9 @@ def _qualify(repo: str, hit: Hit) -> RepoHit:
         dict(hit.channels),
         repo,
     )
+
+
+def _unqualify(hit: Hit) -> Hit:
+    repo = getattr(hit, "repo", "")
+    plain = hit.id.removeprefix(f"{repo}:")
+    return Hit(plain, hit.chunk, hit.score, hit.commit, hit.blob_sha, dict(hit.channels))
