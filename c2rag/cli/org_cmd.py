@@ -29,6 +29,7 @@ def _run(
     ray_address: str | None,
     ray_actors: int | None,
     ray_threads: int | None,
+    ray_batch_tokens: int | None,
     **opts: Any,
 ) -> None:
     if ray_address is not None and Path(ray_address).is_dir():
@@ -41,7 +42,8 @@ def _run(
         _single.callback(path=path, **opts)  # type: ignore[misc]
         return
     try:
-        report = _run_org(paths, repos_file, ray_address, ray_actors, ray_threads, **opts)
+        settings = (ray_address, ray_actors, ray_threads, ray_batch_tokens)
+        report = _run_org(paths, repos_file, settings, **opts)
     except (C2RAGError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     if opts["as_json"]:
@@ -57,9 +59,7 @@ def _run(
 def _run_org(
     paths: tuple[str, ...],
     repos_file: str | None,
-    ray_address: str | None,
-    ray_actors: int | None,
-    ray_threads: int | None,
+    ray_settings: tuple[str | None, int | None, int | None, int | None],
     **opts: Any,
 ) -> Any:
     from c2rag.org import OrgIndex, read_repo_list
@@ -69,12 +69,13 @@ def _run_org(
         msg = "no repositories given (REPO arguments or --repos-file)"
         raise ValueError(msg)
     ray = None
-    if ray_address is not None:
+    address, actors, threads, batch_tokens = ray_settings
+    if address is not None:
         from c2rag.org.ray_embed import RayEmbedding, RaySettings
 
         # before any model load or planning: no Ray, or no cluster, fails at once
         ray = RayEmbedding(
-            RaySettings(address=ray_address, actors=ray_actors, threads=ray_threads),
+            RaySettings(address=address, actors=actors, threads=threads, batch_tokens=batch_tokens),
             show_progress=bool(opts["progress"]),
         )
     try:
@@ -140,6 +141,12 @@ _params: list[click.Parameter] = [
         ["--ray-threads"],
         type=click.IntRange(min=1),
         help="Torch threads per CPU actor [min(8, CPUs / actors)].",
+    ),
+    click.Option(
+        ["--ray-batch-tokens"],
+        type=click.IntRange(min=1),
+        help="Padded tokens per Ray batch, the unit that is cached as it completes "
+        "[8 encoder calls' budget].",
     ),
 ]
 
