@@ -89,3 +89,16 @@ def test_a_repository_without_an_index_is_named(two_repos, make_repo, org_store:
     other = make_repo("gamma", files={"g.py": "def g():\n    return 1\n"})
     with pytest.raises(IndexNotFoundError, match="gamma"):
         MultiRepoRetriever.from_paths([two_repos[0].root, other.root], store_dir=org_store)
+
+
+def test_langchain_and_llamaindex_retrievers_over_several_repositories(
+    two_repos, org_store: Path, tiny_c2llm_dir: Path
+) -> None:
+    from langchain_c2rag import C2RAGRetriever as LangChainRetriever
+    from llama_index.retrievers.c2rag import C2RAGRetriever as LlamaRetriever
+
+    paths = [str(r.root) for r in two_repos]
+    docs = LangChainRetriever.from_paths(paths, store_dir=str(org_store), k=2).invoke("shared_3")
+    assert {d.metadata["citation"].split(":", 1)[0] for d in docs} == {"alpha", "beta"}
+    nodes = LlamaRetriever.from_paths(paths, store_dir=str(org_store), k=2).retrieve("shared_3")
+    assert {n.node.metadata["citation"].split(":", 1)[0] for n in nodes} == {"alpha", "beta"}

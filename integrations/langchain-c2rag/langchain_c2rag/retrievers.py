@@ -9,6 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from c2rag.org.search import MultiRepoRetriever
 from c2rag.retrieve import CodeRetriever
 from c2rag.retrieve.metadata import hit_metadata
 
@@ -31,8 +32,8 @@ class C2RAGRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    code_retriever: CodeRetriever
-    """The c2rag retriever doing the work."""
+    code_retriever: CodeRetriever | MultiRepoRetriever
+    """The c2rag retriever doing the work (several repositories: citations name each)."""
     k: int = Field(default=8, ge=1)
     """How many documents to return."""
     filters: dict[str, Any] | None = None
@@ -46,6 +47,20 @@ class C2RAGRetriever(BaseRetriever):
     ) -> C2RAGRetriever:
         """Open the index of a repository (built with ``c2rag index``)."""
         return cls(code_retriever=CodeRetriever.from_path(repo_path, model=model), **kwargs)
+
+    @classmethod
+    def from_paths(
+        cls,
+        repo_paths: list[str],
+        *,
+        model: str | None = None,
+        store_dir: str | None = None,
+        **kwargs: Any,
+    ) -> C2RAGRetriever:
+        """Search several repositories indexed together (``c2rag index A B ...``); each
+        citation is ``repo:path:start-end@sha``."""
+        multi = MultiRepoRetriever.from_paths(repo_paths, model=model, store_dir=store_dir)
+        return cls(code_retriever=multi, **kwargs)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

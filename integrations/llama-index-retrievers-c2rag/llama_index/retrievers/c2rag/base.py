@@ -8,6 +8,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from c2rag.org.search import MultiRepoRetriever
 from c2rag.retrieve import CodeRetriever
 from c2rag.retrieve.metadata import hit_metadata
 
@@ -35,7 +36,7 @@ class C2RAGRetriever(BaseRetriever):
 
     def __init__(
         self,
-        retriever: CodeRetriever,
+        retriever: CodeRetriever | MultiRepoRetriever,
         *,
         k: int = 8,
         filters: dict[str, Any] | None = None,
@@ -57,6 +58,21 @@ class C2RAGRetriever(BaseRetriever):
     ) -> C2RAGRetriever:
         """Open the index of a repository (built with ``c2rag index``)."""
         return cls(CodeRetriever.from_path(repo_path, model=model), **kwargs)
+
+    @classmethod
+    def from_paths(
+        cls,
+        repo_paths: list[str],
+        *,
+        model: str | None = None,
+        store_dir: str | None = None,
+        **kwargs: Any,
+    ) -> C2RAGRetriever:
+        """Search several repositories indexed together (``c2rag index A B ...``); each
+        citation is ``repo:path:start-end@sha``."""
+        return cls(
+            MultiRepoRetriever.from_paths(repo_paths, model=model, store_dir=store_dir), **kwargs
+        )
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         hits = self._retriever.search(
