@@ -27,7 +27,6 @@ from c2rag.index_report import IndexReport
 from c2rag.org.plan import PlannedIndex, RepoPlan
 from c2rag.org.repos import RepoRef, resolve_repos
 from c2rag.store.cache import EmbeddingCache
-from c2rag.store.location import StoreLocation
 from c2rag.store.vectors import VectorSource
 
 if TYPE_CHECKING:
@@ -144,14 +143,6 @@ class OrgIndex:
             show_progress=self.show_progress,
             **self._where,  # type: ignore[arg-type]
             **self._options,  # type: ignore[arg-type]
-        )
-
-    def location(self, ref: RepoRef) -> StoreLocation:
-        return StoreLocation.for_repo(
-            ref.root,
-            store_dir=self.store_dir,
-            host=self._where["chroma_host"],  # type: ignore[arg-type]
-            port=self._where["chroma_port"],  # type: ignore[arg-type]
         )
 
     def update(
