@@ -63,6 +63,7 @@ def _run_org(
     **opts: Any,
 ) -> Any:
     from c2rag.org import OrgIndex, read_repo_list
+    from c2rag.org.indexer import stored_model
 
     repos = list(paths) + (read_repo_list(repos_file) if repos_file else [])
     if not repos:
@@ -79,7 +80,13 @@ def _run_org(
             show_progress=bool(opts["progress"]),
         )
     try:
-        encoder, factory = _encoder(opts["model"], ray)
+        model = opts["model"] or stored_model(
+            repos,
+            store_dir=opts["store_dir"],
+            chroma_host=opts["chroma_host"],
+            chroma_port=opts["chroma_port"],
+        )
+        encoder, factory = _encoder(model, ray)
         if ray is not None:
             ray.use(factory, encoder)
         org = OrgIndex(

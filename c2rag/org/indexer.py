@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from c2rag.org.ray_embed import RayEmbedding
     from c2rag.types import Embedder
 
-__all__ = ["OrgIndex", "OrgReport", "RepoOutcome", "default_org_store_dir"]
+__all__ = ["OrgIndex", "OrgReport", "RepoOutcome", "default_org_store_dir", "stored_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,36 @@ def default_org_store_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("c2rag", appauthor=False)) / "org"
+
+
+def stored_model(
+    repos: Sequence[str | os.PathLike[str]],
+    *,
+    store_dir: str | os.PathLike[str] | None = None,
+    chroma_host: str | None = None,
+    chroma_port: int | None = None,
+) -> str | None:
+    """The model the first already-indexed repository of ``repos`` was built with, so that a
+    rerun without ``--model`` keeps it; ``None`` when none is indexed yet."""
+    from c2rag.errors import IndexNotFoundError
+    from c2rag.store import IndexStore, StoreLocation
+
+    refs, _ = resolve_repos(repos)
+    for ref in refs:
+        location = StoreLocation.for_repo(
+            ref.root,
+            store_dir=store_dir or default_org_store_dir(),
+            host=chroma_host,
+            port=chroma_port,
+        )
+        try:
+            with IndexStore.open(location) as store:
+                manifest = store.manifest
+        except IndexNotFoundError:
+            continue
+        if manifest is not None:
+            return manifest.model_ref or manifest.model_name
+    return None
 
 
 @dataclass

@@ -100,3 +100,16 @@ def test_cli_ray_without_a_reachable_cluster_fails_before_planning(
     assert result.exit_code == 1
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in result.output
     assert not store.exists()  # nothing planned, nothing created
+
+
+def test_cli_rerun_without_model_keeps_the_index_model(
+    two_repos, tiny_c2llm_dir: Path, tmp_path: Path
+) -> None:
+    alpha, beta = two_repos
+    args = ["index", str(alpha.root), str(beta.root), "--store", str(tmp_path / "org")]
+    first = CliRunner().invoke(cli, [*args, "-m", str(tiny_c2llm_dir)])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "2/2 repositories indexed" in again.output
+    assert "; 0 embedded" in again.output
