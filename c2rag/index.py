@@ -231,11 +231,7 @@ class CodeIndex:
             commit=commit,
             show_progress=self.show_progress,
         )
-        allow = by_path.get(ALLOWLIST_FILE)
-        scanner = SecretScanner(
-            repo.read(allow).decode("utf-8", "replace") if allow else "", mode=self.secrets
-        )
-        load = _loader(repo, by_path, chunker, scanner, report)
+        load = _loader(repo, by_path, chunker, self._scanner(repo, by_path), report)
         result = sync.run(paths, desired, load, renamed=renamed, store_empty=report.mode == "full")
         report.add_sync(result)
 
@@ -262,25 +258,14 @@ class CodeIndex:
     ) -> _Plan:
         """The files of ``commit`` (plus the working tree if asked) and the paths an update
         must check; :meth:`status` reports the same counts :meth:`update` acts on."""
-        entries, skipped = repo.list_files(commit)
         report = IndexReport(
             repo=str(self.repo_root),
             store=self.location.describe(),
             branch=label,
             commit=commit,
             mode="full",
-            files_skipped=[(s.path, s.reason) for s in skipped],
         )
-        by_path: dict[str, FileEntry] = {e.path: e for e in entries}
-        overlay_paths: set[str] = set()
-        if worktree:
-            overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
-            by_path.update((e.path, e) for e in overlay)
-            for path in deleted:
-                by_path.pop(path, None)
-            overlay_paths = {e.path for e in overlay} | set(deleted)
-            report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
-        report.files_seen = len(by_path)
+        by_path, overlay_paths = _wanted_files(repo, commit, worktree, report)
         desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
         state = manifest.branches.get(label)
         report.previous_commit = state.commit if state else None
@@ -289,6 +274,13 @@ class CodeIndex:
         )
         report.files_checked = len(paths)
         return _Plan(report, by_path, desired, overlay_paths, paths, renamed)
+
+    def _scanner(self, repo: GitRepo, by_path: dict[str, FileEntry]) -> SecretScanner:
+        """The secret scanner for this commit, with the repository's allowlist."""
+        allow = by_path.get(ALLOWLIST_FILE)
+        return SecretScanner(
+            repo.read(allow).decode("utf-8", "replace") if allow else "", mode=self.secrets
+        )
 
     def _paths_to_check(
         self,
@@ -451,6 +443,26 @@ class _Plan:
     """Paths to compare with the store: the ``git diff`` since the indexed commit (old and new
     names of renames, working-tree paths), or every file for a full build or a reconcile."""
     renamed: dict[str, str]
+
+
+def _wanted_files(
+    repo: GitRepo, commit: str, worktree: bool, report: IndexReport
+) -> tuple[dict[str, FileEntry], set[str]]:
+    """The files ``commit`` (plus the working-tree overlay) should have indexed, by path, and
+    the overlay's paths; records skipped files and the count seen in ``report``."""
+    entries, skipped = repo.list_files(commit)
+    report.files_skipped += [(s.path, s.reason) for s in skipped]
+    by_path: dict[str, FileEntry] = {e.path: e for e in entries}
+    overlay_paths: set[str] = set()
+    if worktree:
+        overlay, deleted, overlay_skipped = repo.worktree_overlay(commit)
+        by_path.update((e.path, e) for e in overlay)
+        for path in deleted:
+            by_path.pop(path, None)
+        overlay_paths = {e.path for e in overlay} | set(deleted)
+        report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
+    report.files_seen = len(by_path)
+    return by_path, overlay_paths
 
 
 def _model_name(embedder: Embedder) -> str:

@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "retrieve": BASE | {"git", "encode", "store", "context"},
     "index": BASE | {"git", "chunk", "encode", "store", "index_report"},
     "index_report": BASE | {"store"},
+    "org": BASE | {"git", "chunk", "encode", "store", "index", "index_report", "retrieve"},
 }
 
 

@@ -17,7 +17,7 @@ __all__ = ["cli", "main"]
 
 # command name → "module:attribute"
 _COMMANDS: dict[str, str] = {
-    "index": "c2rag.cli.index_cmd:index",
+    "index": "c2rag.cli.org_cmd:index",
     "status": "c2rag.cli.index_cmd:status",
     "search": "c2rag.cli.search_cmd:search",
     "chat": "c2rag.cli.search_cmd:chat",

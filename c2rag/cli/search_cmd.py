@@ -44,6 +44,14 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="The indexed snapshot to search: a branch, or the tag/commit label given to "
             "`c2rag index --ref`. Default: the checked-out branch's.",
         ),
+        click.option(
+            "--repo",
+            "repos",
+            multiple=True,
+            type=click.Path(file_okay=False),
+            help="Search these repositories together (repeatable; indexed by `c2rag index "
+            "REPO REPO ...`); citations then name the repository. Replaces PATH.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -51,6 +59,17 @@ def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _open(opts: dict[str, Any]) -> Any:
+    if opts.get("repos"):
+        from c2rag.org.search import MultiRepoRetriever
+
+        return MultiRepoRetriever.from_paths(
+            opts["repos"],
+            model=opts["model"],
+            store_dir=opts["store_dir"],
+            chroma_host=opts["chroma_host"],
+            chroma_port=opts["chroma_port"],
+        )
+
     from c2rag.git import GitRepo
     from c2rag.store import IndexStore, StoreLocation
 
@@ -133,7 +152,7 @@ def search(query: str, as_json: bool, budget: int | None, neighbours: int, **opt
         click.echo("No results.")
         return
     if budget is not None:
-        git = GitView(retriever.repo)
+        git = retriever if opts["repos"] else GitView(retriever.repo)
         packed = pack_context(
             result.hits, budget_tokens=budget, source=git.source, freshness=git.freshness
         )

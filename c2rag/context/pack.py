@@ -23,7 +23,7 @@ from c2rag.context.model import (
     render_references,
     render_snippet,
 )
-from c2rag.types import Citation, Hit
+from c2rag.types import Hit
 
 __all__ = ["estimate_tokens", "pack_context"]
 
@@ -99,9 +99,9 @@ def pack_context(
     given_ids = set(given)
     references: list[Reference] = []
     dropped: list[Dropped] = []
-    files: dict[tuple[str, str], list[_Piece]] = {}
+    files: dict[tuple[str, str, str], list[_Piece]] = {}
     file_order: list[tuple[str, str]] = []
-    snippets_of: dict[tuple[str, str], list[Snippet]] = {}
+    snippets_of: dict[tuple[str, str, str], list[Snippet]] = {}
     seen: set[str] = set()
     used = 0
     top = hits[0].id if hits else ""
@@ -125,7 +125,8 @@ def pack_context(
             else:
                 drop(hit, "budget")
             continue
-        key = (hit.chunk.path, hit.commit)
+        # a hit from one repository of several carries .repo: forks share paths and commits
+        key = (getattr(hit, "repo", ""), hit.chunk.path, hit.commit)
         pieces = files.get(key, [])
         if len(pieces) >= max_chunks_per_file:
             drop(hit, "per_file_cap")
@@ -235,7 +236,8 @@ def _merge_verbatim(
                 lines += p.lines[have_until - p.start + 1 :]
         best = max(group, key=lambda p: p.hit.score)
         names = tuple(dict.fromkeys(p.hit.chunk.name for p in group))
-        cite = Citation(best.hit.chunk.path, start, start + len(lines) - 1, best.hit.commit)
+        # from the hit's own citation, which may name its repository
+        cite = replace(best.hit.citation, start_line=start, end_line=start + len(lines) - 1)
         snippet = Snippet(
             cite,
             "\n".join(lines),

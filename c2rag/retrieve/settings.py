@@ -110,7 +110,7 @@ class RetrieverSettings:
             chroma_port=self.chroma_port,
         )
 
-    def search(self, retriever: CodeRetriever, query: str) -> list[Hit]:
+    def search(self, retriever: Any, query: str) -> list[Hit]:
         """Search with these settings, then keep what fits ``budget_tokens``.
 
         Raises:
@@ -126,22 +126,25 @@ class RetrieverSettings:
         return [hit for hit in hits if hit.id in kept]
 
 
-def check_filter_values(retriever: CodeRetriever, filters: SearchFilters) -> None:
-    """Refuse a branch or language the index does not hold, instead of an empty answer.
+def check_filter_values(retriever: Any, filters: SearchFilters) -> None:
+    """Refuse a branch or language the index does not hold, instead of an empty answer (for
+    several repositories searched together, one that any of them holds).
 
     Raises:
         ValueError: Naming the unknown value and listing what the index has.
     """
-    manifest = getattr(retriever.store, "manifest", None)
-    if filters.branch and manifest is not None and filters.branch not in manifest.branches:
-        indexed = ", ".join(sorted(manifest.branches)) or "none"
+    parts = list(getattr(retriever, "retrievers", {"": retriever}).values())
+    manifests = [m for r in parts if (m := getattr(r.store, "manifest", None)) is not None]
+    branches = {b for m in manifests for b in m.branches}
+    if filters.branch and manifests and filters.branch not in branches:
+        indexed = ", ".join(sorted(branches)) or "none"
         msg = (
             f"branch {filters.branch!r} is not indexed (indexed: {indexed}); index it with "
             f"`c2rag index --ref {filters.branch}`"
         )
         raise ValueError(msg)
     if filters.languages:
-        present = {info.language for _, info in retriever.lexical.symbols}
+        present = {info.language for r in parts for _, info in r.lexical.symbols}
         missing = sorted(set(filters.languages) - present)
         if missing:
             msg = (

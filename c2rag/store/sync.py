@@ -132,13 +132,10 @@ class BranchSync:
             renamed: New path → old path for files git saw renamed (reported as relabelled).
             store_empty: The collection is known to be empty (skips the lookups).
         """
-        wanted_paths = sorted(set(paths))
-        existing: _Existing = {} if store_empty else self._existing(wanted_paths)
-        plan = self._plan(wanted_paths, desired, existing)
-        result = SyncResult(files_changed=plan.files_changed)
-        records = self._chunk(plan.to_chunk, load, result)
-        texts = {meta["content_hash"]: doc for _, doc, meta in records}
-        result.vectors = self.vectors.ensure(texts)
+        result = SyncResult()
+        plan, records = self._prepare(paths, desired, load, store_empty, result)
+        result.files_changed = plan.files_changed
+        result.vectors = self.vectors.ensure(_texts(records))
         self._write(records, plan.tag, plan.untag, plan.delete)
         renamed = renamed or {}
         for _, _, meta in records:
@@ -151,6 +148,33 @@ class BranchSync:
         result.chunks_removed = len(plan.delete)
         result.removed_ids = plan.delete
         return result
+
+    def texts_to_embed(
+        self,
+        paths: Iterable[str],
+        desired: Mapping[str, FileState],
+        load: LoadChunks,
+        *,
+        store_empty: bool = False,
+    ) -> dict[str, str]:
+        """The chunk texts :meth:`run` would need vectors for (content hash → text), found
+        the same way but writing nothing: lets a planner embed many repositories' texts at once
+        before their runs."""
+        _, records = self._prepare(paths, desired, load, store_empty, SyncResult())
+        return _texts(records)
+
+    def _prepare(
+        self,
+        paths: Iterable[str],
+        desired: Mapping[str, FileState],
+        load: LoadChunks,
+        store_empty: bool,
+        result: SyncResult,
+    ) -> tuple[_Plan, list[tuple[str, str, dict[str, Any]]]]:
+        wanted_paths = sorted(set(paths))
+        existing: _Existing = {} if store_empty else self._existing(wanted_paths)
+        plan = self._plan(wanted_paths, desired, existing)
+        return plan, self._chunk(plan.to_chunk, load, result)
 
     def _plan(
         self, paths: list[str], desired: Mapping[str, FileState], existing: _Existing
@@ -264,6 +288,10 @@ class BranchSync:
             bar.update(len(delete))
         finally:
             bar.close()
+
+
+def _texts(records: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
+    return {meta["content_hash"]: doc for _, doc, meta in records}
 
 
 def _complete(group: list[tuple[str, dict[str, Any]]]) -> bool:

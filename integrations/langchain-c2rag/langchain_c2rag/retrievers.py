@@ -9,6 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from c2rag.org.search import MultiRepoRetriever
 from c2rag.retrieve import CodeRetriever
 from c2rag.retrieve.metadata import hit_metadata
 from c2rag.retrieve.settings import RetrieverSettings
@@ -40,8 +41,11 @@ class C2RAGRetriever(BaseRetriever):
     settings: RetrieverSettings = Field(default_factory=RetrieverSettings)
     """Where the index is and how to search it
     (:class:`c2rag.retrieve.settings.RetrieverSettings`)."""
-    code_retriever: CodeRetriever | None = Field(default=None, exclude=True, repr=False)
-    """An already open :class:`c2rag.CodeRetriever` to use instead of opening one from
+    code_retriever: CodeRetriever | MultiRepoRetriever | None = Field(
+        default=None, exclude=True, repr=False
+    )
+    """An already open :class:`c2rag.CodeRetriever` (or, for several repositories, a
+    :class:`c2rag.org.search.MultiRepoRetriever`) to use instead of opening one from
     :attr:`settings`."""
 
     _opened: CodeRetriever | None = PrivateAttr(default=None)
@@ -69,7 +73,7 @@ class C2RAGRetriever(BaseRetriever):
         return cls(repo_path=str(repo_path), **options)
 
     @property
-    def retriever(self) -> CodeRetriever:
+    def retriever(self) -> CodeRetriever | MultiRepoRetriever:
         """The c2rag retriever doing the work (opened from :attr:`settings` on first use)."""
         if self.code_retriever is not None:
             return self.code_retriever
@@ -81,6 +85,20 @@ class C2RAGRetriever(BaseRetriever):
         state = super().__getstate__()
         state["__pydantic_private__"] = {**(state["__pydantic_private__"] or {}), "_opened": None}
         return state
+
+    @classmethod
+    def from_paths(
+        cls,
+        repo_paths: list[str],
+        *,
+        model: str | None = None,
+        store_dir: str | None = None,
+        **kwargs: Any,
+    ) -> C2RAGRetriever:
+        """Search several repositories indexed together (``c2rag index A B ...``); each
+        citation is ``repo:path:start-end@sha``."""
+        multi = MultiRepoRetriever.from_paths(repo_paths, model=model, store_dir=store_dir)
+        return cls(code_retriever=multi, **kwargs)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

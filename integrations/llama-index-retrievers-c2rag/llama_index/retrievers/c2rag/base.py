@@ -8,6 +8,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from c2rag.org.search import MultiRepoRetriever
 from c2rag.retrieve import CodeRetriever
 from c2rag.retrieve.metadata import hit_metadata
 from c2rag.retrieve.settings import RetrieverSettings
@@ -45,7 +46,7 @@ class C2RAGRetriever(BaseRetriever):
 
     def __init__(
         self,
-        retriever: CodeRetriever | None = None,
+        retriever: CodeRetriever | MultiRepoRetriever | None = None,
         *,
         settings: RetrieverSettings | None = None,
         callback_manager: CallbackManager | None = None,
@@ -73,11 +74,26 @@ class C2RAGRetriever(BaseRetriever):
         return cls(settings=RetrieverSettings.from_dict(data), **kwargs)
 
     @property
-    def retriever(self) -> CodeRetriever:
+    def retriever(self) -> CodeRetriever | MultiRepoRetriever:
         """The c2rag retriever doing the work."""
         if self._retriever is None:
             self._retriever = self.settings.open()
         return self._retriever
+
+    @classmethod
+    def from_paths(
+        cls,
+        repo_paths: list[str],
+        *,
+        model: str | None = None,
+        store_dir: str | None = None,
+        **kwargs: Any,
+    ) -> C2RAGRetriever:
+        """Search several repositories indexed together (``c2rag index A B ...``); each
+        citation is ``repo:path:start-end@sha``."""
+        return cls(
+            MultiRepoRetriever.from_paths(repo_paths, model=model, store_dir=store_dir), **kwargs
+        )
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         nodes = []

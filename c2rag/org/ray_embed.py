@@ -1,0 +1,359 @@
+"""Embed many texts on a Ray cluster, streaming every finished batch into the embedding cache.
+
+The driver sends only texts missing from the cache. They are cut into length-sorted batches
+under a token budget (:func:`c2rag.encode.engine.plan_batches`, as the encoder does for one
+call) and handed to a pool of Ray actors, each holding one encoder replica: one per GPU when
+the cluster has GPUs, else CPU actors with their torch thread count set. Each batch's vectors
+are committed to the cache as soon as it returns, so a job killed at any point keeps every
+finished batch and a rerun embeds only the rest.
+
+Ray core actors rather than Ray Data's ``map_batches``: the work is already a list of
+in-memory texts whose batches the driver plans, and per-batch commits on the driver are what
+make a killed job resumable; Ray Data would add a streaming executor, Arrow conversion and its
+own batch boundaries between the two, for no gain at this shape (see docs/guides/scale.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from c2rag.encode.engine import plan_batches
+from c2rag.errors import C2RAGError
+from c2rag.org.progress import TokenProgress
+from c2rag.store.cache import EmbeddingCache, cache_key
+from c2rag.types import Embedder
+
+__all__ = [
+    "ClusterUnreachableError",
+    "RayEmbedding",
+    "RayNotInstalledError",
+    "RaySettings",
+    "RayStats",
+    "check_address",
+    "import_ray",
+    "require_ray",
+]
+
+logger = logging.getLogger(__name__)
+
+_IN_FLIGHT_PER_ACTOR = 2
+# Ray batches hold several encoder calls' worth of tokens: fewer round trips, and a killed
+# job still loses at most one batch per actor.
+_BATCH_CALLS = 8
+_CONNECT_TIMEOUT_S = 5.0
+
+
+class RayNotInstalledError(C2RAGError):
+    """``--ray`` was asked for but Ray is not installed."""
+
+
+class ClusterUnreachableError(C2RAGError):
+    """The Ray cluster address does not answer."""
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """How to reach and use the cluster.
+
+    Attributes:
+        address: As for ``ray.init``: ``None`` or ``"local"`` starts a local cluster,
+            ``"auto"`` joins the one started on this machine, ``host:port`` or
+            ``ray://host:port`` a remote one.
+        actors: Encoder replicas (default: one per GPU, else CPUs ÷ threads).
+        threads: Torch threads per CPU actor (default: min(8, CPUs ÷ actors)).
+        batch_tokens: Padded tokens per Ray batch (default: 8 encoder calls' budget).
+    """
+
+    address: str | None = None
+    actors: int | None = None
+    threads: int | None = None
+    batch_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("actors", "threads", "batch_tokens"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                msg = f"Ray {name} must be at least 1, got {value}"
+                raise ValueError(msg)
+
+
+@dataclass
+class RayStats:
+    """What one :meth:`RayEmbedding.embed_into` did."""
+
+    texts: int = 0
+    tokens: int = 0
+    batches: int = 0
+    actors: int = 0
+    seconds: float = 0.0
+
+
+def import_ray() -> Any:
+    """The ``ray`` module.
+
+    Raises:
+        RayNotInstalledError: Naming the extra that installs it.
+    """
+    require_ray()
+    import ray
+
+    return ray
+
+
+def require_ray() -> None:
+    """Fail at once, without importing it (seconds), when Ray is not installed.
+
+    Raises:
+        RayNotInstalledError: Naming the extra that installs it.
+    """
+    if importlib.util.find_spec("ray") is None:
+        msg = "--ray needs Ray, which is not installed: pip install 'c2rag[ray]'"
+        raise RayNotInstalledError(msg)
+
+
+def check_address(address: str | None) -> None:
+    """Fail fast on a cluster address nothing listens on (``ray.init`` would retry for
+    minutes). ``None``, ``local`` and ``auto`` are left to Ray.
+
+    Raises:
+        ClusterUnreachableError: Naming the address.
+        ValueError: The address has no port.
+    """
+    if address in (None, "local", "auto"):
+        return
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if not parts.hostname or parts.port is None:
+        msg = f"Ray address {address!r} needs a host and a port (host:port or ray://host:port)"
+        raise ValueError(msg)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        msg = (
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); "
+            f"start it with `ray start --head` or check the address"
+        )
+        raise ClusterUnreachableError(msg) from exc
+
+
+class _EncoderActor:
+    """One encoder replica (wrapped by ``ray.remote`` at run time)."""
+
+    def __init__(self, factory: Callable[[], Embedder], threads: int | None) -> None:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.embedder = factory()
+
+    def fingerprint(self) -> str:
+        return self.embedder.fingerprint
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embedder.encode_documents(texts), dtype=np.float32)
+
+
+class RayEmbedding:
+    """A connection to a Ray cluster and a pool of encoder actors on it.
+
+    Constructing one checks that Ray is installed and the address answers, before anything
+    is loaded or planned; :meth:`use` then says which encoder the actors hold.
+
+    Args:
+        settings: Cluster address and pool shape.
+        show_progress: Draw a token progress bar.
+
+    Raises:
+        RayNotInstalledError: Ray is not installed.
+        ClusterUnreachableError: ``settings.address`` does not answer.
+    """
+
+    def __init__(self, settings: RaySettings | None = None, *, show_progress: bool = False) -> None:
+        self.settings = settings or RaySettings()
+        require_ray()
+        check_address(self.settings.address)
+        self.ray = import_ray()
+        self.show_progress = show_progress
+        self.factory: Callable[[], Embedder] | None = None
+        self.embedder: Embedder | None = None
+        self._started = False
+        self._actors: list[Any] = []
+        self._threads: int | None = None
+
+    def __enter__(self) -> RayEmbedding:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def use(self, factory: Callable[[], Embedder], embedder: Embedder) -> None:
+        """Hold the encoder ``factory`` builds in each actor (pickled to the workers);
+        ``embedder`` is the driver's copy (fingerprint, dimension, token counts), which the
+        actors' must match."""
+        if self._actors:
+            self.close_actors()
+        self.factory = factory
+        self.embedder = embedder
+
+    def connect(self) -> None:
+        """Join (or start) the cluster; a no-op when this process is already connected.
+
+        Raises:
+            ClusterUnreachableError: Ray cannot join the cluster.
+        """
+        ray = self.ray
+        if ray.is_initialized():
+            return
+        address = self.settings.address
+        kwargs: dict[str, Any] = {"logging_level": logging.WARNING}
+        if address in (None, "local"):
+            ray.init(include_dashboard=False, **kwargs)
+        else:
+            try:
+                ray.init(address=address, **kwargs)
+            except ConnectionError as exc:
+                msg = f"cannot join the Ray cluster at {address}: {exc}"
+                raise ClusterUnreachableError(msg) from exc
+        self._started = True
+
+    def gpus(self) -> int:
+        """GPUs in the cluster (connects first)."""
+        self.connect()
+        return int(self.ray.cluster_resources().get("GPU", 0))
+
+    def _pool(self) -> list[Any]:
+        if self._actors:
+            return self._actors
+        if self.factory is None or self.embedder is None:
+            msg = "RayEmbedding.use(factory, embedder) must be called before embedding"
+            raise RuntimeError(msg)
+        self.connect()
+        ray = self.ray
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        cpus = max(1, int(resources.get("CPU", 1)))
+        settings = self.settings
+        options: dict[str, Any]
+        if gpus and settings.threads is None:
+            count = settings.actors or gpus
+            options = {"num_gpus": 1, "num_cpus": 1}
+            self._threads = None
+        else:
+            count = settings.actors or max(1, cpus // min(8, cpus))
+            self._threads = settings.threads or max(1, min(8, cpus // count))
+            if count * self._threads > cpus:
+                msg = (
+                    f"{count} Ray actors × {self._threads} threads need {count * self._threads} "
+                    f"CPUs; the cluster has {cpus}"
+                )
+                raise ValueError(msg)
+            options = {"num_cpus": self._threads}
+        remote = ray.remote(_EncoderActor).options(**options)
+        self._actors = [remote.remote(self.factory, self._threads) for _ in range(count)]
+        fingerprints = set(ray.get([a.fingerprint.remote() for a in self._actors]))
+        if fingerprints != {self.embedder.fingerprint}:
+            self.close_actors()
+            msg = (
+                f"the Ray actors' encoder has fingerprint {sorted(fingerprints)}, the driver's "
+                f"{self.embedder.fingerprint!r}: their vectors would not match the index"
+            )
+            raise C2RAGError(msg)
+        logger.info(
+            "%d encoder actors on the Ray cluster (%s)",
+            count,
+            "1 GPU each" if "num_gpus" in options else f"{self._threads} CPU threads each",
+        )
+        return self._actors
+
+    def embed_into(self, cache: EmbeddingCache, texts: Mapping[str, str]) -> RayStats:
+        """Embed ``texts`` (content hash → text) on the cluster into ``cache``, committing
+        each batch as it completes.
+
+        Raises:
+            C2RAGError: An actor died (the batches finished before are kept in the cache).
+        """
+        stats = RayStats()
+        if not texts:
+            return stats
+        actors = self._pool()
+        embedder = self.embedder
+        assert embedder is not None  # _pool checked
+        hashes = list(texts)
+        lengths = [embedder.count_tokens(texts[h]) for h in hashes]
+        budget = self.settings.batch_tokens or _BATCH_CALLS * int(
+            getattr(embedder, "batch_tokens", 2048)
+        )
+        batches = plan_batches(lengths, batch_tokens=budget)
+        stats.actors = len(actors)
+        progress = TokenProgress(
+            sum(lengths), len(hashes), len(batches), show_progress=self.show_progress
+        )
+        fingerprint = embedder.fingerprint
+        in_flight: dict[Any, tuple[int, list[int]]] = {}  # ref → (actor, indices)
+        load = [0] * len(actors)
+        queue = list(reversed(batches))  # pop() from the end: longest batches first
+        ray = self.ray
+        try:
+            while queue or in_flight:
+                while queue and min(load) < _IN_FLIGHT_PER_ACTOR:
+                    slot = load.index(min(load))
+                    batch = queue.pop()
+                    ref = actors[slot].embed.remote([texts[hashes[i]] for i in batch])
+                    in_flight[ref] = (slot, batch)
+                    load[slot] += 1
+                done, _ = ray.wait(list(in_flight), num_returns=1)
+                for ref in done:
+                    slot, batch = in_flight.pop(ref)
+                    load[slot] -= 1
+                    vectors = self._result(ref, len(batch), embedder.dim)
+                    cache.put_many(
+                        [
+                            (cache_key(fingerprint, hashes[i]), v)
+                            for i, v in zip(batch, vectors, strict=True)
+                        ]
+                    )
+                    tokens = sum(lengths[i] for i in batch)
+                    progress.update(tokens, len(batch))
+                    stats.texts += len(batch)
+                    stats.tokens += tokens
+                    stats.batches += 1
+        finally:
+            stats.seconds = progress.elapsed
+            progress.close()
+        return stats
+
+    def _result(self, ref: Any, rows: int, dim: int) -> np.ndarray:
+        try:
+            vectors = self.ray.get(ref)
+        except self.ray.exceptions.RayError as exc:
+            msg = (
+                f"a Ray encoder actor failed ({type(exc).__name__}: {exc}); the batches "
+                f"finished so far are cached: rerun to embed the rest"
+            )
+            raise C2RAGError(msg) from exc
+        if vectors.shape != (rows, dim):
+            expected = (rows, dim)
+            msg = f"a Ray actor returned shape {vectors.shape}; expected {expected}"
+            raise ValueError(msg)
+        return vectors
+
+    def close_actors(self) -> None:
+        """Stop the encoder actors (a later batch starts new ones)."""
+        for actor in self._actors:
+            self.ray.kill(actor)
+        self._actors = []
+
+    def close(self) -> None:
+        """Stop the actors, and the cluster when this object started it."""
+        self.close_actors()
+        if self._started:
+            self.ray.shutdown()
+            self._started = False
