@@ -1,4 +1,5 @@
-"""Files not worth chunking, and why: binary, too large, generated, minified, lock files.
+"""Files not worth chunking, and why: binary, too large, generated, minified, lock files,
+notebooks.
 
 Each rule returns a short reason string that callers count (``Counter(fc.skipped for fc in
 results)``) so that an index report can say how many files were left out and why.
@@ -11,7 +12,7 @@ from pathlib import PurePosixPath
 
 __all__ = ["LOCK_FILES", "SKIP_REASONS", "skip_reason"]
 
-SKIP_REASONS = ("binary", "too_large", "lock_file", "generated", "minified")
+SKIP_REASONS = ("binary", "too_large", "lock_file", "generated", "minified", "notebook")
 
 LOCK_FILES = frozenset(
     {
@@ -74,6 +75,10 @@ def skip_reason(path: str, data: bytes, *, max_bytes: int) -> str | None:
         return "too_large"
     if name.name in LOCK_FILES:
         return "lock_file"
+    # A notebook is JSON whose saved outputs (logs, tables, base64 images) outweigh its code:
+    # as line windows it crowded out real code in search. Its cells are not chunked yet.
+    if name.suffix == ".ipynb":
+        return "notebook"
     if _is_generated(name, data):
         return "generated"
     if _is_minified(name, data):

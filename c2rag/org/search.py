@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -260,18 +260,15 @@ class MultiRepoRetriever:
 
 
 def _qualify(repo: str, hit: Hit) -> RepoHit:
-    return RepoHit(
-        f"{repo}:{hit.id}",
-        hit.chunk,
-        hit.score,
-        hit.commit,
-        hit.blob_sha,
-        dict(hit.channels),
-        repo,
-    )
+    return RepoHit(**_fields_of(hit, id=f"{repo}:{hit.id}"), repo=repo)
 
 
 def _unqualify(hit: Hit) -> Hit:
     repo = getattr(hit, "repo", "")
-    plain = hit.id.removeprefix(f"{repo}:")
-    return Hit(plain, hit.chunk, hit.score, hit.commit, hit.blob_sha, dict(hit.channels))
+    return Hit(**_fields_of(hit, id=hit.id.removeprefix(f"{repo}:")))
+
+
+def _fields_of(hit: Hit, **changes: Any) -> dict[str, Any]:
+    """A hit's :class:`Hit` fields (channels, contributions, members included) as keywords."""
+    values = {f.name: getattr(hit, f.name) for f in fields(Hit)}
+    return {**values, **changes}

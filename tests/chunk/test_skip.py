@@ -33,6 +33,7 @@ from tests.chunk.checks import assert_invariants
         ),
         ("dist/app.min.js", b"function a(){return 1}\n", "minified"),
         ("bundle.js", b"var a=1;" * 2000, "minified"),
+        ("notebooks/eda.ipynb", b'{"cells": [], "nbformat": 4}\n', "notebook"),
     ],
 )
 def test_skip_reasons(path: str, data: bytes, reason: str) -> None:

@@ -107,7 +107,7 @@ def test_read_only_store_reads_and_refuses_writes(
         ["search", "shout", str(repo.root), *opts],
         ["index", str(repo.root), *opts, "--model", str(tiny_c2llm_dir)],
     )
-    assert status.returncode == 0 and "1 files changed since" in status.stdout, status
+    assert status.returncode == 0 and "would check 1 changed files" in status.stdout, status
     assert search.returncode == 0 and "shout" in search.stdout, search
     _assert_one_line_error(index, "the store is read-only")
     assert sorted(p.name for p in store.rglob("*")) == before

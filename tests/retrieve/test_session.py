@@ -115,8 +115,13 @@ def test_stale_files_are_flagged(make_repo, minilm_encoder, tmp_path) -> None:
 def test_many_members_of_a_class_come_as_its_outline(codeqa_retriever: CodeRetriever) -> None:
     session = CodeQASession(codeqa_retriever, budget_tokens=3000, k=6, neighbours=0)
     turn = session.ask("LRUCache.get LRUCache.put LRUCache.evict")
-    outlines = [s for s in turn.context.snippets if s.kind == "class"]
-    assert [s.symbols for s in outlines] == [("cache.lru.LRUCache",)]
+    # (another class's one-chunk skeleton may be a hit of its own, shown as its outline)
+    outlines = [
+        s
+        for s in turn.context.snippets
+        if s.kind == "class" and s.symbols == ("cache.lru.LRUCache",)
+    ]
+    assert len(outlines) == 1
     assert "bodies elided" in turn.render()
     assert {d.reason for d in turn.context.dropped} >= {"in_skeleton"}
     cache_snippets = [s for s in turn.context.snippets if s.path == "src/cache/lru.py"]
