@@ -75,8 +75,10 @@ class IndexReport:
             setattr(self, name, getattr(result.vectors, name))
 
     def skipped_by_reason(self) -> dict[str, int]:
-        """How many paths were skipped for each reason."""
-        return dict(sorted(Counter(reason for _, reason in self.files_skipped).items()))
+        """How many paths were skipped for each kind of reason (``secret: line 3 (...)``
+        counts as ``secret``; the per-file details are in :attr:`files_skipped`)."""
+        kinds = Counter(reason.split(":", 1)[0] for _, reason in self.files_skipped)
+        return dict(sorted(kinds.items()))
 
     def summary(self) -> str:
         """A few lines for people, in the words ``docs/cli.md`` defines."""
@@ -104,6 +106,9 @@ class IndexReport:
         if self.files_skipped:
             reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_by_reason().items())
             lines.append(f"skipped by reason: {reasons}")
+        redacted = sum(1 for _, flag in self.files_flagged if flag.startswith("secret redacted"))
+        if redacted:
+            lines.append(f"secrets redacted: lines in {redacted} files (see the warnings above)")
         lines += self.notes
         return "\n".join(lines)
 

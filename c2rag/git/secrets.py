@@ -7,6 +7,13 @@ Stripe, high-entropy strings, ``password = ...`` keywords, ...) with its default
 filters, in-process, over each file's bytes. A file with a finding is skipped (the default)
 or redacted; the finding names the path, the line and the detector, never the secret.
 
+In ``skip`` mode only findings of detectors that recognise a credential's own format (AWS
+keys, private keys, tokens of named services, JWTs) skip the file. The generic detectors
+(``password = "..."`` keywords, high-entropy strings) also fire on ordinary code: on
+c2rag's own sources they flagged ``secrets: SecretMode = "skip"`` and git SHAs in tests,
+which would have dropped the indexer's core module from its own index. Their lines are
+redacted instead, so the flagged value still never reaches an index or a prompt.
+
 False positives are allowed by path in ``.c2ragsecrets`` at the repository root
 (``.gitignore`` syntax, read from the indexed commit), or by detect-secrets' inline
 ``pragma: allowlist secret`` comment on the line.
@@ -33,6 +40,11 @@ SecretMode = Literal["skip", "redact", "off"]
 _EXCLUDED_PLUGINS = {"IPPublicDetector"}
 _VERIFY_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 _SHELL_SUFFIXES = {"sh", "bash", "zsh", "ksh", "env"}
+# Detectors that match shapes common in ordinary code: their lines are redacted, not the
+# whole file skipped (see the module docstring).
+_GENERIC_DETECTORS = frozenset(
+    {"Secret Keyword", "Hex High Entropy String", "Base64 High Entropy String"}
+)
 # detect-secrets keeps its plugin and filter choice in process-wide settings; one scan at a
 # time holds them.
 _SETTINGS_LOCK = threading.Lock()
@@ -55,7 +67,8 @@ class SecretScanner:
 
     Args:
         allow: ``.gitignore``-style patterns of paths whose findings are allowed.
-        mode: ``skip`` files with a finding, ``redact`` the findings, or ``off``.
+        mode: ``skip`` files with a credential of a known format (and redact generic
+            findings), ``redact`` every finding, or ``off``.
     """
 
     def __init__(self, allow: str = "", *, mode: SecretMode = "skip") -> None:
@@ -123,13 +136,12 @@ class SecretScanner:
         findings = self._hits(path, text)
         if not findings:
             return data, []
-        for finding in findings:
-            logger.warning(
-                "secret in %s: %s",
-                finding,
-                "skipping the file" if self.mode == "skip" else "redacted",
-            )
-        if self.mode == "skip":
+        skip = self.mode == "skip" and any(f.detector not in _GENERIC_DETECTORS for f in findings)
+        where = ", ".join(f"line {f.line} ({f.detector})" for f in findings)
+        logger.warning(
+            "secret in %s: %s: %s", path, where, "skipping the file" if skip else "redacted"
+        )
+        if skip:
             return None, findings
         return _redact(text, findings).encode("utf-8"), findings
 
