@@ -22,6 +22,7 @@ from c2rag.index import CodeIndex, _branch_label, _loader, _wanted_files
 from c2rag.index_report import IndexReport
 from c2rag.store import IndexStore
 from c2rag.store.chroma import ChromaWriter
+from c2rag.store.faults import store_faults
 from c2rag.store.sync import BranchSync, FileState
 from c2rag.store.vectors import VectorSource, VectorStats
 
@@ -110,13 +111,18 @@ class PlannedIndex(CodeIndex):
                 return RepoPlan(commit="", mode="empty")
             label = branch or _branch_label(repo, ref)
             commit = repo.resolve(ref)
-            store = IndexStore.open(self.location, create=True)
-            try:
-                return self._plan_embedding(
-                    repo, store, commit, label, worktree=worktree, rebuild=rebuild
-                )
-            finally:
-                store.close()
+            # the lock, as in update(): opening with create=True may create the store
+            with (
+                store_faults(self.location, "plan the index"),
+                IndexStore.write_lock(self.location),
+            ):
+                store = IndexStore.open(self.location, create=True)
+                try:
+                    return self._plan_embedding(
+                        repo, store, commit, label, worktree=worktree, rebuild=rebuild
+                    )
+                finally:
+                    store.close()
 
     def release_chunks(self) -> None:
         """Forget the chunks kept since :meth:`plan` (call after :meth:`update`)."""
