@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -199,6 +199,9 @@ class CodeIndex:
             )
             store.reset()
             manifest = None
+        if manifest is not None and manifest.fingerprint != embedder.fingerprint:
+            # the same model under an earlier version's fingerprint: write the current one
+            manifest = replace(manifest, fingerprint=embedder.fingerprint)
         if manifest is None:
             manifest = Manifest(
                 fingerprint=embedder.fingerprint,

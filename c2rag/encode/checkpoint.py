@@ -61,6 +61,9 @@ class Checkpoint:
     """Pooling named by ``1_Pooling/config.json``, if any."""
     max_seq_length: int | None = None
     """``max_seq_length`` of ``sentence_bert_config.json``, if any."""
+    legacy_identity: str | None = None
+    """The identity c2rag 0.1 gave the same local directory (``dirname@digest``), so that
+    indexes and cached vectors it wrote are still recognised as this model's."""
 
 
 def hub_offline() -> bool:
@@ -179,8 +182,9 @@ def weight_files(model_dir: Path) -> list[Path]:
     raise ModelLoadError(msg)
 
 
-def _local_identity(model_dir: Path) -> str:
-    """``local@digest``: config, safetensors headers and bytes sampled across each file.
+def _local_digest(model_dir: Path) -> str:
+    """Digest of a local directory: config, safetensors headers and bytes sampled across each
+    file.
 
     Reading ~1 MiB per file instead of hashing gigabytes keeps startup fast, while a retrained,
     fine-tuned or converted checkpoint still gets a new identity.
@@ -201,7 +205,7 @@ def _local_identity(model_dir: Path) -> str:
             for offset in range(start, size, step):
                 handle.seek(offset)
                 digest.update(handle.read(_SAMPLE_BYTES))
-    return f"local@{digest.hexdigest()[:16]}"
+    return digest.hexdigest()
 
 
 def _sentence_transformers_info(root: Path) -> tuple[Path, str | None, int | None]:
@@ -298,6 +302,7 @@ def locate(
         )
         raise ModelLoadError(msg)
     config = read_json(config_file)
+    legacy: str | None = None
     if from_hub:
         name = text
         commit = root.name if _SNAPSHOT_HASH.match(root.name) else (revision or "main")
@@ -307,7 +312,11 @@ def locate(
         # Wheels and exports often call the folder just "model": keep its parent for context.
         generic = resolved.name in {"model", "models", "checkpoint", "weights"}
         name = f"{resolved.parent.name}/{resolved.name}" if generic else resolved.name
-        identity = _hub_identity(root) or _local_identity(model_dir)
+        hub = _hub_identity(root)
+        digest = None if hub else _local_digest(model_dir)
+        identity = hub or f"local@{digest[:16]}"
+        # c2rag 0.1 named a local model by its folder: dirname@digest
+        legacy = f"{model_dir.name}@{digest[:12]}" if digest else None
     logger.debug("located %s at %s (identity %s)", name, model_dir, identity)
     return Checkpoint(
         model_dir=model_dir,
@@ -317,4 +326,5 @@ def locate(
         root=root,
         pooling=pooling,
         max_seq_length=max_len,
+        legacy_identity=legacy,
     )

@@ -213,8 +213,18 @@ class Encoder:
     @property
     def fingerprint(self) -> str:
         """Model identity and every setting that changes a document vector."""
+        return self._fingerprint(self._loaded.checkpoint.identity)
+
+    @property
+    def legacy_fingerprints(self) -> tuple[str, ...]:
+        """The fingerprints earlier c2rag versions gave this same model and settings: an
+        index or cached vectors written under one of them are this encoder's."""
+        legacy = self._loaded.checkpoint.legacy_identity
+        return (self._fingerprint(legacy),) if legacy else ()
+
+    def _fingerprint(self, identity: str) -> str:
         return (
-            f"{self._loaded.checkpoint.identity};pooling={self._pooling};"
+            f"{identity};pooling={self._pooling};"
             f"doc_prompt={json.dumps(self.document_prompt)};max_length={self._max_length};float"
         )
 

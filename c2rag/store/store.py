@@ -158,7 +158,7 @@ class IndexStore:
         manifest = self._manifest
         if manifest is None:
             return
-        if manifest.fingerprint == embedder.fingerprint and manifest.dim == embedder.dim:
+        if manifest.dim == embedder.dim and manifest.fingerprint in _fingerprints(embedder):
             return
         name = getattr(embedder, "model_name", type(embedder).__name__)
         # commands that work as printed: the model as it can be loaded again (its path or
@@ -289,3 +289,8 @@ def _not_found(location: StoreLocation, why: str) -> str:
         f"no c2rag index for {location.repo_root} at {location.describe()} ({why}); "
         f"build one with `{command}`"
     )
+
+
+def _fingerprints(embedder: Embedder) -> tuple[str, ...]:
+    """The embedder's fingerprint and those earlier c2rag versions gave the same model."""
+    return (embedder.fingerprint, *getattr(embedder, "legacy_fingerprints", ()))

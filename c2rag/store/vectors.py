@@ -78,6 +78,14 @@ class VectorSource:
         keys = {h: self.key(h) for h in texts}
         cached = self.cache.get_many(keys.values())
         missing = [h for h in texts if keys[h] not in cached]
+        # vectors cached by an earlier c2rag version under this model's old fingerprint
+        for legacy in getattr(self.embedder, "legacy_fingerprints", ()):
+            if not missing:
+                break
+            old = {h: cache_key(legacy, h) for h in missing}
+            found = self.cache.get_many(old.values())
+            self.cache.put_many({keys[h]: found[k] for h, k in old.items() if k in found})
+            missing = [h for h in missing if old[h] not in found]
         stats.cache_hits = len(texts) - len(missing)
         if missing and self.collection is not None:
             found = self._from_store(missing)

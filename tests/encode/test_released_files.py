@@ -18,6 +18,7 @@ from c2rag.encode.engine import Encoder
 from c2rag.encode.loader import check_c2llm_keys
 from c2rag.errors import C2RAGError, CheckpointMismatchError, ModelLoadError
 from tests.fixtures.models import build_tiny_c2llm
+from tests.index.embedders import CountingEmbedder
 
 CODE = "def greet(name):\n    return 'hello ' + name\n"
 
@@ -201,3 +202,47 @@ def test_index_survives_a_renamed_model_folder_without_embedding_again(
     report = CodeIndex(repo.root, encoder=counting, store_dir=store).update(rebuild=True)
     assert counting.texts == []  # every vector came from the cache: same model, same keys
     assert report.cache_hits > 0
+
+
+class _AsVersion01(CountingEmbedder):
+    """The encoder as c2rag 0.1 named it: the same vectors under the fingerprint of the
+    folder-named identity (``dirname@digest``) that 0.1 wrote into manifests and cache keys."""
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.legacy_fingerprints[0]
+
+    @property
+    def legacy_fingerprints(self) -> tuple[str, ...]:
+        return ()
+
+
+def test_an_index_written_by_version_0_1_is_read_and_updated_without_embedding_again(
+    make_repo: Any, tiny_c2llm_dir: Path, tmp_path: Path
+) -> None:
+    from c2rag.git import GitRepo
+    from c2rag.index import CodeIndex
+    from c2rag.retrieve import CodeRetriever
+    from c2rag.store import IndexStore, StoreLocation
+
+    encoder = Encoder(tiny_c2llm_dir, device="cpu", dtype="fp32")
+    legacy = encoder.legacy_fingerprints
+    assert len(legacy) == 1 and legacy[0].startswith(f"{tiny_c2llm_dir.name}@")
+    assert legacy[0] != encoder.fingerprint
+    repo = make_repo(files={"maths.py": "def add(a, b):\n    return a + b\n"})
+    store_dir = tmp_path / "store"
+    CodeIndex(repo.root, encoder=_AsVersion01(encoder), store_dir=store_dir).update()
+
+    store = IndexStore.open(StoreLocation.for_repo(repo.root, store_dir=store_dir))
+    assert store.manifest is not None and store.manifest.fingerprint == legacy[0]
+    with GitRepo(repo.root) as git, CodeRetriever(store, encoder, git) as retriever:
+        assert retriever.search("add two numbers", k=1)  # no IndexMismatchError
+
+    counting = CountingEmbedder(encoder)
+    report = CodeIndex(repo.root, encoder=counting, store_dir=store_dir).update(rebuild=True)
+    assert counting.texts == [] and report.cache_hits > 0  # 0.1's cached vectors reused
+    after = IndexStore.open(StoreLocation.for_repo(repo.root, store_dir=store_dir))
+    try:
+        assert after.manifest is not None and after.manifest.fingerprint == encoder.fingerprint
+    finally:
+        after.close()

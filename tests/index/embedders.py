@@ -30,6 +30,10 @@ class CountingEmbedder:
         return self.inner.fingerprint
 
     @property
+    def legacy_fingerprints(self) -> tuple[str, ...]:
+        return tuple(getattr(self.inner, "legacy_fingerprints", ()))
+
+    @property
     def dim(self) -> int:
         return self.inner.dim
 
