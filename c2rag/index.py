@@ -64,8 +64,9 @@ class CodeIndex:
         write_batch_size: Records per Chroma call (capped at the client's maximum).
         show_progress: tqdm bars; default: when stderr is a terminal.
         secrets: What to do with a file in which detect-secrets finds a secret (see
-            :mod:`c2rag.git.secrets`): ``skip`` it (reported with path, line and detector),
-            ``redact`` the secret, or ``off``.
+            :mod:`c2rag.git.secrets`): ``skip`` a file holding a credential of a known
+            format (reported with path, line and detector) and redact the lines of generic
+            findings, ``redact`` every finding, or ``off``.
 
     Example:
         >>> index = CodeIndex(".", model="path/to/C2LLM-0.5B")  # doctest: +SKIP

@@ -111,7 +111,8 @@ def _echo_result(result: Any, *, as_json: bool) -> None:
     type=click.Choice(["skip", "redact", "off"]),
     default="skip",
     show_default=True,
-    help="Files in which a secret is detected: skip them, redact the secret, or do not scan.",
+    help="Detected secrets: skip files holding a credential of a known format and redact "
+    "generic findings (keywords, high-entropy strings), redact every finding, or do not scan.",
 )
 @_user_errors
 def index(
