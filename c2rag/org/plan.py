@@ -146,17 +146,21 @@ class PlannedIndex(CodeIndex):
         chunker = self._chunker(embedder)
         if rebuild or (manifest is not None and manifest.chunker_version != chunker.version):
             manifest = None  # the update starts from an empty store
-        report = IndexReport(
-            repo=str(self.repo_root), store="", branch=label, commit=commit, mode="full"
-        )
-        by_path, overlay_paths = _wanted_files(repo, commit, worktree, report)
-        desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
         if manifest is None:
-            paths: set[str] = set(desired)
-        else:
-            state = manifest.branches.get(label)
-            paths, _ = self._paths_to_check(
-                repo, store, manifest, label, commit, state, desired, overlay_paths, report
+            # update() will reset the store: every file is new to it
+            report = IndexReport(
+                repo=str(self.repo_root), store="", branch=label, commit=commit, mode="full"
+            )
+            by_path, _ = _wanted_files(repo, commit, worktree, report)
+            desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
+            paths = set(desired)
+        else:  # the same plan update() will act on
+            planned = self._plan(repo, store, manifest, label, commit, worktree)
+            report, by_path, desired, paths = (
+                planned.report,
+                planned.by_path,
+                planned.desired,
+                planned.paths,
             )
         plan = RepoPlan(commit=commit, mode=report.mode)
         if report.mode == "up_to_date":
