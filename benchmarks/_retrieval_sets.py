@@ -166,6 +166,187 @@ CONVERSATIONS: tuple[tuple[tuple[str, str], ...], ...] = (
 )
 
 
+# Conversations over ``urllib3`` (2.x), same shape as ``CONVERSATIONS``: golds are qualified
+# names relative to the package, module path included ("util.retry.Retry.sleep"). Written for
+# this benchmark from urllib3's source, never looked at with any retriever, and held out: never
+# used to tune anything.
+CONVERSATIONS_URLLIB3: tuple[tuple[tuple[str, str], ...], ...] = (
+    (
+        (
+            "Where is the delay before the next attempt computed from the number of "
+            "consecutive failures?",
+            "util.retry.Retry.get_backoff_time",
+        ),
+        ("Which method uses that value to actually pause?", "util.retry.Retry._sleep_backoff"),
+        ("Who calls it?", "util.retry.Retry.sleep"),
+    ),
+    (
+        (
+            "How is a server's requested wait, sent either as a number of seconds or as an "
+            "HTTP date, converted into seconds?",
+            "util.retry.Retry.parse_retry_after",
+        ),
+        ("What exception does it raise when that value is malformed?", "exceptions.InvalidHeader"),
+    ),
+    (
+        (
+            "Where does a retry policy produce a new copy with its counters decremented after "
+            "a failed attempt?",
+            "util.retry.Retry.increment",
+        ),
+        ("How does it decide that nothing is left?", "util.retry.Retry.is_exhausted"),
+        ("And what is raised in that case?", "exceptions.MaxRetryError"),
+    ),
+    (
+        (
+            "How are '.' and '..' steps resolved away in a URL?",
+            "util.url._remove_path_dot_segments",
+        ),
+        ("Who calls it?", "util.url.parse_url"),
+    ),
+    (
+        (
+            "How are non-ASCII labels of a host name converted to their ASCII form?",
+            "util.url._idna_encode",
+        ),
+        ("Who calls it?", "util.url._normalize_host"),
+        (
+            "Which wrapper around that one also strips square brackets from the result?",
+            "connectionpool._normalize_host",
+        ),
+    ),
+    (
+        (
+            "How does the pool manager build a hashable lookup key from a request context, "
+            "lower-casing the scheme and host?",
+            "poolmanager._default_key_normalizer",
+        ),
+        (
+            "Which method invokes it, through the per-scheme table?",
+            "poolmanager.PoolManager.connection_from_context",
+        ),
+        (
+            "What does that method hand the result to?",
+            "poolmanager.PoolManager.connection_from_pool_key",
+        ),
+    ),
+    (
+        (
+            "When a 303 response turns the request into a GET, where are the headers that "
+            "described the body removed?",
+            "_collections.HTTPHeaderDict._prepare_for_method_change",
+        ),
+        (
+            "What does it use to delete each one without failing when it is absent?",
+            "_collections.HTTPHeaderDict.discard",
+        ),
+    ),
+    (
+        (
+            "How does a connection pool hand out a connection, reusing an idle one when available?",
+            "connectionpool.HTTPConnectionPool._get_conn",
+        ),
+        (
+            "How does it tell whether a reused one has gone stale?",
+            "util.connection.is_connection_dropped",
+        ),
+        (
+            "And how does the standard socket-based class implement the property that check reads?",
+            "connection.HTTPConnection.is_connected",
+        ),
+    ),
+    (
+        (
+            "When an overall time budget is set, how is the limit for receiving the response "
+            "reduced by the time spent connecting?",
+            "util.timeout.Timeout.read_timeout",
+        ),
+        (
+            "What does it use to measure that elapsed part?",
+            "util.timeout.Timeout.get_connect_duration",
+        ),
+        ("And what sets that clock going?", "util.timeout.Timeout.start_connect"),
+    ),
+    (
+        (
+            "How is a file-upload request body built from a dictionary of fields, each part "
+            "separated by a random marker?",
+            "filepost.encode_multipart_formdata",
+        ),
+        (
+            "What does it use to normalise each entry into an object first?",
+            "filepost.iter_field_objects",
+        ),
+        (
+            "For entries that are not objects yet, which constructor does that call?",
+            "fields.RequestField.from_tuples",
+        ),
+    ),
+    (
+        (
+            "How does a response choose a decompressor based on the Content-Encoding header?",
+            "response.BaseHTTPResponse._init_decoder",
+        ),
+        ("What does it call to build one for a given encoding name?", "response._get_decoder"),
+        (
+            "And what class does that return when several are listed, comma-separated?",
+            "response.MultiDecoder",
+        ),
+    ),
+    (
+        (
+            "How does a response parse the hexadecimal size line in a body sent with "
+            "Transfer-Encoding framing?",
+            "response.HTTPResponse._update_chunk_length",
+        ),
+        (
+            "What exception does it raise when that line isn't a valid number?",
+            "exceptions.InvalidChunkLength",
+        ),
+    ),
+    (
+        (
+            "Before a retry or a redirect, how is a file-like request payload moved back to its "
+            "recorded position?",
+            "util.request.rewind_body",
+        ),
+        ("Who calls it?", "util.request.set_file_position"),
+        ("And who calls that?", "connectionpool.HTTPConnectionPool.urlopen"),
+    ),
+    (
+        (
+            "How is a certificate name containing a wildcard like *.example.com compared "
+            "against the server's host name?",
+            "util.ssl_match_hostname._dnsname_match",
+        ),
+        ("Who calls it?", "util.ssl_match_hostname.match_hostname"),
+        ("And the wrapper around that in the connection module?", "connection._match_hostname"),
+    ),
+    (
+        (
+            "When going through a proxy, how is it decided whether to use the CONNECT method "
+            "or simply forward the request?",
+            "util.proxy.connection_requires_http_tunnel",
+        ),
+        (
+            "When the answer is no, what fills in the extra fields the request then needs?",
+            "poolmanager.ProxyManager._set_proxy_headers",
+        ),
+    ),
+    (
+        (
+            "How does the bounded cache of connection pools evict its oldest entry when a new "
+            "one is stored?",
+            "_collections.RecentlyUsedContainer.__setitem__",
+        ),
+        (
+            "And what does a lookup do to an entry's position?",
+            "_collections.RecentlyUsedContainer.__getitem__",
+        ),
+    ),
+)
+
+
 def _definitions(source: str) -> dict[str, tuple[int, int]]:
     """Qualified name → line range of every function and class (the last definition wins)."""
     out: dict[str, tuple[int, int]] = {}
@@ -181,12 +362,33 @@ def _definitions(source: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+_CONVERSATION_SETS = {"requests": CONVERSATIONS, "urllib3": CONVERSATIONS_URLLIB3}
+
+
+def _gold_span(
+    package: str, gold: str, spans: dict[str, dict[str, tuple[int, int]]]
+) -> tuple[str, int, int]:
+    """Path and line range of a gold: the longest dotted prefix that names a module file,
+    then the qualified name inside it ("util.retry.Retry.sleep" → util/retry.py, Retry.sleep)."""
+    parts = gold.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        path = f"{package}/{'/'.join(parts[:cut])}.py"
+        if path in spans:
+            start, end = spans[path][".".join(parts[cut:])]
+            return path, start, end
+    msg = f"no module of {package!r} holds {gold!r}"
+    raise KeyError(msg)
+
+
 def conversation_set(
     package: str = "requests",
 ) -> tuple[dict[str, str], list[EvalCase], list[list[EvalCase]]]:
-    """The hand-written conversations over an installed ``requests``: its sources (docstrings
-    kept), every turn as a case (the dialogue so far → the turn's gold function), and the
-    cases grouped by conversation."""
+    """The hand-written conversations over an installed ``requests`` or ``urllib3``: its
+    sources (docstrings kept), every turn as a case (the dialogue so far → the turn's gold
+    function), and the cases grouped by conversation."""
+    if package not in _CONVERSATION_SETS:
+        msg = f"no conversations for {package!r}; have {sorted(_CONVERSATION_SETS)}"
+        raise ValueError(msg)
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         msg = f"package {package!r} is not installed"
@@ -198,14 +400,12 @@ def conversation_set(
     }
     spans = {path: _definitions(text) for path, text in files.items()}
     grouped: list[list[EvalCase]] = []
-    for number, conversation in enumerate(CONVERSATIONS):
+    for number, conversation in enumerate(_CONVERSATION_SETS[package]):
         history: list[str] = []
         cases = []
         for question, gold in conversation:
             history.append(question)
-            module, qualname = gold.split(".", 1)
-            path = f"{package}/{module}.py"
-            start, end = spans[path][qualname]
+            path, start, end = _gold_span(package, gold, spans)
             cases.append(EvalCase(tuple(history), path, start, end, f"conversation {number}"))
         grouped.append(cases)
     return files, [c for group in grouped for c in group], grouped

