@@ -191,12 +191,13 @@ class CodeIndex:
             manifest = None
         store.check_compatible(embedder)
         chunker = self._chunker(embedder)
-        if manifest is not None and manifest.chunker_version != chunker.version:
+        version = self._content_version(chunker)
+        if manifest is not None and manifest.chunker_version != version:
             logger.warning(
                 "the index was chunked by %s, this chunker is %s: rebuilding it "
                 "(cached vectors are reused)",
                 manifest.chunker_version,
-                chunker.version,
+                version,
             )
             store.reset()
             manifest = None
@@ -209,7 +210,7 @@ class CodeIndex:
                 dim=embedder.dim,
                 model_name=_model_name(embedder),
                 model_ref=self._model_ref(embedder),
-                chunker_version=chunker.version,
+                chunker_version=version,
             )
 
         plan = self._plan(repo, store, manifest, label, commit, worktree)
@@ -278,6 +279,12 @@ class CodeIndex:
         )
         report.files_checked = len(paths)
         return _Plan(report, by_path, desired, overlay_paths, paths, renamed)
+
+    def _content_version(self, chunker: Chunker) -> str:
+        """What decides the stored chunks besides the files: the chunker's settings and the
+        secret policy (turning scanning on, or a detector moving from skip to redact, must
+        reach files that did not change)."""
+        return f"{chunker.version};{SecretScanner.policy(self.secrets)}"
 
     def _scanner(self, repo: GitRepo, by_path: dict[str, FileEntry]) -> SecretScanner:
         """The secret scanner for this commit, with the repository's allowlist."""

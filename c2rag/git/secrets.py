@@ -52,6 +52,8 @@ _GENERIC_DETECTORS = frozenset(
         "Basic Auth Credentials",
     }
 )
+# Bumped when a detector changes between skipping and redacting: indexes notice and re-scan.
+_POLICY_VERSION = "2"
 # detect-secrets keeps its plugin and filter choice in process-wide settings; one scan at a
 # time holds them.
 _SETTINGS_LOCK = threading.Lock()
@@ -77,6 +79,12 @@ class SecretScanner:
         mode: ``skip`` files with a credential of a known format (and redact generic
             findings), ``redact`` every finding, or ``off``.
     """
+
+    @staticmethod
+    def policy(mode: SecretMode) -> str:
+        """What an index records of the scanning it was built with (mode and detector
+        policy); a different value means stored files must be scanned again."""
+        return f"secrets={mode}/{_POLICY_VERSION}"
 
     def __init__(self, allow: str = "", *, mode: SecretMode = "skip") -> None:
         if mode not in ("skip", "redact", "off"):

@@ -144,7 +144,8 @@ class PlannedIndex(CodeIndex):
         if not rebuild:
             store.check_compatible(embedder)
         chunker = self._chunker(embedder)
-        if rebuild or (manifest is not None and manifest.chunker_version != chunker.version):
+        version = self._content_version(chunker)
+        if rebuild or (manifest is not None and manifest.chunker_version != version):
             manifest = None  # the update starts from an empty store
         if manifest is None:
             # update() will reset the store: every file is new to it

@@ -174,3 +174,27 @@ def test_allowlist_lets_a_false_positive_through(
     report = CodeIndex(repo.root, encoder=embedder, store_dir=tmp_path / "s").update()
     assert "tests/fixtures/fake_key.py" not in dict(report.files_skipped)
     assert any("FAKE_KEY" in t for t in embedder.texts)
+
+
+def test_turning_scanning_on_reaches_files_that_did_not_change(
+    make_repo: Any, tiny_encoder: Any, tmp_path: Path
+) -> None:
+    """An index built with ``secrets="off"`` holds a key; indexing the same commit again with
+    scanning on must drop it, though git reports no change."""
+    repo = _repo(make_repo)
+    store = tmp_path / "store"
+    CodeIndex(repo.root, encoder=tiny_encoder, store_dir=store, secrets="off").update()
+    assert _leaks(store, "") != []  # the unscanned index holds the planted secrets
+    embedder = CountingEmbedder(tiny_encoder)
+    report = CodeIndex(repo.root, encoder=embedder, store_dir=store).update()
+    assert report.mode == "full"
+    assert dict(report.files_skipped)["app/settings.py"].startswith("secret: line 2")
+    texts = "\n".join(embedder.texts)
+    assert "AKIAZ3MBQ7XPL2RTYWQ4" not in texts
+    from c2rag.store import IndexStore, StoreLocation
+
+    stored = IndexStore.open(StoreLocation.for_repo(repo.root, store_dir=store))
+    documents = stored.collection.get(include=["documents"])["documents"]
+    assert documents and not any("AKIAZ3MBQ7XPL2RTYWQ4" in d for d in documents)
+    assert "app/settings.py" not in stored.lexical.symbols.paths()  # skipped whole
+    assert not any("render_page" in t for t in embedder.texts)  # unchanged code: cached vectors
