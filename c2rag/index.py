@@ -194,8 +194,8 @@ class CodeIndex:
         version = self._content_version(chunker)
         if manifest is not None and manifest.chunker_version != version:
             logger.warning(
-                "the index was chunked by %s, this chunker is %s: rebuilding it "
-                "(cached vectors are reused)",
+                "the index was built with %s, this version builds %s (chunking or secret "
+                "scanning changed): rebuilding it (cached vectors are reused)",
                 manifest.chunker_version,
                 version,
             )

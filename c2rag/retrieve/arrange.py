@@ -70,8 +70,10 @@ class Arranged:
 
 def is_prose_or_data(info: SymbolInfo) -> bool:
     """Documentation, or a module chunk (imports, constants, data tables)."""
-    if info.kind == "module":
-        return True
+    return info.kind == "module" or _is_doc(info)
+
+
+def _is_doc(info: SymbolInfo) -> bool:
     return info.language in _DOC_LANGUAGES or info.path.lower().endswith(_DOC_SUFFIXES)
 
 
@@ -86,8 +88,12 @@ def asks_for_prose(question: str) -> bool:
 
 
 def _symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
-    if info is None or info.kind == "window":
-        return (cid,)  # windows of an unparsed file are places, not one symbol
+    if info is None:
+        return (cid,)
+    if info.kind == "window":
+        # A page of documentation answers once (its best window, the others as members);
+        # windows of an unparsed code file are separate places.
+        return (info.path, "doc") if _is_doc(info) else (cid,)
     if info.kind == "module":  # the head (docstring) apart from the remainders
         return (info.path, info.kind, info.name, str(info.start_line == 1))
     return (info.path, info.kind, info.name, info.parent)
