@@ -34,7 +34,6 @@ __all__ = [
     "QueryEvidence",
     "adaptive_fuse",
     "fuse",
-    "near_focus",
     "weighted_rrf",
 ]
 
@@ -101,9 +100,6 @@ class FusionWeights:
         hint: Weight of a session's hint (the callees and callers of the code a follow-up
             refers back to).
         dense_latest: Weight of the last question's own dense ranking in a conversation.
-        near_class: Score raise (a share of the score) for a candidate in the same class as
-            the code a follow-up refers back to.
-        near_file: Score raise for a candidate in the same file as that code.
     """
 
     prose: Mapping[str, float] = field(
@@ -125,8 +121,6 @@ class FusionWeights:
     symbol: float = 0.6
     hint: float = 0.3
     dense_latest: float = 0.6
-    near_class: float = 0.0
-    near_file: float = 0.0
 
     def __post_init__(self) -> None:
         for label, weights in (("prose", self.prose), ("code", self.code)):
@@ -152,7 +146,7 @@ class FusionWeights:
             "lexical_gap",
             "dense_gap",
         )
-        for name in (*numbers, "symbol", "hint", "dense_latest", "near_class", "near_file"):
+        for name in (*numbers, "symbol", "hint", "dense_latest"):
             if getattr(self, name) < 0:
                 msg = f"FusionWeights: {name} must be >= 0, got {getattr(self, name)}"
                 raise ValueError(msg)
@@ -296,33 +290,6 @@ def fuse(
         return adaptive_fuse(rankings, evidence, params, depth=depth)
     weights = params.for_query(has_identifiers=evidence.has_identifiers)
     return weighted_rrf(rankings, weights, k=params.k, depth=depth or params.depth)
-
-
-def near_focus(
-    fused: Sequence[Fused], raise_by: Mapping[str, float]
-) -> list[Fused]:
-    """Raise the score of candidates near what a follow-up refers back to, and re-rank.
-
-    A conversation's next question is mostly about code next to the last answer (the same
-    class, the same file), so among the candidates the channels found for the new question,
-    those get ``score × (1 + raise_by[id])``; the raise is reported as the ``near_focus``
-    contribution. Candidates are never added, only re-ranked.
-    """
-    if not raise_by:
-        return list(fused)
-    out = []
-    for item in fused:
-        extra = item.score * raise_by.get(item.id, 0.0)
-        if extra:
-            item = Fused(
-                item.id,
-                item.score + extra,
-                item.channels,
-                {**item.contributions, "near_focus": extra},
-            )
-        out.append(item)
-    out.sort(key=lambda f: -f.score)  # stable: equal scores keep the fusion order
-    return out
 
 
 def _combine(

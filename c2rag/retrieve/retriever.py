@@ -29,7 +29,7 @@ from c2rag.retrieve.channels import (
 )
 from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
 from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters, emptied_by
-from c2rag.retrieve.fusion import Fused, FusionWeights, QueryEvidence, fuse, near_focus
+from c2rag.retrieve.fusion import Fused, FusionWeights, QueryEvidence, fuse
 from c2rag.retrieve.neighbours import callees, callers
 from c2rag.retrieve.snapshot import cited_commit, default_snapshot
 from c2rag.store.follow import IndexFollower
@@ -231,7 +231,6 @@ class CodeRetriever:
         neighbours: int = 0,
         extra_mentions: Sequence[Mention] = (),
         hint: Sequence[str] = (),
-        focus: Sequence[str] = (),
     ) -> SearchResult:
         """Like :meth:`search`, with per-channel rankings and notes.
 
@@ -239,8 +238,6 @@ class CodeRetriever:
             extra_mentions: Names to feed the symbol channel besides those in the query.
             hint: Chunk ids, best first, that earlier turns point to (a session passes the
                 code around what a follow-up refers back to); fused as a weak channel.
-            focus: Chunk ids of the code a follow-up refers back to; candidates in the same
-                class or file rank higher (:func:`c2rag.retrieve.fusion.near_focus`).
         """
         if k < 1:
             msg = f"k must be at least 1, got {k}"
@@ -297,8 +294,6 @@ class CodeRetriever:
             admitted = [cid for cid in hint if compiled.admits(cid)]
             rankings["hint"] = [(cid, 1.0 / n) for n, cid in enumerate(admitted, start=1)]
         fused = fuse(rankings, evidence, self.weights, depth=max(self.weights.depth, k))
-        if focus:
-            fused = near_focus(fused, self._near(focus))
         about_prose = asks_for_prose(latest) or bool(wanted.kinds or wanted.paths)
         penalty = 1.0 if about_prose or not self.weights.adaptive else _PROSE_PENALTY
         arranged = arrange(
@@ -319,7 +314,6 @@ class CodeRetriever:
                 neighbours=neighbours,
                 extra_mentions=extra_mentions,
                 hint=hint,
-                focus=focus,
             )
         if neighbours > 0 and result:
             result += self.neighbours(
@@ -330,23 +324,6 @@ class CodeRetriever:
                 branch=wanted.branch,
             )
         return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
-
-    def _near(self, focus: Sequence[str]) -> dict[str, float]:
-        """Score raises for the chunks that share a class or a file with ``focus``."""
-        symbols = self.lexical.symbols
-        raise_by: dict[str, float] = {}
-        for fid in focus:
-            info = symbols.get(fid)
-            if info is None:
-                continue
-            for cid in symbols.in_path(info.path):
-                other = symbols.get(cid)
-                if cid == fid or other is None:
-                    continue
-                same_class = bool(info.parent) and other.parent == info.parent
-                value = self.weights.near_class if same_class else self.weights.near_file
-                raise_by[cid] = max(raise_by.get(cid, 0.0), value)
-        return raise_by
 
     def _explained_modules(self, fused: Sequence[Fused]) -> set[str]:
         """Module chunks among the leading candidates whose docstring explains the file."""

@@ -167,9 +167,7 @@ class CodeQASession:
         if self.rewrite is not None:
             query = self.rewrite(list(self.turns))
         active = filters if filters is not None else self.filters
-        result = self.retriever.search_detailed(
-            query, k=self.k, filters=active, hint=hint, focus=[h.id for h in focus[:1]]
-        )
+        result = self.retriever.search_detailed(query, k=self.k, filters=active, hint=hint)
         hits = list(result.hits)
         related: list[Hit] = []
         if focus:

@@ -154,3 +154,22 @@ def test_huge_queries_are_cut_with_a_note_and_empty_filters_name_the_culprit() -
     assert "filter paths=['nowhere/**'] matches no indexed chunk" in note
     with pytest.raises(ValueError, match=r"languages in this index: \['markdown', 'python'\]"):
         compile_filters(SearchFilters(languages=("cobol",)), table)
+
+
+def test_windows_of_one_page_of_docs_take_one_slot_and_code_windows_do_not() -> None:
+    from c2rag.retrieve.fusion import Fused
+
+    table = SymbolTable()
+    for n in range(1, 4):
+        table.add(f"cli{n}", SymbolInfo("docs/cli.md", "docs/cli.md", "window", "markdown",
+                                        20 * n, 20 * n + 19))  # fmt: skip
+        table.add(
+            f"mk{n}", SymbolInfo("Makefile", "Makefile", "window", "make", 20 * n, 20 * n + 5)
+        )
+    table.add("code", SymbolInfo("a.py", "a.f", "function", "python", 1, 9))
+    order = ["cli2", "cli1", "mk1", "cli3", "mk2", "code"]
+    fused = [Fused(cid, 1.0 - i / 10, {}, {"dense": 1.0 - i / 10}) for i, cid in enumerate(order)]
+    arranged = arrange(fused, table, k=10)
+    assert [a.fused.id for a in arranged] == ["cli2", "mk1", "mk2", "code"]
+    assert arranged[0].members == ("cli1", "cli3")
+    assert symbol_parts("cli3", table) == ["cli1", "cli2", "cli3"]
