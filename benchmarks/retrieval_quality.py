@@ -15,8 +15,10 @@ findings are about.
 * Docstring → function on installed packages (``--packages``): the CodeSearchNet
   construction, docstrings removed from the indexed code. ``click`` and ``jinja2`` are
   tuning; ``httpx``, ``markdown``, ``jsonschema`` held-out.
-* Conversations over ``requests`` (``--conversations``): 15 hand-written conversations whose
-  follow-ups refer back ("who calls it?"); held-out (never used to tune).
+* Conversations (``--conversations``): 15 hand-written conversations over ``requests``
+  whose follow-ups refer back ("who calls it?"; used while designing the session: tuning),
+  and 16 over ``urllib3`` written later from its source, whose follow-ups cannot be
+  understood alone (held-out: never used to tune).
 * Fusion cost (``--fusion-cost``): time of fusion + collapsing alone on each set's real
   candidate lists (the part of a search this issue changed; the channel costs are unchanged).
 
@@ -285,10 +287,15 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[list[object]] = []
     halves = ("tuning", "held-out") if args.split == "both" else (args.split,)
     if args.conversations:
-        files, _, grouped = conversation_set("requests")
-        rows += _dialogues(
-            "conversations over requests", files, grouped, encoder, work / "requests-full"
-        )
+        for package, group in (("requests", "tuning"), ("urllib3", "held-out")):
+            files, _, grouped = conversation_set(package)
+            rows += _dialogues(
+                f"conversations over {package}, {group}",
+                files,
+                grouped,
+                encoder,
+                work / f"{package}-full",
+            )
     if args.cosql:
         files, cases = cosql_set(Path(args.cosql), max_cases=args.max_queries)
         by_dialogue: dict[str, list[EvalCase]] = {}
@@ -400,8 +407,9 @@ def _publish(result: dict, *, write: bool) -> None:
         "Function level: a hit = a retrieved chunk of the gold file overlapping the gold "
         "function (CoSQL: the gold SQL's file); file level: any chunk of the gold file. "
         "**Tuning / held-out**: the adaptive fusion's parameters were chosen on the `tuning` "
-        "rows only (CoSQA queries 0–249, CoSQL dialogues 0–146, `click`, `jinja2`); every "
-        "other row is held-out. 'fixed-weight RRF (c2rag before #13)' is the previous fusion "
+        "rows only (CoSQA queries 0–249, CoSQL dialogues 0–146, `click`, `jinja2`, the "
+        "`requests` conversations); every other row is held-out. 'fixed-weight RRF (c2rag "
+        "before #13)' is the previous fusion "
         "(weights tuned on click and jinja2) over today's channels. Sessions ask turn by turn "
         "without neighbour expansion; 'dialogue so far' is the stateless `search(turns)`.",
         "",
