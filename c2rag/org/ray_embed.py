@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ import numpy as np
 from c2rag.encode.engine import plan_batches
 from c2rag.errors import C2RAGError
 from c2rag.org.progress import TokenProgress
+from c2rag.org.ray_data import PoolShape, stream_with_ray_data
 from c2rag.store.cache import EmbeddingCache, cache_key
 from c2rag.types import Embedder
 
@@ -49,6 +50,8 @@ _IN_FLIGHT_PER_ACTOR = 2
 # job still loses at most one batch per actor.
 _BATCH_CALLS = 8
 _CONNECT_TIMEOUT_S = 5.0
+# "actors": Ray core actors fed by the driver; "data": Ray Data map_batches (see the top).
+ENGINES = ("actors", "data")
 
 
 class RayNotInstalledError(C2RAGError):
@@ -70,14 +73,20 @@ class RaySettings:
         actors: Encoder replicas (default: one per GPU, else CPUs ÷ threads).
         threads: Torch threads per CPU actor (default: min(8, CPUs ÷ actors)).
         batch_tokens: Padded tokens per Ray batch (default: 8 encoder calls' budget).
+        engine: ``actors`` (Ray core actors) or ``data`` (Ray Data ``map_batches`` with an
+            actor pool); both commit each finished batch to the cache.
     """
 
     address: str | None = None
     actors: int | None = None
     threads: int | None = None
     batch_tokens: int | None = None
+    engine: str = "actors"
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            msg = f"Ray engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
+            raise ValueError(msg)
         for name in ("actors", "threads", "batch_tokens"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -186,7 +195,6 @@ class RayEmbedding:
         self.embedder: Embedder | None = None
         self._started = False
         self._actors: list[Any] = []
-        self._threads: int | None = None
 
     def __enter__(self) -> RayEmbedding:
         return self
@@ -229,35 +237,35 @@ class RayEmbedding:
         self.connect()
         return int(self.ray.cluster_resources().get("GPU", 0))
 
-    def _pool(self) -> list[Any]:
-        if self._actors:
-            return self._actors
-        if self.factory is None or self.embedder is None:
-            msg = "RayEmbedding.use(factory, embedder) must be called before embedding"
-            raise RuntimeError(msg)
+    def _shape(self) -> PoolShape:
+        """How many encoder replicas, and what each reserves (connects first)."""
         self.connect()
-        ray = self.ray
-        resources = ray.cluster_resources()
+        resources = self.ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         cpus = max(1, int(resources.get("CPU", 1)))
         settings = self.settings
-        options: dict[str, Any]
         if gpus and settings.threads is None:
-            count = settings.actors or gpus
-            options = {"num_gpus": 1, "num_cpus": 1}
-            self._threads = None
-        else:
-            count = settings.actors or max(1, cpus // min(8, cpus))
-            self._threads = settings.threads or max(1, min(8, cpus // count))
-            if count * self._threads > cpus:
-                msg = (
-                    f"{count} Ray actors × {self._threads} threads need {count * self._threads} "
-                    f"CPUs; the cluster has {cpus}"
-                )
-                raise ValueError(msg)
-            options = {"num_cpus": self._threads}
+            return PoolShape(settings.actors or gpus, None, 1)
+        count = settings.actors or max(1, cpus // min(8, cpus))
+        threads = settings.threads or max(1, min(8, cpus // count))
+        if count * threads > cpus:
+            msg = (
+                f"{count} Ray actors × {threads} threads need {count * threads} "
+                f"CPUs; the cluster has {cpus}"
+            )
+            raise ValueError(msg)
+        return PoolShape(count, threads, 0)
+
+    def _pool(self, shape: PoolShape) -> list[Any]:
+        if self._actors:
+            return self._actors
+        assert self.factory is not None and self.embedder is not None  # embed_into checked
+        ray = self.ray
+        options: dict[str, Any] = (
+            {"num_gpus": 1, "num_cpus": 1} if shape.gpus else {"num_cpus": shape.threads}
+        )
         remote = ray.remote(_EncoderActor).options(**options)
-        self._actors = [remote.remote(self.factory, self._threads) for _ in range(count)]
+        self._actors = [remote.remote(self.factory, shape.threads) for _ in range(shape.actors)]
         fingerprints = set(ray.get([a.fingerprint.remote() for a in self._actors]))
         if fingerprints != {self.embedder.fingerprint}:
             self.close_actors()
@@ -266,11 +274,6 @@ class RayEmbedding:
                 f"{self.embedder.fingerprint!r}: their vectors would not match the index"
             )
             raise C2RAGError(msg)
-        logger.info(
-            "%d encoder actors on the Ray cluster (%s)",
-            count,
-            "1 GPU each" if "num_gpus" in options else f"{self._threads} CPU threads each",
-        )
         return self._actors
 
     def embed_into(self, cache: EmbeddingCache, texts: Mapping[str, str]) -> RayStats:
@@ -283,52 +286,74 @@ class RayEmbedding:
         stats = RayStats()
         if not texts:
             return stats
-        actors = self._pool()
+        if self.factory is None or self.embedder is None:
+            msg = "RayEmbedding.use(factory, embedder) must be called before embedding"
+            raise RuntimeError(msg)
         embedder = self.embedder
-        assert embedder is not None  # _pool checked
+        shape = self._shape()
+        logger.info(
+            "%d encoder replicas on the Ray cluster (%s; %s)",
+            shape.actors,
+            "1 GPU each" if shape.gpus else f"{shape.threads} CPU threads each",
+            "Ray Data map_batches" if self.settings.engine == "data" else "Ray actors",
+        )
         hashes = list(texts)
         lengths = [embedder.count_tokens(texts[h]) for h in hashes]
         budget = self.settings.batch_tokens or _BATCH_CALLS * int(
             getattr(embedder, "batch_tokens", 2048)
         )
         batches = plan_batches(lengths, batch_tokens=budget)
-        stats.actors = len(actors)
+        batch_texts = [[texts[hashes[i]] for i in batch] for batch in batches]
+        stats.actors = shape.actors
         progress = TokenProgress(
             sum(lengths), len(hashes), len(batches), show_progress=self.show_progress
         )
+        if self.settings.engine == "data":
+            stream = stream_with_ray_data(
+                batch_texts, factory=self.factory, fingerprint=embedder.fingerprint, shape=shape
+            )
+        else:
+            stream = self._stream_actors(batch_texts, shape, embedder.dim)
         fingerprint = embedder.fingerprint
-        in_flight: dict[Any, tuple[int, list[int]]] = {}  # ref → (actor, indices)
-        load = [0] * len(actors)
-        queue = list(reversed(batches))  # pop() from the end: longest batches first
-        ray = self.ray
         try:
-            while queue or in_flight:
-                while queue and min(load) < _IN_FLIGHT_PER_ACTOR:
-                    slot = load.index(min(load))
-                    batch = queue.pop()
-                    ref = actors[slot].embed.remote([texts[hashes[i]] for i in batch])
-                    in_flight[ref] = (slot, batch)
-                    load[slot] += 1
-                done, _ = ray.wait(list(in_flight), num_returns=1)
-                for ref in done:
-                    slot, batch = in_flight.pop(ref)
-                    load[slot] -= 1
-                    vectors = self._result(ref, len(batch), embedder.dim)
-                    cache.put_many(
-                        [
-                            (cache_key(fingerprint, hashes[i]), v)
-                            for i, v in zip(batch, vectors, strict=True)
-                        ]
-                    )
-                    tokens = sum(lengths[i] for i in batch)
-                    progress.update(tokens, len(batch))
-                    stats.texts += len(batch)
-                    stats.tokens += tokens
-                    stats.batches += 1
+            for number, vectors in stream:
+                batch = batches[number]
+                cache.put_many(
+                    [
+                        (cache_key(fingerprint, hashes[i]), v)
+                        for i, v in zip(batch, vectors, strict=True)
+                    ]
+                )
+                tokens = sum(lengths[i] for i in batch)
+                progress.update(tokens, len(batch))
+                stats.texts += len(batch)
+                stats.tokens += tokens
+                stats.batches += 1
         finally:
             stats.seconds = progress.elapsed
             progress.close()
         return stats
+
+    def _stream_actors(
+        self, batches: list[list[str]], shape: PoolShape, dim: int
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Batches to the actor pool, at most two in flight per actor, longest first;
+        yields ``(batch number, vectors)`` as each completes."""
+        actors = self._pool(shape)
+        in_flight: dict[Any, tuple[int, int]] = {}  # ref → (actor, batch number)
+        load = [0] * len(actors)
+        queue = list(reversed(range(len(batches))))  # pop() from the end: longest first
+        while queue or in_flight:
+            while queue and min(load) < _IN_FLIGHT_PER_ACTOR:
+                slot = load.index(min(load))
+                number = queue.pop()
+                in_flight[actors[slot].embed.remote(batches[number])] = (slot, number)
+                load[slot] += 1
+            done, _ = self.ray.wait(list(in_flight), num_returns=1)
+            for ref in done:
+                slot, number = in_flight.pop(ref)
+                load[slot] -= 1
+                yield number, self._result(ref, len(batches[number]), dim)
 
     def _result(self, ref: Any, rows: int, dim: int) -> np.ndarray:
         try:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def ray_address() -> str:
         ray.shutdown()
 
 
-def _ray(address: str, model: Path, encoder: Encoder, **settings: int) -> RayEmbedding:
+def _ray(address: str, model: Path, encoder: Encoder, **settings: Any) -> RayEmbedding:
     embedding = RayEmbedding(RaySettings(address=address, **settings))
     embedding.use(functools.partial(Encoder, str(model), device="cpu", dtype="fp32"), encoder)
     return embedding
@@ -53,11 +54,18 @@ def _reference(repos, encoder: Encoder, tmp_path: Path) -> None:
         CodeIndex(repo.root, encoder=encoder, store_dir=tmp_path / f"ref-{repo.root.name}").update()
 
 
+@pytest.mark.parametrize("engine", ["actors", "data"])
 def test_ray_index_is_the_single_process_index(
-    ray_address, two_repos, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
+    engine, ray_address, two_repos, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
 ) -> None:
     embedding = _ray(
-        ray_address, tiny_c2llm_dir, tiny_encoder, actors=2, threads=1, batch_tokens=256
+        ray_address,
+        tiny_c2llm_dir,
+        tiny_encoder,
+        actors=2,
+        threads=1,
+        batch_tokens=256,
+        engine=engine,
     )
     try:
         report = OrgIndex(
