@@ -191,7 +191,16 @@ class _Conversation:
     _lock: threading.Lock
     _session: CodeQASession | None
 
+    _retriever: Any
+
     def retriever(self) -> Any:
+        """The retriever, opened on first use (loading the model takes a few seconds)."""
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = self._open_index()
+            return self._retriever
+
+    def _open_index(self) -> Any:
         raise NotImplementedError
 
     def search(
@@ -293,19 +302,19 @@ class RepoTools(_Conversation):
 
     def retriever(self) -> CodeRetriever:
         """The retriever, opened on first use (loading the model takes a few seconds)."""
-        with self._lock:
-            if self._retriever is None:
-                from c2rag.retrieve import CodeRetriever
+        return super().retriever()  # type: ignore[no-any-return]
 
-                logger.info("opening the index of %s", self.repo.root)
-                self._retriever = CodeRetriever.from_path(
-                    self.repo.root,
-                    model=self.model,
-                    store_dir=self.store_dir,
-                    chroma_host=self.chroma_host,
-                    chroma_port=self.chroma_port,
-                )
-            return self._retriever
+    def _open_index(self) -> CodeRetriever:
+        from c2rag.retrieve import CodeRetriever
+
+        logger.info("opening the index of %s", self.repo.root)
+        return CodeRetriever.from_path(
+            self.repo.root,
+            model=self.model,
+            store_dir=self.store_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+        )
 
     def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
         """Re-read a citation; see the ``open_chunk`` tool."""
@@ -357,21 +366,17 @@ class OrgTools(_Conversation):
         self.store_dir = self.store_dir or default_org_store_dir()
         self.repos = {ref.name: GitRepo(ref.root) for ref in refs}
 
-    def retriever(self) -> MultiRepoRetriever:
-        """The retrievers of every repository, opened on first use."""
-        with self._lock:
-            if self._retriever is None:
-                from c2rag.org.search import MultiRepoRetriever
+    def _open_index(self) -> MultiRepoRetriever:
+        from c2rag.org.search import MultiRepoRetriever
 
-                logger.info("opening the indexes of %s", ", ".join(self.repos))
-                self._retriever = MultiRepoRetriever.from_paths(
-                    [repo.root for repo in self.repos.values()],
-                    model=self.model,
-                    store_dir=self.store_dir,
-                    chroma_host=self.chroma_host,
-                    chroma_port=self.chroma_port,
-                )
-            return self._retriever
+        logger.info("opening the indexes of %s", ", ".join(self.repos))
+        return MultiRepoRetriever.from_paths(
+            [repo.root for repo in self.repos.values()],
+            model=self.model,
+            store_dir=self.store_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+        )
 
     def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
         """Re-read a ``repo:path:start-end@sha`` citation; see the ``open_chunk`` tool.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -106,6 +107,8 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
         seen.append(line)
         if "embedded batch 1/" in line:
             driver.send_signal(signal.SIGKILL)
+            # progress across the cluster, on the driver: tokens, tokens/s, time left
+            assert re.search(r"batch 1/\d+: \d+/\d+ tokens, \d+ tokens/s, ETA \d+s", line)
             break
     driver.wait(timeout=60)
     assert driver.returncode == -signal.SIGKILL, "".join(seen[-20:])
