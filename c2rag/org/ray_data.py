@@ -77,10 +77,13 @@ def stream_with_ray_data(
     """
     import ray.data
 
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False  # the driver draws its own, in tokens
-    items = [{"batch": n, "texts": texts} for n, texts in enumerate(batches)]
-    dataset = ray.data.from_items(items, override_num_blocks=len(items))
+    context = ray.data.DataContext.get_current()  # a Dataset copies it when made
+    bars, context.enable_progress_bars = context.enable_progress_bars, False  # ours count tokens
+    try:
+        items = [{"batch": n, "texts": texts} for n, texts in enumerate(batches)]
+        dataset = ray.data.from_items(items, override_num_blocks=len(items))
+    finally:
+        context.enable_progress_bars = bars
     embedded = dataset.map_batches(
         _BatchEncoder,
         batch_size=1,  # one planned batch per call: Ray Data keeps the driver's boundaries

@@ -2,15 +2,17 @@
 
 The driver sends only texts missing from the cache. They are cut into length-sorted batches
 under a token budget (:func:`c2rag.encode.engine.plan_batches`, as the encoder does for one
-call) and handed to a pool of Ray actors, each holding one encoder replica: one per GPU when
-the cluster has GPUs, else CPU actors with their torch thread count set. Each batch's vectors
-are committed to the cache as soon as it returns, so a job killed at any point keeps every
-finished batch and a rerun embeds only the rest.
+call) and embedded by Ray Data's ``map_batches`` over an actor pool, each actor holding one
+encoder replica: one per GPU when the cluster has GPUs, else CPU actors with their torch
+thread count set (:mod:`c2rag.org.ray_data`). Each batch's vectors are committed to the cache
+as soon as it comes back, so a job killed at any point keeps every finished batch and a rerun
+embeds only the rest.
 
-Ray core actors rather than Ray Data's ``map_batches``: the work is already a list of
-in-memory texts whose batches the driver plans, and per-batch commits on the driver are what
-make a killed job resumable; Ray Data would add a streaming executor, Arrow conversion and its
-own batch boundaries between the two, for no gain at this shape (see docs/guides/scale.md).
+Ray Data rather than hand-driven Ray core actors: both were built and measured on the same
+runs (``benchmarks/index_scale.py``, alternating rounds, docs/benchmarks.md): the embedding
+step took 33.7 s against 34.2 s with one actor and 36.9 s against 37.1 s with two (medians
+of 3, load 6-8 on 2 cores), the same within the noise, so the maintained library is kept and
+the core-actor scheduler was removed.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from c2rag.encode.engine import plan_batches
 from c2rag.errors import C2RAGError
@@ -45,13 +45,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_IN_FLIGHT_PER_ACTOR = 2
 # Ray batches hold several encoder calls' worth of tokens: fewer round trips, and a killed
-# job still loses at most one batch per actor.
+# job loses only the batches in flight.
 _BATCH_CALLS = 8
 _CONNECT_TIMEOUT_S = 5.0
-# "actors": Ray core actors fed by the driver; "data": Ray Data map_batches (see the top).
-ENGINES = ("actors", "data")
 
 
 class RayNotInstalledError(C2RAGError):
@@ -73,20 +70,14 @@ class RaySettings:
         actors: Encoder replicas (default: one per GPU, else CPUs ÷ threads).
         threads: Torch threads per CPU actor (default: min(8, CPUs ÷ actors)).
         batch_tokens: Padded tokens per Ray batch (default: 8 encoder calls' budget).
-        engine: ``actors`` (Ray core actors) or ``data`` (Ray Data ``map_batches`` with an
-            actor pool); both commit each finished batch to the cache.
     """
 
     address: str | None = None
     actors: int | None = None
     threads: int | None = None
     batch_tokens: int | None = None
-    engine: str = "actors"
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            msg = f"Ray engine must be one of {', '.join(ENGINES)}, got {self.engine!r}"
-            raise ValueError(msg)
         for name in ("actors", "threads", "batch_tokens"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -153,25 +144,8 @@ def check_address(address: str | None) -> None:
         raise ClusterUnreachableError(msg) from exc
 
 
-class _EncoderActor:
-    """One encoder replica (wrapped by ``ray.remote`` at run time)."""
-
-    def __init__(self, factory: Callable[[], Embedder], threads: int | None) -> None:
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
-        self.embedder = factory()
-
-    def fingerprint(self) -> str:
-        return self.embedder.fingerprint
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.embedder.encode_documents(texts), dtype=np.float32)
-
-
 class RayEmbedding:
-    """A connection to a Ray cluster and a pool of encoder actors on it.
+    """A connection to a Ray cluster, and encoder actor pools on it for each embedding job.
 
     Constructing one checks that Ray is installed and the address answers, before anything
     is loaded or planned; :meth:`use` then says which encoder the actors hold.
@@ -194,7 +168,6 @@ class RayEmbedding:
         self.factory: Callable[[], Embedder] | None = None
         self.embedder: Embedder | None = None
         self._started = False
-        self._actors: list[Any] = []
 
     def __enter__(self) -> RayEmbedding:
         return self
@@ -206,8 +179,6 @@ class RayEmbedding:
         """Hold the encoder ``factory`` builds in each actor (pickled to the workers);
         ``embedder`` is the driver's copy (fingerprint, dimension, token counts), which the
         actors' must match."""
-        if self._actors:
-            self.close_actors()
         self.factory = factory
         self.embedder = embedder
 
@@ -256,26 +227,6 @@ class RayEmbedding:
             raise ValueError(msg)
         return PoolShape(count, threads, 0)
 
-    def _pool(self, shape: PoolShape) -> list[Any]:
-        if self._actors:
-            return self._actors
-        assert self.factory is not None and self.embedder is not None  # embed_into checked
-        ray = self.ray
-        options: dict[str, Any] = (
-            {"num_gpus": 1, "num_cpus": 1} if shape.gpus else {"num_cpus": shape.threads}
-        )
-        remote = ray.remote(_EncoderActor).options(**options)
-        self._actors = [remote.remote(self.factory, shape.threads) for _ in range(shape.actors)]
-        fingerprints = set(ray.get([a.fingerprint.remote() for a in self._actors]))
-        if fingerprints != {self.embedder.fingerprint}:
-            self.close_actors()
-            msg = (
-                f"the Ray actors' encoder has fingerprint {sorted(fingerprints)}, the driver's "
-                f"{self.embedder.fingerprint!r}: their vectors would not match the index"
-            )
-            raise C2RAGError(msg)
-        return self._actors
-
     def embed_into(self, cache: EmbeddingCache, texts: Mapping[str, str]) -> RayStats:
         """Embed ``texts`` (content hash → text) on the cluster into ``cache``, committing
         each batch as it completes.
@@ -292,10 +243,9 @@ class RayEmbedding:
         embedder = self.embedder
         shape = self._shape()
         logger.info(
-            "%d encoder replicas on the Ray cluster (%s; %s)",
+            "%d encoder replicas on the Ray cluster (%s)",
             shape.actors,
             "1 GPU each" if shape.gpus else f"{shape.threads} CPU threads each",
-            "Ray Data map_batches" if self.settings.engine == "data" else "Ray actors",
         )
         hashes = list(texts)
         lengths = [embedder.count_tokens(texts[h]) for h in hashes]
@@ -308,16 +258,19 @@ class RayEmbedding:
         progress = TokenProgress(
             sum(lengths), len(hashes), len(batches), show_progress=self.show_progress
         )
-        if self.settings.engine == "data":
-            stream = stream_with_ray_data(
-                batch_texts, factory=self.factory, fingerprint=embedder.fingerprint, shape=shape
-            )
-        else:
-            stream = self._stream_actors(batch_texts, shape, embedder.dim)
+        stream = stream_with_ray_data(
+            batch_texts, factory=self.factory, fingerprint=embedder.fingerprint, shape=shape
+        )
         fingerprint = embedder.fingerprint
         try:
             for number, vectors in stream:
                 batch = batches[number]
+                if vectors.shape != (len(batch), embedder.dim):
+                    msg = (
+                        f"a Ray actor returned vectors of shape {vectors.shape}; expected "
+                        f"{(len(batch), embedder.dim)}"
+                    )
+                    raise ValueError(msg)
                 cache.put_many(
                     [
                         (cache_key(fingerprint, hashes[i]), v)
@@ -334,51 +287,9 @@ class RayEmbedding:
             progress.close()
         return stats
 
-    def _stream_actors(
-        self, batches: list[list[str]], shape: PoolShape, dim: int
-    ) -> Iterator[tuple[int, np.ndarray]]:
-        """Batches to the actor pool, at most two in flight per actor, longest first;
-        yields ``(batch number, vectors)`` as each completes."""
-        actors = self._pool(shape)
-        in_flight: dict[Any, tuple[int, int]] = {}  # ref → (actor, batch number)
-        load = [0] * len(actors)
-        queue = list(reversed(range(len(batches))))  # pop() from the end: longest first
-        while queue or in_flight:
-            while queue and min(load) < _IN_FLIGHT_PER_ACTOR:
-                slot = load.index(min(load))
-                number = queue.pop()
-                in_flight[actors[slot].embed.remote(batches[number])] = (slot, number)
-                load[slot] += 1
-            done, _ = self.ray.wait(list(in_flight), num_returns=1)
-            for ref in done:
-                slot, number = in_flight.pop(ref)
-                load[slot] -= 1
-                yield number, self._result(ref, len(batches[number]), dim)
-
-    def _result(self, ref: Any, rows: int, dim: int) -> np.ndarray:
-        try:
-            vectors = self.ray.get(ref)
-        except self.ray.exceptions.RayError as exc:
-            msg = (
-                f"a Ray encoder actor failed ({type(exc).__name__}: {exc}); the batches "
-                f"finished so far are cached: rerun to embed the rest"
-            )
-            raise C2RAGError(msg) from exc
-        if vectors.shape != (rows, dim):
-            expected = (rows, dim)
-            msg = f"a Ray actor returned shape {vectors.shape}; expected {expected}"
-            raise ValueError(msg)
-        return vectors
-
-    def close_actors(self) -> None:
-        """Stop the encoder actors (a later batch starts new ones)."""
-        for actor in self._actors:
-            self.ray.kill(actor)
-        self._actors = []
-
     def close(self) -> None:
-        """Stop the actors, and the cluster when this object started it."""
-        self.close_actors()
+        """Leave the cluster when this object joined or started it (each
+        :meth:`embed_into` stops its own actor pool when it ends)."""
         if self._started:
             self.ray.shutdown()
             self._started = False

@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from c2rag.encode.engine import Encoder
+from c2rag.errors import C2RAGError
 from c2rag.index import CodeIndex
 from c2rag.org import OrgIndex
 from c2rag.org.ray_embed import RayEmbedding, RaySettings
@@ -44,7 +44,7 @@ def ray_address() -> str:
         ray.shutdown()
 
 
-def _ray(address: str, model: Path, encoder: Encoder, **settings: Any) -> RayEmbedding:
+def _ray(address: str, model: Path, encoder: Encoder, **settings: int) -> RayEmbedding:
     embedding = RayEmbedding(RaySettings(address=address, **settings))
     embedding.use(functools.partial(Encoder, str(model), device="cpu", dtype="fp32"), encoder)
     return embedding
@@ -55,18 +55,11 @@ def _reference(repos, encoder: Encoder, tmp_path: Path) -> None:
         CodeIndex(repo.root, encoder=encoder, store_dir=tmp_path / f"ref-{repo.root.name}").update()
 
 
-@pytest.mark.parametrize("engine", ["actors", "data"])
 def test_ray_index_is_the_single_process_index(
-    engine, ray_address, two_repos, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
+    ray_address, two_repos, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
 ) -> None:
     embedding = _ray(
-        ray_address,
-        tiny_c2llm_dir,
-        tiny_encoder,
-        actors=2,
-        threads=1,
-        batch_tokens=256,
-        engine=engine,
+        ray_address, tiny_c2llm_dir, tiny_encoder, actors=2, threads=1, batch_tokens=256
     )
     try:
         report = OrgIndex(
@@ -76,7 +69,7 @@ def test_ray_index_is_the_single_process_index(
             ray=embedding,
         ).update()
     finally:
-        embedding.close_actors()
+        embedding.close()
     assert report.backend == "ray"
     assert report.actors == 2
     assert not report.failed
@@ -123,7 +116,7 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
             [r.root for r in repos], encoder=tiny_encoder, store_dir=store, ray=embedding
         ).update()
     finally:
-        embedding.close_actors()
+        embedding.close()
     assert 0 < cached_before < report.texts_unique
     assert report.cache_hits == cached_before
     assert report.texts_embedded == report.texts_unique - cached_before
@@ -132,3 +125,17 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
         assert_same_index(
             snapshot(repo.root, store), snapshot(repo.root, tmp_path / f"ref-{repo.root.name}")
         )
+
+
+def test_actors_with_another_encoder_are_refused_before_anything_is_cached(
+    ray_address, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
+) -> None:
+    embedding = RayEmbedding(RaySettings(address=ray_address, actors=1, threads=1))
+    # a shorter window is another fingerprint: vectors that would not match the index
+    embedding.use(functools.partial(Encoder, str(tiny_c2llm_dir), max_length=64), tiny_encoder)
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
+        with pytest.raises(C2RAGError, match="fingerprint") as caught:
+            embedding.embed_into(cache, {"h1": "def f():\n    return 1\n"})
+        assert len(cache) == 0
+    assert tiny_encoder.fingerprint in str(caught.value)
+    embedding.close()
