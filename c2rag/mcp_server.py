@@ -323,7 +323,28 @@ class RepoTools(_Conversation):
 
     def status(self) -> IndexStatusResult:
         """Index state; see the ``index_status`` tool."""
-        return _index_status(self.repo.root, self.store_dir, self.chroma_host, self.chroma_port)
+        from c2rag.index import CodeIndex
+
+        index = CodeIndex(
+            self.repo.root,
+            store_dir=self.store_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+        )
+        st = index.status()
+        return IndexStatusResult(
+            repository=st.repo,
+            branch=st.branch,
+            head_commit=st.head_commit,
+            indexed_commit=st.indexed_commit,
+            up_to_date=st.up_to_date,
+            files_changed=st.files_changed,
+            model=st.model_name,
+            chunks=st.chunks,
+            other_branches={b: c for b, c in st.branches.items() if b != st.branch},
+            interrupted=st.interrupted,
+            summary=st.summary(),
+        )
 
 
 @dataclass
@@ -397,37 +418,13 @@ class OrgTools(_Conversation):
 
     def status(self) -> OrgStatusResult:
         """Every repository's index state; see the ``index_status`` tool."""
+        where = {"store_dir": self.store_dir, "chroma_host": self.chroma_host}
         return OrgStatusResult(
             repositories={
-                name: _index_status(repo.root, self.store_dir, self.chroma_host, self.chroma_port)
+                name: RepoTools(repo.root, chroma_port=self.chroma_port, **where).status()
                 for name, repo in self.repos.items()
             }
         )
-
-
-def _index_status(
-    root: Path,
-    store_dir: str | os.PathLike[str] | None,
-    chroma_host: str | None,
-    chroma_port: int | None,
-) -> IndexStatusResult:
-    from c2rag.index import CodeIndex
-
-    index = CodeIndex(root, store_dir=store_dir, chroma_host=chroma_host, chroma_port=chroma_port)
-    st = index.status()
-    return IndexStatusResult(
-        repository=st.repo,
-        branch=st.branch,
-        head_commit=st.head_commit,
-        indexed_commit=st.indexed_commit,
-        up_to_date=st.up_to_date,
-        files_changed=st.files_changed,
-        model=st.model_name,
-        chunks=st.chunks,
-        other_branches={b: c for b, c in st.branches.items() if b != st.branch},
-        interrupted=st.interrupted,
-        summary=st.summary(),
-    )
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -563,8 +560,7 @@ def build_server(tools: RepoTools | OrgTools) -> MCPServer:
         )
         @_user_errors
         def org_index_status() -> OrgStatusResult:
-            """Each repository's indexed commit compared with its HEAD, and the files
-            changed since indexing."""
+            """Every served repository's index state, by repository name."""
             return org.status()
 
     else:
