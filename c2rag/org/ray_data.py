@@ -121,7 +121,8 @@ def stream_with_ray_data(
 
 
 def _root_cause(exc: BaseException) -> BaseException:
-    """The first exception in a chain that Ray wrapped (a remote error's own cause)."""
+    """The :class:`C2RAGError` an actor raised, found through Ray's wrappers (their
+    ``cause``) and ``__cause__`` chains; ``exc`` itself when there is none."""
     seen: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in seen:
