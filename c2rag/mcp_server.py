@@ -23,7 +23,7 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from mcp.server import MCPServer
 
     from c2rag.context import Snippet
+    from c2rag.org.search import MultiRepoRetriever
     from c2rag.retrieve import CodeQASession, CodeRetriever
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "IndexStatusResult",
     "LocalizeResult",
     "OpenedChunk",
+    "OrgStatusResult",
+    "OrgTools",
     "RepoTools",
     "SearchCodeResult",
     "build_server",
@@ -72,6 +75,9 @@ class CodeSnippet(BaseModel):
         description="True if the file changed since it was indexed; None if unknown"
     )
     text: str
+    repository: str | None = Field(
+        default=None, description="The repository, when several are served (else null)"
+    )
 
 
 class SearchCodeResult(BaseModel):
@@ -104,6 +110,7 @@ class OpenedChunk(BaseModel):
     end_line: int
     text: str
     cited_text: str | None = None
+    repository: str | None = None
 
 
 class IndexStatusResult(BaseModel):
@@ -120,6 +127,14 @@ class IndexStatusResult(BaseModel):
     other_branches: dict[str, str] = Field(description="Other indexed branches and their commits")
     interrupted: bool = Field(description="An update started and did not finish")
     summary: str
+
+
+class OrgStatusResult(BaseModel):
+    """What ``index_status`` returns when several repositories are served."""
+
+    repositories: dict[str, IndexStatusResult] = Field(
+        description="Each repository's index state, by the name its citations use"
+    )
 
 
 class LocalizedSymbol(BaseModel):
@@ -164,52 +179,29 @@ def _snippet(snippet: Snippet) -> CodeSnippet:
         score=round(snippet.score, 6),
         stale=snippet.freshness.changed if snippet.freshness is not None else None,
         text=snippet.text,
+        repository=getattr(c, "repo", None) or None,
     )
 
 
-@dataclass
-class RepoTools:
-    """The tools' logic for one repository, independent of the MCP transport.
+class _Conversation:
+    """``search_code`` and ``localize`` over whatever :meth:`retriever` opens (one
+    repository's index, or several searched together)."""
 
-    Args:
-        repo_path: A path inside the indexed git work tree.
-        model: Embedding model; the index's own model when ``None``.
-        store_dir: Where the index lives, if not the default.
-        chroma_host: A Chroma server host instead of a local store.
-        chroma_port: Its port.
-        budget_tokens: Token budget of each ``search_code`` answer.
-    """
+    budget_tokens: int
+    _lock: threading.Lock
+    _session: CodeQASession | None
 
-    repo_path: str | os.PathLike[str]
-    model: str | None = None
-    store_dir: str | os.PathLike[str] | None = None
-    chroma_host: str | None = None
-    chroma_port: int | None = None
-    budget_tokens: int = 6000
-    repo: GitRepo = field(init=False)
-    """The repository (opened at construction: a bad path fails at once)."""
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _retriever: CodeRetriever | None = field(default=None, init=False, repr=False)
-    _session: CodeQASession | None = field(default=None, init=False, repr=False)
+    _retriever: Any
 
-    def __post_init__(self) -> None:
-        self.repo = GitRepo(Path(self.repo_path))
-
-    def retriever(self) -> CodeRetriever:
+    def retriever(self) -> Any:
         """The retriever, opened on first use (loading the model takes a few seconds)."""
         with self._lock:
             if self._retriever is None:
-                from c2rag.retrieve import CodeRetriever
-
-                logger.info("opening the index of %s", self.repo.root)
-                self._retriever = CodeRetriever.from_path(
-                    self.repo.root,
-                    model=self.model,
-                    store_dir=self.store_dir,
-                    chroma_host=self.chroma_host,
-                    chroma_port=self.chroma_port,
-                )
+                self._retriever = self._open_index()
             return self._retriever
+
+    def _open_index(self) -> Any:
+        raise NotImplementedError
 
     def search(
         self,
@@ -279,6 +271,51 @@ class RepoTools:
             notes=list(result.notes),
         )
 
+
+@dataclass
+class RepoTools(_Conversation):
+    """The tools' logic for one repository, independent of the MCP transport.
+
+    Args:
+        repo_path: A path inside the indexed git work tree.
+        model: Embedding model; the index's own model when ``None``.
+        store_dir: Where the index lives, if not the default.
+        chroma_host: A Chroma server host instead of a local store.
+        chroma_port: Its port.
+        budget_tokens: Token budget of each ``search_code`` answer.
+    """
+
+    repo_path: str | os.PathLike[str]
+    model: str | None = None
+    store_dir: str | os.PathLike[str] | None = None
+    chroma_host: str | None = None
+    chroma_port: int | None = None
+    budget_tokens: int = 6000
+    repo: GitRepo = field(init=False)
+    """The repository (opened at construction: a bad path fails at once)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _retriever: CodeRetriever | None = field(default=None, init=False, repr=False)
+    _session: CodeQASession | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.repo = GitRepo(Path(self.repo_path))
+
+    def retriever(self) -> CodeRetriever:
+        """The retriever, opened on first use (loading the model takes a few seconds)."""
+        return super().retriever()  # type: ignore[no-any-return]
+
+    def _open_index(self) -> CodeRetriever:
+        from c2rag.retrieve import CodeRetriever
+
+        logger.info("opening the index of %s", self.repo.root)
+        return CodeRetriever.from_path(
+            self.repo.root,
+            model=self.model,
+            store_dir=self.store_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+        )
+
     def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
         """Re-read a citation; see the ``open_chunk`` tool."""
         opened = open_citation(self.repo, citation, context_lines=context_lines)
@@ -310,6 +347,86 @@ class RepoTools:
         )
 
 
+@dataclass
+class OrgTools(_Conversation):
+    """The tools' logic for several repositories indexed into one store (``c2rag index
+    REPO REPO ...``): citations read ``repo:path:start-end@sha``.
+
+    Args:
+        repo_paths: Paths inside the indexed work trees.
+        model: Embedding model; the indexes' own model when ``None``.
+        store_dir: The shared store (default: that of ``c2rag index`` with several
+            repositories, :func:`c2rag.org.default_org_store_dir`).
+        chroma_host: A Chroma server host instead of a local store.
+        chroma_port: Its port.
+        budget_tokens: Token budget of each ``search_code`` answer.
+
+    Raises:
+        ValueError: A path is not a git repository (named).
+    """
+
+    repo_paths: Sequence[str | os.PathLike[str]]
+    model: str | None = None
+    store_dir: str | os.PathLike[str] | None = None
+    chroma_host: str | None = None
+    chroma_port: int | None = None
+    budget_tokens: int = 6000
+    repos: dict[str, GitRepo] = field(init=False)
+    """Each repository by the name its citations use (opened at construction)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _retriever: MultiRepoRetriever | None = field(default=None, init=False, repr=False)
+    _session: CodeQASession | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from c2rag.org import default_org_store_dir, resolve_repos
+
+        refs, problems = resolve_repos(self.repo_paths)
+        if problems:
+            named = "; ".join(f"{p.given}: {p.reason}" for p in problems)
+            raise ValueError(f"cannot serve {named}")
+        self.store_dir = self.store_dir or default_org_store_dir()
+        self.repos = {ref.name: GitRepo(ref.root) for ref in refs}
+
+    def _open_index(self) -> MultiRepoRetriever:
+        from c2rag.org.search import MultiRepoRetriever
+
+        logger.info("opening the indexes of %s", ", ".join(self.repos))
+        return MultiRepoRetriever.from_paths(
+            [repo.root for repo in self.repos.values()],
+            model=self.model,
+            store_dir=self.store_dir,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+        )
+
+    def open(self, citation: str, *, context_lines: int = 0) -> OpenedChunk:
+        """Re-read a ``repo:path:start-end@sha`` citation; see the ``open_chunk`` tool.
+
+        Raises:
+            ValueError: The citation names no served repository.
+        """
+        name, _, rest = citation.partition(":")
+        if name not in self.repos:
+            msg = (
+                f"not a citation of the served repositories (expected "
+                f"'repo:path:start-end@sha', repo one of {', '.join(self.repos)}): {citation!r}"
+            )
+            raise ValueError(msg)
+        opened = open_citation(self.repos[name], rest, context_lines=context_lines)
+        fields = {**asdict(opened), "citation": citation}
+        return OpenedChunk(**fields, changed_since=opened.changed_since, repository=name)
+
+    def status(self) -> OrgStatusResult:
+        """Every repository's index state; see the ``index_status`` tool."""
+        where = {"store_dir": self.store_dir, "chroma_host": self.chroma_host}
+        return OrgStatusResult(
+            repositories={
+                name: RepoTools(repo.root, chroma_port=self.chroma_port, **where).status()
+                for name, repo in self.repos.items()
+            }
+        )
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -332,8 +449,9 @@ def _user_errors(fn: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-def build_server(tools: RepoTools) -> MCPServer:
-    """An MCP server exposing ``search_code``, ``open_chunk`` and ``index_status``.
+def build_server(tools: RepoTools | OrgTools) -> MCPServer:
+    """An MCP server exposing ``search_code``, ``open_chunk``, ``index_status`` and
+    ``localize``, over one repository (:class:`RepoTools`) or several (:class:`OrgTools`).
 
     Raises:
         ImportError: The ``mcp`` SDK (2.x) is not installed; the message says how to get it.
@@ -345,12 +463,19 @@ def build_server(tools: RepoTools) -> MCPServer:
         msg = "the MCP server needs the mcp SDK 2.x: pip install 'c2rag[mcp]'"
         raise ImportError(msg) from exc
 
+    if isinstance(tools, OrgTools):
+        where = "the git repositories " + ", ".join(
+            f"{name} ({repo.root})" for name, repo in tools.repos.items()
+        )
+        cited = "repo:path:start-end@sha"
+    else:
+        where, cited = f"the git repository at {tools.repo.root}", "path:start-end@sha"
     server = MCPServer(
         "c2rag",
         instructions=(
-            f"Code search over the git repository at {tools.repo.root}. Use search_code to "
-            "find code by question or identifier; cite results by their path:start-end@sha "
-            "citation; use open_chunk to re-read a citation before quoting or editing it."
+            f"Code search over {where}. Use search_code to find code by question or "
+            f"identifier; cite results by their {cited} citation; use open_chunk to re-read "
+            "a citation before quoting or editing it."
         ),
         log_level="WARNING",
         version=__version__,
@@ -414,7 +539,11 @@ def build_server(tools: RepoTools) -> MCPServer:
     @_user_errors
     def open_chunk(
         citation: Annotated[
-            str, Field(description="path:start-end@sha, as returned by search_code")
+            str,
+            Field(
+                description="path:start-end@sha (repo:path:start-end@sha when several "
+                "repositories are served), as returned by search_code"
+            ),
         ],
         context_lines: Annotated[
             int, Field(ge=0, le=200, description="Extra lines before and after")
@@ -423,11 +552,25 @@ def build_server(tools: RepoTools) -> MCPServer:
         """Read the code a citation points to as it is now, and whether it changed since."""
         return tools.open(citation, context_lines=context_lines)
 
-    @server.tool(annotations=ToolAnnotations(**reading, idempotent_hint=True))
-    @_user_errors
-    def index_status() -> IndexStatusResult:
-        """The indexed commit compared with HEAD, and the files changed since indexing."""
-        return tools.status()
+    if isinstance(tools, OrgTools):
+        org = tools
+
+        @server.tool(
+            name="index_status", annotations=ToolAnnotations(**reading, idempotent_hint=True)
+        )
+        @_user_errors
+        def org_index_status() -> OrgStatusResult:
+            """Every served repository's index state, by repository name."""
+            return org.status()
+
+    else:
+        one = tools
+
+        @server.tool(annotations=ToolAnnotations(**reading, idempotent_hint=True))
+        @_user_errors
+        def index_status() -> IndexStatusResult:
+            """The indexed commit compared with HEAD, and the files changed since indexing."""
+            return one.status()
 
     from mcp.types import ToolAnnotations
 

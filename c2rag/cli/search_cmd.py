@@ -175,13 +175,15 @@ def search(query: str, as_json: bool, budget: int | None, neighbours: int, **opt
 @click.option("--budget", default=3000, show_default=True, help="Context tokens per turn.")
 @click.option("--json", "as_json", is_flag=True, help="Print each turn as JSON.")
 def chat(turns: Sequence[str], budget: int, as_json: bool, **opts: Any) -> None:
-    """Multi-turn code QA over the repository at PATH: each turn shows the new context it
-    found (with citations) and references to what earlier turns already showed.
+    """Multi-turn code QA over the repository at PATH (or the --repo repositories, with
+    citations that name the repository): each turn shows the new context it found (with
+    citations) and references to what earlier turns already showed.
 
     \b
     Examples:
       c2rag chat
       c2rag chat . --turn "where are uploads retried?" --turn "who calls it?"
+      c2rag chat --repo svc-a --repo svc-b --turn "where are uploads retried?"
     """
     from c2rag.retrieve import CodeQASession
 

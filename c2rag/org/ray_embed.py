@@ -2,15 +2,17 @@
 
 The driver sends only texts missing from the cache. They are cut into length-sorted batches
 under a token budget (:func:`c2rag.encode.engine.plan_batches`, as the encoder does for one
-call) and handed to a pool of Ray actors, each holding one encoder replica: one per GPU when
-the cluster has GPUs, else CPU actors with their torch thread count set. Each batch's vectors
-are committed to the cache as soon as it returns, so a job killed at any point keeps every
-finished batch and a rerun embeds only the rest.
+call) and embedded by Ray Data's ``map_batches`` over an actor pool, each actor holding one
+encoder replica: one per GPU when the cluster has GPUs, else CPU actors with their torch
+thread count set (:mod:`c2rag.org.ray_data`). Each batch's vectors are committed to the cache
+as soon as it comes back, so a job killed at any point keeps every finished batch and a rerun
+embeds only the rest.
 
-Ray core actors rather than Ray Data's ``map_batches``: the work is already a list of
-in-memory texts whose batches the driver plans, and per-batch commits on the driver are what
-make a killed job resumable; Ray Data would add a streaming executor, Arrow conversion and its
-own batch boundaries between the two, for no gain at this shape (see docs/guides/scale.md).
+Ray Data rather than hand-driven Ray core actors: both were built and measured on the same
+runs (``benchmarks/index_scale.py``, alternating rounds, docs/benchmarks.md): the embedding
+step took 33.7 s against 34.2 s with one actor and 36.9 s against 37.1 s with two (medians
+of 3, load 6-8 on 2 cores), the same within the noise, so the maintained library is kept and
+the core-actor scheduler was removed.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
-
 from c2rag.encode.engine import plan_batches
 from c2rag.errors import C2RAGError
 from c2rag.org.progress import TokenProgress
+from c2rag.org.ray_data import PoolShape, stream_with_ray_data
 from c2rag.store.cache import EmbeddingCache, cache_key
 from c2rag.types import Embedder
 
@@ -44,9 +45,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_IN_FLIGHT_PER_ACTOR = 2
 # Ray batches hold several encoder calls' worth of tokens: fewer round trips, and a killed
-# job still loses at most one batch per actor.
+# job loses only the batches in flight.
 _BATCH_CALLS = 8
 _CONNECT_TIMEOUT_S = 5.0
 
@@ -144,25 +144,8 @@ def check_address(address: str | None) -> None:
         raise ClusterUnreachableError(msg) from exc
 
 
-class _EncoderActor:
-    """One encoder replica (wrapped by ``ray.remote`` at run time)."""
-
-    def __init__(self, factory: Callable[[], Embedder], threads: int | None) -> None:
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
-        self.embedder = factory()
-
-    def fingerprint(self) -> str:
-        return self.embedder.fingerprint
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.embedder.encode_documents(texts), dtype=np.float32)
-
-
 class RayEmbedding:
-    """A connection to a Ray cluster and a pool of encoder actors on it.
+    """A connection to a Ray cluster, and encoder actor pools on it for each embedding job.
 
     Constructing one checks that Ray is installed and the address answers, before anything
     is loaded or planned; :meth:`use` then says which encoder the actors hold.
@@ -185,8 +168,6 @@ class RayEmbedding:
         self.factory: Callable[[], Embedder] | None = None
         self.embedder: Embedder | None = None
         self._started = False
-        self._actors: list[Any] = []
-        self._threads: int | None = None
 
     def __enter__(self) -> RayEmbedding:
         return self
@@ -198,8 +179,6 @@ class RayEmbedding:
         """Hold the encoder ``factory`` builds in each actor (pickled to the workers);
         ``embedder`` is the driver's copy (fingerprint, dimension, token counts), which the
         actors' must match."""
-        if self._actors:
-            self.close_actors()
         self.factory = factory
         self.embedder = embedder
 
@@ -229,49 +208,24 @@ class RayEmbedding:
         self.connect()
         return int(self.ray.cluster_resources().get("GPU", 0))
 
-    def _pool(self) -> list[Any]:
-        if self._actors:
-            return self._actors
-        if self.factory is None or self.embedder is None:
-            msg = "RayEmbedding.use(factory, embedder) must be called before embedding"
-            raise RuntimeError(msg)
+    def _shape(self) -> PoolShape:
+        """How many encoder replicas, and what each reserves (connects first)."""
         self.connect()
-        ray = self.ray
-        resources = ray.cluster_resources()
+        resources = self.ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         cpus = max(1, int(resources.get("CPU", 1)))
         settings = self.settings
-        options: dict[str, Any]
         if gpus and settings.threads is None:
-            count = settings.actors or gpus
-            options = {"num_gpus": 1, "num_cpus": 1}
-            self._threads = None
-        else:
-            count = settings.actors or max(1, cpus // min(8, cpus))
-            self._threads = settings.threads or max(1, min(8, cpus // count))
-            if count * self._threads > cpus:
-                msg = (
-                    f"{count} Ray actors × {self._threads} threads need {count * self._threads} "
-                    f"CPUs; the cluster has {cpus}"
-                )
-                raise ValueError(msg)
-            options = {"num_cpus": self._threads}
-        remote = ray.remote(_EncoderActor).options(**options)
-        self._actors = [remote.remote(self.factory, self._threads) for _ in range(count)]
-        fingerprints = set(ray.get([a.fingerprint.remote() for a in self._actors]))
-        if fingerprints != {self.embedder.fingerprint}:
-            self.close_actors()
+            return PoolShape(settings.actors or gpus, None, 1)
+        count = settings.actors or max(1, cpus // min(8, cpus))
+        threads = settings.threads or max(1, min(8, cpus // count))
+        if count * threads > cpus:
             msg = (
-                f"the Ray actors' encoder has fingerprint {sorted(fingerprints)}, the driver's "
-                f"{self.embedder.fingerprint!r}: their vectors would not match the index"
+                f"{count} Ray actors × {threads} threads need {count * threads} "
+                f"CPUs; the cluster has {cpus}"
             )
-            raise C2RAGError(msg)
-        logger.info(
-            "%d encoder actors on the Ray cluster (%s)",
-            count,
-            "1 GPU each" if "num_gpus" in options else f"{self._threads} CPU threads each",
-        )
-        return self._actors
+            raise ValueError(msg)
+        return PoolShape(count, threads, 0)
 
     def embed_into(self, cache: EmbeddingCache, texts: Mapping[str, str]) -> RayStats:
         """Embed ``texts`` (content hash → text) on the cluster into ``cache``, committing
@@ -283,77 +237,59 @@ class RayEmbedding:
         stats = RayStats()
         if not texts:
             return stats
-        actors = self._pool()
+        if self.factory is None or self.embedder is None:
+            msg = "RayEmbedding.use(factory, embedder) must be called before embedding"
+            raise RuntimeError(msg)
         embedder = self.embedder
-        assert embedder is not None  # _pool checked
+        shape = self._shape()
+        logger.info(
+            "%d encoder replicas on the Ray cluster (%s)",
+            shape.actors,
+            "1 GPU each" if shape.gpus else f"{shape.threads} CPU threads each",
+        )
         hashes = list(texts)
         lengths = [embedder.count_tokens(texts[h]) for h in hashes]
         budget = self.settings.batch_tokens or _BATCH_CALLS * int(
             getattr(embedder, "batch_tokens", 2048)
         )
         batches = plan_batches(lengths, batch_tokens=budget)
-        stats.actors = len(actors)
+        batch_texts = [[texts[hashes[i]] for i in batch] for batch in batches]
+        stats.actors = shape.actors
         progress = TokenProgress(
             sum(lengths), len(hashes), len(batches), show_progress=self.show_progress
         )
+        stream = stream_with_ray_data(
+            batch_texts, factory=self.factory, fingerprint=embedder.fingerprint, shape=shape
+        )
         fingerprint = embedder.fingerprint
-        in_flight: dict[Any, tuple[int, list[int]]] = {}  # ref → (actor, indices)
-        load = [0] * len(actors)
-        queue = list(reversed(batches))  # pop() from the end: longest batches first
-        ray = self.ray
         try:
-            while queue or in_flight:
-                while queue and min(load) < _IN_FLIGHT_PER_ACTOR:
-                    slot = load.index(min(load))
-                    batch = queue.pop()
-                    ref = actors[slot].embed.remote([texts[hashes[i]] for i in batch])
-                    in_flight[ref] = (slot, batch)
-                    load[slot] += 1
-                done, _ = ray.wait(list(in_flight), num_returns=1)
-                for ref in done:
-                    slot, batch = in_flight.pop(ref)
-                    load[slot] -= 1
-                    vectors = self._result(ref, len(batch), embedder.dim)
-                    cache.put_many(
-                        [
-                            (cache_key(fingerprint, hashes[i]), v)
-                            for i, v in zip(batch, vectors, strict=True)
-                        ]
+            for number, vectors in stream:
+                batch = batches[number]
+                if vectors.shape != (len(batch), embedder.dim):
+                    msg = (
+                        f"a Ray actor returned vectors of shape {vectors.shape}; expected "
+                        f"{(len(batch), embedder.dim)}"
                     )
-                    tokens = sum(lengths[i] for i in batch)
-                    progress.update(tokens, len(batch))
-                    stats.texts += len(batch)
-                    stats.tokens += tokens
-                    stats.batches += 1
+                    raise ValueError(msg)
+                cache.put_many(
+                    [
+                        (cache_key(fingerprint, hashes[i]), v)
+                        for i, v in zip(batch, vectors, strict=True)
+                    ]
+                )
+                tokens = sum(lengths[i] for i in batch)
+                progress.update(tokens, len(batch))
+                stats.texts += len(batch)
+                stats.tokens += tokens
+                stats.batches += 1
         finally:
             stats.seconds = progress.elapsed
             progress.close()
         return stats
 
-    def _result(self, ref: Any, rows: int, dim: int) -> np.ndarray:
-        try:
-            vectors = self.ray.get(ref)
-        except self.ray.exceptions.RayError as exc:
-            msg = (
-                f"a Ray encoder actor failed ({type(exc).__name__}: {exc}); the batches "
-                f"finished so far are cached: rerun to embed the rest"
-            )
-            raise C2RAGError(msg) from exc
-        if vectors.shape != (rows, dim):
-            expected = (rows, dim)
-            msg = f"a Ray actor returned shape {vectors.shape}; expected {expected}"
-            raise ValueError(msg)
-        return vectors
-
-    def close_actors(self) -> None:
-        """Stop the encoder actors (a later batch starts new ones)."""
-        for actor in self._actors:
-            self.ray.kill(actor)
-        self._actors = []
-
     def close(self) -> None:
-        """Stop the actors, and the cluster when this object started it."""
-        self.close_actors()
+        """Leave the cluster when this object joined or started it (each
+        :meth:`embed_into` stops its own actor pool when it ends)."""
         if self._started:
             self.ray.shutdown()
             self._started = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,6 +21,7 @@ from c2rag.git import GitRepo
 from c2rag.org.repos import RepoRef, resolve_repos
 from c2rag.retrieve import CodeRetriever, SearchResult
 from c2rag.retrieve.gitview import GitView
+from c2rag.retrieve.localize import Localization
 from c2rag.store import IndexStore, StoreLocation
 from c2rag.types import Citation, Embedder, Hit
 
@@ -224,13 +225,22 @@ class MultiRepoRetriever:
         k: int = 10,
         filters: Any = None,
         neighbours: int = 0,
+        hint: Sequence[str] = (),
     ) -> SearchResult:
         """Like :meth:`search`, with the query as the channels saw it and its notes
-        (per-channel rankings are per repository and left out)."""
+        (per-channel rankings are per repository and left out).
+
+        Args:
+            hint: Repository-qualified chunk ids an earlier turn points to (see
+                :meth:`CodeRetriever.search_detailed`); each repository gets its own.
+        """
         merged: list[tuple[float, int, int, str, Hit]] = []
         first: SearchResult | None = None
+        hints = _by_repo(hint)
         for order, (name, retriever) in enumerate(self.retrievers.items()):
-            result = retriever.search_detailed(query, k=k, filters=filters)
+            result = retriever.search_detailed(
+                query, k=k, filters=filters, hint=hints.get(name, ())
+            )
             first = first or result
             for rank, hit in enumerate(result.hits):
                 merged.append((-hit.score, rank, order, name, hit))
@@ -243,6 +253,54 @@ class MultiRepoRetriever:
             more = self.retrievers[name].neighbours(top, limit=neighbours, exclude=kept)
             out += [_qualify(name, hit) for hit in more]
         return SearchResult(out, first.query, {}, first.notes, first.has_identifiers)
+
+    def neighbours(
+        self,
+        hit: Hit,
+        *,
+        limit: int = 4,
+        exclude: set[str] | None = None,
+        direction: str = "both",
+    ) -> list[Hit]:
+        """Callees and callers of a :class:`RepoHit`, from its own repository (see
+        :meth:`CodeRetriever.neighbours`)."""
+        name = _repo_of(hit)
+        skip = set(_by_repo(exclude or ()).get(name, ()))
+        found = self.retrievers[name].neighbours(
+            _unqualify(hit), limit=limit, exclude=skip, direction=direction
+        )
+        return [_qualify(name, h) for h in found]
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, Hit]:
+        """Chunks by repository-qualified id, as :class:`RepoHit` with score 0."""
+        out: dict[str, Hit] = {}
+        for name, inner in _by_repo(ids).items():
+            for hit in self.retrievers[name].fetch(inner).values():
+                qualified = _qualify(name, hit)
+                out[qualified.id] = qualified
+        return out
+
+    def class_outline(self, member: Hit) -> list[str]:
+        """Qualified ids of the chunks defining the class a :class:`RepoHit` belongs to."""
+        name = _repo_of(member)
+        outline = self.retrievers[name].class_outline(_unqualify(member))
+        return [f"{name}:{cid}" for cid in outline]
+
+    def localize(
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        filters: Any = None,
+        symbols_per_file: int = 5,
+    ) -> Localization:
+        """The ``k`` files across the repositories that a report points at; paths (and so
+        citations) read ``repo:path``. See :func:`c2rag.org.localize.localize_across`."""
+        from c2rag.org.localize import localize_across
+
+        return localize_across(
+            self.retrievers, text, k=k, filters=filters, symbols_per_file=symbols_per_file
+        )
 
     def source(self, hit: Hit) -> str | None:
         """The text of a :class:`RepoHit`'s file at its blob (for context packing)."""
@@ -259,12 +317,26 @@ class MultiRepoRetriever:
         return self._views[name]
 
 
+def _repo_of(hit: Hit) -> str:
+    return getattr(hit, "repo", "") or hit.id.partition(":")[0]
+
+
+def _by_repo(ids: Iterable[str]) -> dict[str, list[str]]:
+    """Repository-qualified ids grouped by repository, unqualified, in order."""
+    out: dict[str, list[str]] = {}
+    for qualified in ids:
+        name, sep, inner = qualified.partition(":")
+        if sep:
+            out.setdefault(name, []).append(inner)
+    return out
+
+
 def _qualify(repo: str, hit: Hit) -> RepoHit:
     return RepoHit(**_fields_of(hit, id=f"{repo}:{hit.id}"), repo=repo)
 
 
 def _unqualify(hit: Hit) -> Hit:
-    repo = getattr(hit, "repo", "")
+    repo = _repo_of(hit)
     return Hit(**_fields_of(hit, id=hit.id.removeprefix(f"{repo}:")))
 
 

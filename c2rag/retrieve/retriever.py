@@ -434,6 +434,21 @@ class CodeRetriever:
             if cid in found
         ]
 
+    def class_outline(self, member: Hit) -> list[str]:
+        """Ids of the chunks defining the class ``member`` belongs to, in its file (the
+        parts of a split class, in order); empty for a top-level chunk."""
+        parent = member.chunk.parent
+        if not parent:
+            return []
+        symbols = self.lexical.symbols
+        return [
+            cid
+            for cid in symbols.defining(parent.rsplit(".", 1)[-1])
+            if (info := symbols.get(cid)) is not None
+            and info.path == member.chunk.path
+            and info.name == parent
+        ]
+
     def fetch(self, ids: Sequence[str], *, branch: str | None = None) -> dict[str, Hit]:
         """Chunks by id from the vector store, as hits with score 0, cited at the commit of
         snapshot ``branch`` (default: the one searched by default)."""

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from c2rag.context import PackedContext, pack_context
 from c2rag.retrieve.dialogue import Turn, as_turns
 from c2rag.retrieve.filters import SearchFilters
 from c2rag.retrieve.gitview import GitView
-from c2rag.retrieve.retriever import CodeRetriever
+from c2rag.retrieve.retriever import SearchResult
 from c2rag.store.tokens import identifier_mentions
 from c2rag.types import Citation, Hit
 
-__all__ = ["CodeQASession", "SessionTurn"]
+__all__ = ["CodeQASession", "SessionRetriever", "SessionTurn"]
 
 # Words that point back at something shown earlier. Bare "that"/"this"/"there" are left out:
 # they are as often a conjunction or "is there a ..." as a reference.
@@ -50,6 +50,29 @@ _HINT_SIZE = 6
 _OUTLINE_MIN_MEMBERS = 3
 
 RewriteHook = Callable[[list[Turn]], "str | Sequence[Any]"]
+
+
+class SessionRetriever(Protocol):
+    """What a session searches with: a :class:`CodeRetriever`, or
+    :class:`c2rag.org.search.MultiRepoRetriever` over several repositories."""
+
+    def search_detailed(
+        self,
+        query: str | Sequence[Any],
+        *,
+        k: int = ...,
+        filters: Any = ...,
+        neighbours: int = ...,
+        hint: Sequence[str] = ...,
+    ) -> SearchResult: ...
+
+    def neighbours(
+        self, hit: Hit, *, limit: int = ..., exclude: set[str] | None = ..., direction: str = ...
+    ) -> list[Hit]: ...
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, Hit]: ...
+
+    def class_outline(self, member: Hit) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -89,10 +112,11 @@ class _Ledger:
 
 
 class CodeQASession:
-    """A conversation about one repository.
+    """A conversation about one repository (or several searched together).
 
     Args:
-        retriever: The :class:`CodeRetriever` to search with.
+        retriever: The :class:`CodeRetriever` to search with, or a
+            :class:`c2rag.org.search.MultiRepoRetriever` (citations then name the repository).
         budget_tokens: Token budget of each turn's packed context.
         k: Fused hits considered per turn.
         count_tokens: The answering LLM's tokenizer (default: an estimate).
@@ -111,7 +135,7 @@ class CodeQASession:
 
     def __init__(
         self,
-        retriever: CodeRetriever,
+        retriever: SessionRetriever,
         *,
         budget_tokens: int = 4000,
         k: int = 8,
@@ -131,7 +155,7 @@ class CodeQASession:
         self.max_chunks_per_file = max_chunks_per_file
         self.turns: list[Turn] = []
         self._ledger = _Ledger()
-        self._git = GitView(retriever.repo) if retriever.repo is not None else None
+        self._git = _git_view(retriever)
 
     @property
     def given(self) -> dict[str, Citation]:
@@ -236,27 +260,31 @@ class CodeQASession:
     def _with_outlines(self, hits: list[Hit]) -> list[Hit]:
         """Add the class outline when several of its members are hits, so the packer can
         show one outline instead of many fragments."""
-        members: dict[tuple[str, str], list[Hit]] = {}
+        members: dict[tuple[str, ...], list[Hit]] = {}
         for hit in hits:
-            if hit.chunk.parent:
-                members.setdefault((hit.chunk.path, hit.chunk.parent), []).append(hit)
+            if hit.chunk.parent and (outline := tuple(self.retriever.class_outline(hit))):
+                members.setdefault(outline, []).append(hit)
         have = {h.id for h in hits}
-        symbols = self.retriever.lexical.symbols
-        wanted = []
-        for (path, parent), group in members.items():
-            if len(group) < _OUTLINE_MIN_MEMBERS:
-                continue
-            for cid in symbols.defining(parent.rsplit(".", 1)[-1]):
-                info = symbols.get(cid)
-                if info and info.path == path and info.name == parent and cid not in have:
-                    wanted.append((cid, max(h.score for h in group)))
+        wanted = [
+            (cid, max(h.score for h in group))
+            for outline, group in members.items()
+            if len(group) >= _OUTLINE_MIN_MEMBERS
+            for cid in outline
+            if cid not in have
+        ]
         found = self.retriever.fetch([cid for cid, _ in wanted])
         outlines = [
-            Hit(cid, found[cid].chunk, score, found[cid].commit, found[cid].blob_sha, {})
-            for cid, score in wanted
-            if cid in found
+            replace(found[cid], score=score, channels={}) for cid, score in wanted if cid in found
         ]
         return [*hits, *outlines]
+
+
+def _git_view(retriever: Any) -> Any:
+    """Where packing reads file text and freshness: a retriever over several repositories
+    does it itself (each hit from its own repository), else a view of the one repository."""
+    if callable(getattr(retriever, "source", None)):
+        return retriever
+    return GitView(retriever.repo) if retriever.repo is not None else None
 
 
 def _relation(question: str) -> str | None:
@@ -273,9 +301,8 @@ def _merge(first: list[Hit], rest: list[Hit]) -> list[Hit]:
     top = rest[0].score if rest else 1.0
     for hit in first:
         if hit.id not in out:
-            out[hit.id] = Hit(
-                hit.id, hit.chunk, top + hit.score, hit.commit, hit.blob_sha, hit.channels
-            )
+            # replace keeps the hit's type: one from several repositories stays cited so
+            out[hit.id] = replace(hit, score=top + hit.score, contributions={}, members=())
     for hit in rest:
         out.setdefault(hit.id, hit)
     return list(out.values())

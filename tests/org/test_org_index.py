@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from c2rag.cli import cli
@@ -100,6 +102,22 @@ def test_cli_ray_without_a_reachable_cluster_fails_before_planning(
     assert result.exit_code == 1
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in result.output
     assert not store.exists()  # nothing planned, nothing created
+
+
+def test_cli_ray_without_ray_installed_names_the_extra(
+    two_repos, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules is how Python marks a package as not importable
+    monkeypatch.setitem(sys.modules, "ray", None)
+    alpha, beta = two_repos
+    store = tmp_path / "org"
+    args = ["index", str(alpha.root), str(beta.root), "--store", str(store), "--ray"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: --ray needs Ray, which is not installed: pip install 'c2rag[ray]'"
+    ]
+    assert not store.exists()
 
 
 def test_cli_rerun_without_model_keeps_the_index_model(

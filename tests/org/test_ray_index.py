@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from c2rag.encode.engine import Encoder
+from c2rag.errors import C2RAGError
 from c2rag.index import CodeIndex
 from c2rag.org import OrgIndex
 from c2rag.org.ray_embed import RayEmbedding, RaySettings
@@ -67,7 +69,7 @@ def test_ray_index_is_the_single_process_index(
             ray=embedding,
         ).update()
     finally:
-        embedding.close_actors()
+        embedding.close()
     assert report.backend == "ray"
     assert report.actors == 2
     assert not report.failed
@@ -98,6 +100,8 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
         seen.append(line)
         if "embedded batch 1/" in line:
             driver.send_signal(signal.SIGKILL)
+            # progress across the cluster, on the driver: tokens, tokens/s, time left
+            assert re.search(r"batch 1/\d+: \d+/\d+ tokens, \d+ tokens/s, ETA \d+s", line)
             break
     driver.wait(timeout=60)
     assert driver.returncode == -signal.SIGKILL, "".join(seen[-20:])
@@ -112,7 +116,7 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
             [r.root for r in repos], encoder=tiny_encoder, store_dir=store, ray=embedding
         ).update()
     finally:
-        embedding.close_actors()
+        embedding.close()
     assert 0 < cached_before < report.texts_unique
     assert report.cache_hits == cached_before
     assert report.texts_embedded == report.texts_unique - cached_before
@@ -121,3 +125,17 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
         assert_same_index(
             snapshot(repo.root, store), snapshot(repo.root, tmp_path / f"ref-{repo.root.name}")
         )
+
+
+def test_actors_with_another_encoder_are_refused_before_anything_is_cached(
+    ray_address, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
+) -> None:
+    embedding = RayEmbedding(RaySettings(address=ray_address, actors=1, threads=1))
+    # a shorter window is another fingerprint: vectors that would not match the index
+    embedding.use(functools.partial(Encoder, str(tiny_c2llm_dir), max_length=64), tiny_encoder)
+    with EmbeddingCache(tmp_path / "cache.sqlite") as cache:
+        with pytest.raises(C2RAGError, match="fingerprint") as caught:
+            embedding.embed_into(cache, {"h1": "def f():\n    return 1\n"})
+        assert len(cache) == 0
+    assert tiny_encoder.fingerprint in str(caught.value)
+    embedding.close()
