@@ -523,17 +523,24 @@ def llamaindex_baseline(
     embed = C2LLMEmbedding(encoder=encoder)
     index = VectorStoreIndex(nodes, embed_model=embed)
     retriever = index.as_retriever(similarity_top_k=k)
-    reciprocal = found = 0.0
+    reciprocal = found = file_reciprocal = file_found = 0.0
     for case in cases:
         query = case.query if isinstance(case.query, str) else "\n".join(case.query)
+        in_file = False
         for rank, hit in enumerate(retriever.retrieve(query), 1):
             node = hit.node
             path = node.metadata["path"]
+            if path != case.path:
+                continue
+            if not in_file:
+                in_file = True
+                file_reciprocal += 1 / rank
+                file_found += 1
             start = files[path][: node.start_char_idx or 0].count("\n") + 1
             end = start + node.get_content().count("\n")
-            if path == case.path and start <= case.end_line and case.start_line <= end:
+            if start <= case.end_line and case.start_line <= end:
                 reciprocal += 1 / rank
                 found += 1
                 break
     n = max(len(cases), 1)
-    return Metrics(reciprocal / n, found / n, len(cases), k)
+    return Metrics(reciprocal / n, found / n, len(cases), k, file_reciprocal / n, file_found / n)
