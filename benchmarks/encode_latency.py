@@ -77,10 +77,12 @@ def runnable() -> int:
 
 def timed_queries(
     encoders: dict[str, Encoder], queries: int, flip: bool
-) -> tuple[dict[str, list[float]], list[int]]:
+) -> tuple[dict[str, list[float]], list[int], dict[str, list[float]]]:
     """Seconds per single-query embedding for each encoder, settings alternating query by
-    query (the first setting swaps every query), and the runnable count at each query."""
+    query (the first setting swaps every query), the runnable count at each query, and the
+    CPU seconds of the calling thread per query (all of a 1-thread query's work)."""
     times: dict[str, list[float]] = {name: [] for name in encoders}
+    cpu: dict[str, list[float]] = {name: [] for name in encoders}
     busy: list[int] = []
     names = list(encoders)
     for i in range(queries):
@@ -88,10 +90,11 @@ def timed_queries(
         order = names if (i % 2 == 0) != flip else names[::-1]
         for name in order:
             busy.append(runnable())
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             encoders[name].encode_queries([question])
             times[name].append(time.perf_counter() - start)
-    return times, busy
+            cpu[name].append(time.thread_time() - start_cpu)
+    return times, busy, cpu
 
 
 def autogroup() -> str:
@@ -149,6 +152,8 @@ def main() -> None:
         timed_queries(settings, 2, flip=False)  # warm-up
         times = {(c, s): [] for c in (IDLE, LOADED) for s in settings}
         busy: dict[str, list[int]] = {IDLE: [], LOADED: []}
+        thread_cpu: dict[str, list[float]] = {IDLE: [], LOADED: []}
+        one = next(iter(settings))
         loads: dict[str, list[float]] = {IDLE: [], LOADED: []}
         for round_number in range(args.rounds):
             conditions = (IDLE, LOADED) if round_number % 2 == 0 else (LOADED, IDLE)
@@ -156,7 +161,9 @@ def main() -> None:
                 own = args.job_session == "own"
                 job = start_job(args.job_threads, own_session=own) if condition == LOADED else None
                 try:
-                    got, seen = timed_queries(settings, args.queries, flip=round_number % 2 == 1)
+                    got, seen, spent = timed_queries(
+                        settings, args.queries, flip=round_number % 2 == 1
+                    )
                 finally:
                     if job is not None:
                         job.terminate()
@@ -164,6 +171,7 @@ def main() -> None:
                 for name, values in got.items():
                     times[condition, name] += values
                 busy[condition] += seen
+                thread_cpu[condition] += spent[one]
                 loads[condition].append(os.getloadavg()[0])
                 print(
                     f"round {round_number + 1} {condition}: "
@@ -178,7 +186,7 @@ def main() -> None:
          f"{p50[LOADED, name] / p50[IDLE, name]:.2f}×"]
         for name in settings
     ]  # fmt: skip
-    one, many = list(settings)
+    many = list(settings)[1]
     session_text = (
         "in a session of its own, as another program runs"
         if args.job_session == "own"
@@ -208,6 +216,10 @@ def main() -> None:
         f"- 1 thread vs {args.threads} threads: {p50[IDLE, many] / p50[IDLE, one]:.2f}× as "
         f"found, {p50[LOADED, many] / p50[LOADED, one]:.2f}× with the parallel job (above 1: "
         "one thread is faster). Goal: one thread's p50 with the job within 2× of as found.",
+        f"- CPU time of the query's thread, 1 thread, p50: "
+        f"{statistics.median(thread_cpu[IDLE]) * 1000:.0f} ms as found, "
+        f"{statistics.median(thread_cpu[LOADED]) * 1000:.0f} ms with the job: what the wall "
+        "time adds beyond it is waiting for a core.",
         "",
         f"Reproduce: `python benchmarks/encode_latency.py --queries {args.queries} --rounds "
         f"{args.rounds} --threads {args.threads} --job-threads {args.job_threads} "
