@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -181,6 +181,29 @@ def int8_variant(encoder: Encoder) -> Encoder:
     return variant
 
 
+class Within:
+    """An engine whose calls run inside a context, e.g. another attention kernel."""
+
+    def __init__(self, engine: Encoder, context: Callable[[], Any]) -> None:
+        self.engine, self.context = engine, context
+        self.batch_tokens = engine.batch_tokens
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        with self.context():
+            return self.engine.encode_documents(texts)
+
+
+def compiled_variant(encoder: Encoder, warm_up: list[str]) -> tuple[Encoder, float]:
+    """The encoder with its module under ``torch.compile`` (inductor, dynamic shapes), and
+    the seconds the compilation took: the first call's time minus the eager call's time."""
+    variant = copy.copy(encoder)
+    variant._loaded = copy.copy(encoder._loaded)
+    variant._loaded.module = torch.compile(encoder.module, dynamic=True)
+    _, eager = timed(encoder.encode_documents, warm_up)
+    _, first = timed(variant.encode_documents, warm_up)
+    return variant, max(first - eager, 0.0)
+
+
 def timed(fn: Callable[..., T], *args: object) -> tuple[T, float]:
     start = time.perf_counter()
     result = fn(*args)
@@ -215,6 +238,7 @@ def peak_tflops(given: float | None) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="checkpoint dir or hub id (default: random C2LLM)")
+    parser.add_argument("--label", help="how the report names --model (default: its path)")
     parser.add_argument("--size", default="0.5B", choices=["0.5B", "7B"], help="random model")
     parser.add_argument("--n", type=int, default=48, help="number of functions (default 48)")
     parser.add_argument("--max-length", type=int, default=512, help="tokens per text (512)")
@@ -224,6 +248,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds, best kept (2)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--int8", action="store_true", help="add a dynamic-int8 row (CPU)")
+    parser.add_argument(
+        "--eager", action="store_true", help="add the fp32 engine with eager attention (CPU)"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="add the fp32 engine under torch.compile (CPU)"
+    )
     parser.add_argument(
         "--other-dtype", action="store_true", help="add a row in the dtype the probe rejected"
     )
@@ -238,7 +268,7 @@ def main() -> None:
     texts = real_functions(args.n)
     with tempfile.TemporaryDirectory() as tmp:
         if args.model:
-            model, label = args.model, f"`{args.model}`"
+            model, label = args.model, args.label or f"`{args.model}`"
         else:
             print(f"no --model given: building a full-size C2LLM-{args.size} with RANDOM weights")
             corpus = real_functions(3000, seed=1)
@@ -253,7 +283,7 @@ def main() -> None:
         needed = gpu or args.other_dtype or default.dtype != torch.float32
         other = Encoder(model, dtype=other_dtype, **options) if needed else default
         fp32 = default if default.dtype == torch.float32 else other
-        strategies: list[tuple[str, Encoder]] = [
+        strategies: list[tuple[str, Any]] = [
             (
                 f"**c2rag default**: sorted, {default.batch_tokens}-token budget, sdpa, "
                 f"{str(default.dtype).removeprefix('torch.')} (probed), threads auto",
@@ -272,6 +302,14 @@ def main() -> None:
                 strategies.append((f"c2rag {other_dtype}", other))
             if args.int8:
                 strategies.append(("dynamic int8 Linear (not offered)", int8_variant(fp32)))
+            if args.eager:
+                eager = Within(with_budget(fp32, 2048), lambda: attention(fp32.module, "eager"))
+                strategies.append(("c2rag fp32, 2048-token budget, eager attention", eager))
+            if args.compile:
+                compiled, compile_seconds = compiled_variant(fp32, texts[:4])
+                strategies.append(
+                    ("c2rag fp32, 2048-token budget, torch.compile (not offered)", compiled)
+                )
         naive_encode(fp32, texts[:2])  # warm-ups
         for _, engine in strategies:
             engine.encode_documents(texts[:2])
@@ -295,6 +333,23 @@ def main() -> None:
         peak = peak_tflops(args.peak_tflops) if gpu else None
         per_token = flops_per_token(default, sum(lengths) / len(lengths) / 2)
 
+    compile_note = []
+    if args.compile and not gpu:
+        names = [name for name, _ in strategies]
+        eager_rate = real / best[1]  # the default engine
+        compiled_rate = real / best[1 + next(i for i, n in enumerate(names) if "compile" in n)]
+        saved_per_token = 1 / eager_rate - 1 / compiled_rate
+        pays = (
+            f"it pays after {compile_seconds / saved_per_token:,.0f} real tokens"
+            if saved_per_token > 0
+            else "it never pays back"
+        )
+        compile_note = [
+            "",
+            f"torch.compile: {compile_seconds:.0f} s to compile (first call minus an eager "
+            f"call on the same 4 texts), then {compiled_rate:.0f} tok/s against "
+            f"{eager_rate:.0f} for the default engine; {pays}.",
+        ]
     header = ["strategy", "real tok/s", "× naive", "padding", "min cosine to naive"]
     body = [[
         "naive: input order, batch 16, pad to longest, fp32, eager", f"{real / best[0]:.0f}",
@@ -328,6 +383,7 @@ def main() -> None:
         "",
         f"c2rag's dtype here: {default.dtype_reason}. Real tokens exclude padding; the naive "
         "loop is what `AutoModel` code does by default.",
+        *compile_note,
     ])  # fmt: skip
     print(markdown)
     if not args.no_write:

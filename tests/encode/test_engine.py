@@ -182,6 +182,22 @@ def test_count_tokens_uses_model_tokenizer_without_prompt(tiny_encoder: Encoder)
     assert tiny_encoder.count_tokens(LONG) > 2048 / 10
 
 
+@pytest.mark.parametrize("which", ["tiny_encoder", "minilm_encoder"])
+def test_count_tokens_equals_the_tokenizer_call(which: str, request: pytest.FixtureRequest) -> None:
+    encoder: Encoder = request.getfixturevalue(which)
+    tokenizer = encoder.tokenizer
+    special = tokenizer.all_special_tokens[0]
+    longer = LONG * (2 + encoder.max_length // len(tokenizer.tokenize(LONG)))
+    unicode = "h\u00e9llo w\u00f6rld \u4f60\u597d \U0001f642"
+    texts = [SHORT, LONG, longer, "", " \n\t ", unicode, f"x {special} y"]
+    # embedding leaves truncation at max_length on the tokenizer the engine shares
+    encoder.encode_documents([longer])
+    for text in texts:
+        expected = tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
+        assert encoder.count_tokens(text) == len(expected), text
+    assert encoder.count_tokens(longer) > encoder.max_length
+
+
 def test_bf16_is_close_to_fp32(tiny_c2llm_dir: Path, tiny_encoder: Encoder) -> None:
     bf16 = Encoder(tiny_c2llm_dir, device="cpu", dtype="bf16")
     texts = [SHORT, LONG]
