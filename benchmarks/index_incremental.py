@@ -219,7 +219,7 @@ def run_c2rag(
 # -- LlamaIndex ----------------------------------------------------------------------------
 
 
-def llama_embedding(embedder: CountingEmbedder) -> Any:
+def llama_embedding(embedder: CountingEmbedder, batch_size: int = 10) -> Any:
     """The same encoder as a LlamaIndex embedding model."""
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from pydantic import PrivateAttr
@@ -228,7 +228,9 @@ def llama_embedding(embedder: CountingEmbedder) -> Any:
         _embedder: Any = PrivateAttr()
 
         def __init__(self, inner: CountingEmbedder) -> None:
-            super().__init__(model_name="c2rag-encoder", embed_batch_size=64)
+            # LlamaIndex's own default batching (embed_batch_size=10, texts in document order),
+            # as its users get it; ``--llama-batch`` sets another size.
+            super().__init__(model_name="c2rag-encoder", embed_batch_size=batch_size)
             self._embedder = inner
 
         def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
@@ -247,7 +249,13 @@ def llama_embedding(embedder: CountingEmbedder) -> Any:
 
 
 def run_llamaindex(
-    root: Path, commits: list[str], embedder: CountingEmbedder, store: Path, *, max_chars: int
+    root: Path,
+    commits: list[str],
+    embedder: CountingEmbedder,
+    store: Path,
+    *,
+    max_chars: int,
+    batch_size: int = 10,
 ) -> list[dict]:
     import chromadb
     import tree_sitter_python
@@ -273,7 +281,7 @@ def run_llamaindex(
         max_chars=max_chars,
     )
     pipeline = IngestionPipeline(
-        transformations=[splitter, llama_embedding(embedder)],
+        transformations=[splitter, llama_embedding(embedder, batch_size)],
         docstore=SimpleDocumentStore(),
         vector_store=ChromaVectorStore(chroma_collection=collection),
         docstore_strategy=DocstoreStrategy.UPSERTS,
@@ -324,6 +332,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "chunks inside MiniLM's 256-token window",
     )
     parser.add_argument(
+        "--llama-batch",
+        type=int,
+        default=10,
+        help="LlamaIndex embed_batch_size (10 is its default; texts go in document order)",
+    )
+    parser.add_argument(
         "--dtype", default="float32", help="encoder dtype, the same for every system (float32)"
     )
     parser.add_argument(
@@ -365,7 +379,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for max_chars in [] if args.no_llamaindex else args.llama_max_chars:
         systems.append((
             f"LlamaIndex, CodeSplitter max_chars={max_chars}",
-            lambda store, m=max_chars: run_llamaindex(root, commits, embedder, store, max_chars=m),
+            lambda store, m=max_chars: run_llamaindex(
+                root, commits, embedder, store, max_chars=m, batch_size=args.llama_batch
+            ),
         ))  # fmt: skip
     # Rounds alternate the order; each system keeps its round with the least full-index CPU.
     runs: dict[str, list[list[dict]]] = {name: [] for name, _ in systems}
