@@ -43,19 +43,15 @@ from benchmarks._retrieval_sets import (  # noqa: E402
     cosql_set,
 )
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
-from c2rag.retrieve.arrange import arrange, asks_for_prose, named_first  # noqa: E402
-from c2rag.retrieve.channels import identifier_share  # noqa: E402
+from c2rag.retrieve.arrange import asks_for_prose  # noqa: E402
 from c2rag.retrieve.evaluate import EvalCase, docstring_cases, naive_rrf_weights  # noqa: E402
-from c2rag.retrieve.fusion import FusionWeights, QueryEvidence, fuse  # noqa: E402
-from c2rag.retrieve.retriever import CodeRetriever  # noqa: E402
+from c2rag.retrieve.fusion import FusionWeights  # noqa: E402
+from c2rag.retrieve.retriever import CodeRetriever, order_candidates, query_evidence  # noqa: E402
 from c2rag.store.symbols import SymbolTable  # noqa: E402
 
 log = logging.getLogger("fusion_tuning")
 TUNING_PACKAGES = ("click", "jinja2")
 HELD_OUT_PACKAGES = ("httpx", "markdown", "jsonschema")
-# The retriever's constants (c2rag.retrieve.retriever), replayed here.
-_CODE_QUERY_SHARE = 0.25
-_PROSE_PENALTY = 0.6
 
 
 @dataclass
@@ -64,7 +60,6 @@ class Captured:
 
     case: EvalCase
     rankings: dict[str, list[tuple[str, float]]]
-    share: float
     multi_turn: bool
     about_prose: bool
     explained: set[str] = field(default_factory=set)
@@ -90,7 +85,6 @@ def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Capture
             Captured(
                 case,
                 result.rankings,
-                identifier_share(latest),
                 result.query.multi_turn,
                 asks_for_prose(latest),
                 retriever._explained_modules([_Id(c) for c in pooled]),
@@ -106,15 +100,20 @@ class _Id:
 
 def replay(captured: CapturedSet, weights: FusionWeights, *, k: int = 10) -> tuple[float, float]:
     """MRR@k (function level) and file MRR@k of ``weights`` on captured rankings, arranged
-    as :meth:`CodeRetriever.search_detailed` arranges them."""
+    by the retriever's own :func:`~c2rag.retrieve.retriever.order_candidates`."""
     symbols = captured.symbols
     reciprocal = file_reciprocal = 0.0
     for c in captured.cases:
-        evidence = QueryEvidence(c.share, c.multi_turn, c.share >= _CODE_QUERY_SHARE)
-        fused = fuse(c.rankings, evidence, weights, depth=max(weights.depth, k))
-        penalty = 1.0 if c.about_prose or not weights.adaptive else _PROSE_PENALTY
-        arranged = arrange(fused, symbols, k=k, prose_penalty=penalty, explained=c.explained)
-        arranged = named_first(arranged, c.rankings.get("symbol", []), c.share)
+        latest = c.case.query if isinstance(c.case.query, str) else c.case.query[-1]
+        arranged = order_candidates(
+            c.rankings,
+            query_evidence(latest, multi_turn=c.multi_turn),
+            weights,
+            symbols,
+            k=k,
+            about_prose=c.about_prose,
+            explained=lambda _leading, c=c: c.explained,
+        )
         case = c.case
         function_rank = file_rank = 0
         for rank, a in enumerate(arranged[:k], start=1):

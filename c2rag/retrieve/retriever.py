@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,12 +35,13 @@ from c2rag.retrieve.snapshot import cited_commit, default_snapshot
 from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.store import IndexStore
+from c2rag.store.symbols import SymbolTable
 from c2rag.types import Embedder, Hit
 
 if TYPE_CHECKING:
     from c2rag.retrieve.localize import Localization
 
-__all__ = ["CodeRetriever", "SearchResult"]
+__all__ = ["CodeRetriever", "SearchResult", "order_candidates", "query_evidence"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,42 @@ class SearchResult:
     rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     has_identifiers: bool = False
+
+
+def query_evidence(latest: str, *, multi_turn: bool, hinted: bool = False) -> QueryEvidence:
+    """What fusion knows of a query besides the rankings, from its latest question."""
+    share = identifier_share(latest)
+    return QueryEvidence(share, multi_turn, share >= _CODE_QUERY_SHARE, hinted=hinted)
+
+
+def order_candidates(
+    rankings: Mapping[str, Sequence[tuple[str, float]]],
+    evidence: QueryEvidence,
+    weights: FusionWeights,
+    symbols: SymbolTable,
+    *,
+    k: int,
+    about_prose: bool,
+    explained: Callable[[Sequence[Fused]], Collection[str]],
+) -> list[Arranged]:
+    """The order a search returns, from the channels' rankings: fusion, one slot per symbol
+    with the prose/data penalty (unless the question is about prose), then the symbols the
+    question names exactly.
+
+    Args:
+        explained: Given the leading fused candidates, the module chunks among them whose
+            docstring explains their file (exempt from the penalty).
+    """
+    fused = fuse(rankings, evidence, weights, depth=max(weights.depth, k))
+    penalty = 1.0 if about_prose or not weights.adaptive else _PROSE_PENALTY
+    arranged = arrange(
+        fused,
+        symbols,
+        k=k,
+        prose_penalty=penalty,
+        explained=explained(fused[: 3 * k]) if penalty != 1.0 else (),
+    )
+    return named_first(arranged, rankings.get("symbol", []), evidence.identifier_share)
 
 
 class CodeRetriever:
@@ -265,10 +302,7 @@ class CodeRetriever:
         # The lexical and symbol channels read the whole question, not the text cut to the
         # embedding model's window.
         mentions = [*dialogue_mentions(turns), *extra_mentions]
-        share = identifier_share(latest)
-        evidence = QueryEvidence(
-            share, dq.multi_turn, share >= _CODE_QUERY_SHARE, hinted=bool(hint)
-        )
+        evidence = query_evidence(latest, multi_turn=dq.multi_turn, hinted=bool(hint))
         depth = max(self.candidates, k)
         needed = self.weights.channels_needed()
         rankings: dict[str, list[tuple[str, float]]] = {}
@@ -293,17 +327,15 @@ class CodeRetriever:
         if hint:
             admitted = [cid for cid in hint if compiled.admits(cid)]
             rankings["hint"] = [(cid, 1.0 / n) for n, cid in enumerate(admitted, start=1)]
-        fused = fuse(rankings, evidence, self.weights, depth=max(self.weights.depth, k))
-        about_prose = asks_for_prose(latest) or bool(wanted.kinds or wanted.paths)
-        penalty = 1.0 if about_prose or not self.weights.adaptive else _PROSE_PENALTY
-        arranged = arrange(
-            fused,
+        arranged = order_candidates(
+            rankings,
+            evidence,
+            self.weights,
             self.lexical.symbols,
             k=k,
-            prose_penalty=penalty,
-            explained=self._explained_modules(fused[: 3 * k]) if penalty != 1.0 else (),
+            about_prose=asks_for_prose(latest) or bool(wanted.kinds or wanted.paths),
+            explained=self._explained_modules,
         )
-        arranged = named_first(arranged, rankings.get("symbol", []), share)
         result = self._hits(arranged, branch=wanted.branch)
         if len(result) < len(arranged) and self.follow_index():
             # records vanished: an update finished during this query; answer from the new one
