@@ -192,7 +192,7 @@ class CodeIndex:
         store.check_compatible(embedder)
         chunker = self._chunker(embedder)
         version = self._content_version(chunker)
-        if manifest is not None and manifest.chunker_version != version:
+        if self._built_otherwise(manifest, chunker):
             logger.warning(
                 "the index was built with %s, this version builds %s (chunking or secret "
                 "scanning changed): rebuilding it (cached vectors are reused)",
@@ -279,6 +279,11 @@ class CodeIndex:
         )
         report.files_checked = len(paths)
         return _Plan(report, by_path, desired, overlay_paths, paths, renamed)
+
+    def _built_otherwise(self, manifest: Manifest | None, chunker: Chunker) -> bool:
+        """Whether the stored index was chunked or scanned otherwise than this index would
+        build it now (then it is rebuilt, from cached vectors)."""
+        return manifest is not None and manifest.chunker_version != self._content_version(chunker)
 
     def _content_version(self, chunker: Chunker) -> str:
         """What decides the stored chunks besides the files: the chunker's settings and the

@@ -144,8 +144,7 @@ class PlannedIndex(CodeIndex):
         if not rebuild:
             store.check_compatible(embedder)
         chunker = self._chunker(embedder)
-        version = self._content_version(chunker)
-        if rebuild or (manifest is not None and manifest.chunker_version != version):
+        if rebuild or self._built_otherwise(manifest, chunker):
             manifest = None  # the update starts from an empty store
         if manifest is None:
             # update() will reset the store: every file is new to it
