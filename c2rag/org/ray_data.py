@@ -99,7 +99,10 @@ def stream_with_ray_data(
     )
     parts: dict[int, list[np.ndarray]] = {}
     try:
-        for block in embedded.iter_batches(batch_size=None, batch_format="numpy"):
+        # prefetch_batches=0: with the default (1), each finished batch is held until the next
+        # one finishes, so progress lags and a killed job loses one more batch.
+        blocks = embedded.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
+        for block in blocks:
             for number in np.unique(block["batch"]):
                 key = int(number)
                 parts.setdefault(key, []).append(block["vector"][block["batch"] == number])

@@ -127,6 +127,30 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
         )
 
 
+def test_each_finished_batch_is_cached_before_the_next_one_is_embedded(
+    ray_address, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
+) -> None:
+    from tests.org.gated_encoder import GatedEncoder
+
+    cache_path = tmp_path / "cache.sqlite"
+    embedding = RayEmbedding(RaySettings(address=ray_address, actors=1, threads=1, batch_tokens=64))
+    # the actor embeds batch n only once the driver holds batches 1..n-1 in the cache
+    embedding.use(
+        functools.partial(
+            GatedEncoder, str(tiny_c2llm_dir), cache_path=str(cache_path), dtype="fp32"
+        ),
+        tiny_encoder,
+    )
+    texts = {f"h{i}": f"def f{i}(x):\n    return x + {i}\n" * (1 + i % 3) for i in range(12)}
+    try:
+        with EmbeddingCache(cache_path) as cache:
+            stats = embedding.embed_into(cache, texts)
+            assert stats.batches >= 3
+            assert len(cache) == len(texts)
+    finally:
+        embedding.close()
+
+
 def test_actors_with_another_encoder_are_refused_before_anything_is_cached(
     ray_address, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
 ) -> None:
