@@ -62,6 +62,8 @@ def make_client(
         msg = "make_client needs exactly one of path= (embedded Chroma) or host= (Chroma server)"
         raise ValueError(msg)
     if path is not None:
+        if not (path / "chroma.sqlite3").exists():
+            _forget_system(path)
         path.mkdir(parents=True, exist_ok=True)
         if private:
             return _private_client(path)
@@ -78,6 +80,21 @@ def make_client(
         )
         raise StoreConnectionError(msg) from exc
     return client
+
+
+def _forget_system(path: Path) -> None:
+    """Drop the system Chroma cached for ``path`` in this process when the directory has been
+    deleted since: it would keep writing into the removed database file, which Chroma reports
+    as a read-only database."""
+    from chromadb.api.client import SharedSystemClient
+
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    if system is not None:
+        logger.info("Chroma store %s was deleted while open in this process; reopening it", path)
+        try:
+            system.stop()
+        except Exception:  # its files are gone: nothing left to flush
+            logger.debug("stopping the stale Chroma system of %s failed", path, exc_info=True)
 
 
 def _private_client(path: Path) -> Any:

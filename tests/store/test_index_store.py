@@ -60,6 +60,20 @@ def test_embedded_store(tmp_path: Path) -> None:
     _exercise(_location(tmp_path))
 
 
+def test_a_store_deleted_while_this_process_holds_it_is_created_again(tmp_path: Path) -> None:
+    import shutil
+
+    location = _location(tmp_path)
+    store = IndexStore.open(location, create=True)
+    store.write_manifest(Manifest(fingerprint="fp", dim=3, model_name="m", chunker_version="c"))
+    shutil.rmtree(tmp_path / "store")  # a user resets the index while a server keeps running
+    again = IndexStore.open(location, create=True)
+    writer = ChromaWriter(again.collection, again.client)
+    writer.upsert(["a"], np.ones((1, 3), dtype=np.float32), ["doc"], [{"branch:main": True}])
+    assert again.collection.count() == 1
+    assert again.manifest is None
+
+
 @pytest.mark.server
 def test_server_store(tmp_path: Path, chroma_server: ChromaServer) -> None:
     _exercise(_location(tmp_path, chroma_server))
