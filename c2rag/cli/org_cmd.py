@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ def _run_org(
             RaySettings(address=address, actors=actors, threads=threads, batch_tokens=batch_tokens),
             show_progress=bool(opts["progress"]),
         )
+        if not logging.getLogger().isEnabledFor(logging.INFO):
+            _quiet_ray_data()
     try:
         model = opts["model"] or stored_model(
             repos,
@@ -104,6 +107,18 @@ def _run_org(
     finally:
         if ray is not None:
             ray.close()
+
+
+def _quiet_ray_data() -> None:
+    """Without ``-v``, Ray Data's console shows only errors: it logs every execution's start,
+    plan and end at INFO, and warns that its progress bars are off (c2rag draws its own). Its
+    full log still goes to the Ray session's ``ray-data.log``."""
+    import ray.data  # importing it installs the logging configuration changed here
+
+    for handler in logging.getLogger(ray.data.__name__).handlers:
+        console = isinstance(handler, logging.StreamHandler)
+        if console and not isinstance(handler, logging.FileHandler):
+            handler.setLevel(logging.ERROR)
 
 
 def _encoder(model: str | None, ray: Any) -> tuple[Any, Any]:

@@ -127,6 +127,20 @@ def test_killed_ray_job_resumes_embedding_only_what_is_missing(
         )
 
 
+def test_cli_without_verbose_shows_no_ray_data_chatter(
+    ray_address, two_repos, tiny_c2llm_dir, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "c2rag", "index", str(two_repos[0].root)]
+    command += ["--store", str(tmp_path / "org"), "-m", str(tiny_c2llm_dir)]
+    command += [f"--ray={ray_address}", "--ray-actors", "1", "--ray-threads", "1"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "in Ray, 1 actors" in done.stdout
+    for chatter in ("Starting execution", "Execution plan", "Progress bars disabled"):
+        assert chatter not in done.stderr, done.stderr
+
+
 def test_each_finished_batch_is_cached_before_the_next_one_is_embedded(
     ray_address, tiny_encoder, tiny_c2llm_dir, tmp_path: Path
 ) -> None:
