@@ -294,9 +294,10 @@ class CodeIndex:
     def _scanner(self, repo: GitRepo, by_path: dict[str, FileEntry]) -> SecretScanner:
         """The secret scanner for this commit, with the repository's allowlist."""
         allow = by_path.get(ALLOWLIST_FILE)
-        return SecretScanner(
-            repo.read(allow).decode("utf-8", "replace") if allow else "", mode=self.secrets
-        )
+        return self._new_scanner(repo.read(allow).decode("utf-8", "replace") if allow else "")
+
+    def _new_scanner(self, allow: str) -> SecretScanner:
+        return SecretScanner(allow, mode=self.secrets)
 
     def _paths_to_check(
         self,

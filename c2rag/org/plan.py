@@ -1,10 +1,11 @@
 """Plan one repository's update without writing: the chunk texts it still needs vectors for.
 
 :class:`PlannedIndex` is a :class:`c2rag.index.CodeIndex` that can also :meth:`~PlannedIndex.plan`
-an update: the same file list, ``git diff`` and store comparison, chunking each file once (the
-chunks are kept for the update that follows, so nothing is chunked twice), then the cache and
-store lookups of :class:`c2rag.store.vectors.VectorSource`. What is still missing is what an
-organisation-wide run sends to the embedding cluster. The update itself stays
+an update: the same file list, ``git diff`` and store comparison, scanning and chunking each
+file once (verdicts and chunks are kept for the update that follows, so nothing is scanned or
+chunked twice), then the cache and store lookups of :class:`c2rag.store.vectors.VectorSource`.
+What is still missing is what an organisation-wide run sends to the embedding cluster. The
+update itself stays
 :meth:`CodeIndex.update`, under its lock and in its order; when the plan went stale meanwhile it
 simply embeds the difference locally.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from c2rag.git import GitRepo
+from c2rag.git.secrets import SecretFinding, SecretMode, SecretScanner
 from c2rag.index import CodeIndex, _branch_label, _loader, _wanted_files
 from c2rag.index_report import IndexReport
 from c2rag.store import IndexStore
@@ -72,6 +74,25 @@ class _MemoChunker:
         self._memo.clear()
 
 
+class _MemoScanner(SecretScanner):
+    """A secret scanner that keeps its verdicts by (allowlist, path, content), so the update
+    after a plan neither scans a file again nor warns about its secrets twice."""
+
+    def __init__(
+        self, allow: str, *, mode: SecretMode, memo: dict[tuple[str, str, str], Any]
+    ) -> None:
+        super().__init__(allow, mode=mode)
+        self._memo = memo
+        self._policy = hashlib.sha256(f"{mode}\0{allow}".encode()).hexdigest()
+
+    def check(self, path: str, data: bytes) -> tuple[bytes | None, list[SecretFinding]]:
+        key = (self._policy, path, hashlib.sha256(data).hexdigest())
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = super().check(path, data)
+        return found
+
+
 class _Lookup(VectorSource):
     """The cache and store tiers of a vector source, recording what they lack instead of
     embedding it."""
@@ -88,6 +109,7 @@ class PlannedIndex(CodeIndex):
     """A :class:`CodeIndex` whose updates can be planned first (see the module docs)."""
 
     _memo: _MemoChunker | None = None
+    _scans: dict[tuple[str, str, str], Any] | None = None
 
     def plan(
         self,
@@ -128,6 +150,8 @@ class PlannedIndex(CodeIndex):
         """Forget the chunks kept since :meth:`plan` (call after :meth:`update`)."""
         if self._memo is not None:
             self._memo.clear()
+        if self._scans is not None:
+            self._scans.clear()
 
     def _plan_embedding(
         self,
@@ -182,6 +206,12 @@ class PlannedIndex(CodeIndex):
         plan.lookups = lookup.ensure(plan.texts)
         plan.missing = lookup.missing
         return plan
+
+    def _new_scanner(self, allow: str) -> SecretScanner:
+        # the same verdicts for the plan and the update that follows it
+        if self._scans is None:
+            self._scans = {}
+        return _MemoScanner(allow, mode=self.secrets, memo=self._scans)
 
     def _chunker(self, embedder: Embedder) -> Any:
         # the same memo for the plan and the update that follows it

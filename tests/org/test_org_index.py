@@ -13,7 +13,22 @@ from c2rag.index import CodeIndex
 from c2rag.org import OrgIndex, read_repo_list
 from c2rag.store.cache import EmbeddingCache
 from tests.index.embedders import CountingEmbedder
-from tests.org.conftest import assert_same_index, snapshot
+from tests.org.conftest import assert_same_index, functions, snapshot
+
+
+def test_a_planned_update_scans_each_file_once(make_repo, tiny_encoder, tmp_path: Path, caplog):
+    settings = (
+        'DEBUG = False\nAWS_ACCESS_KEY_ID = "AKIAZ3MBQ7XPL2RTYWQ4"\n\n\ndef f():\n    return 1\n'
+    )
+    repo = make_repo("keys", files={"app/settings.py": settings, "app/a.py": functions("a", 3)})
+    with caplog.at_level("WARNING", logger="c2rag.git.secrets"):
+        report = OrgIndex([repo.root], encoder=tiny_encoder, store_dir=tmp_path / "org").update()
+    assert not report.failed
+    # one warning: the update reuses the plan's verdict instead of scanning again
+    warned = [r.getMessage() for r in caplog.records if r.name == "c2rag.git.secrets"]
+    assert len(warned) == 1 and "app/settings.py" in warned[0], warned
+    flagged = report.repos[0].report.files_skipped  # type: ignore[union-attr]
+    assert any("app/settings.py" in str(entry) for entry in flagged), flagged
 
 
 def test_two_repositories_share_one_cache_and_match_single_repo_indexes(
