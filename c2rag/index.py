@@ -15,6 +15,7 @@ One update, under the store's write lock:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import sys
@@ -191,16 +192,20 @@ class CodeIndex:
             manifest = None
         store.check_compatible(embedder)
         chunker = self._chunker(embedder)
-        version = self._content_version(chunker)
-        if self._built_otherwise(manifest, chunker):
+        plan = self._plan(repo, store, manifest, label, commit, worktree)
+        allow = self._allowlist(repo, plan.by_path)
+        version = self._content_version(chunker, allow)
+        if self._built_otherwise(manifest, chunker, allow):
             logger.warning(
-                "the index was built with %s, this version builds %s (chunking or secret "
-                "scanning changed): rebuilding it (cached vectors are reused)",
-                manifest.chunker_version,
+                "the index was built with %s, this version builds %s (chunking, secret "
+                "scanning or the secret allowlist changed): rebuilding it (cached vectors "
+                "are reused)",
+                manifest.chunker_version,  # type: ignore[union-attr]
                 version,
             )
             store.reset()
             manifest = None
+            plan = self._plan(repo, store, manifest, label, commit, worktree)
         if manifest is not None and manifest.fingerprint != embedder.fingerprint:
             # the same model under an earlier version's fingerprint: write the current one
             manifest = replace(manifest, fingerprint=embedder.fingerprint)
@@ -213,7 +218,6 @@ class CodeIndex:
                 chunker_version=version,
             )
 
-        plan = self._plan(repo, store, manifest, label, commit, worktree)
         report, by_path, desired = plan.report, plan.by_path, plan.desired
         overlay_paths, paths, renamed = plan.overlay_paths, plan.paths, plan.renamed
         if report.mode == "up_to_date":
@@ -236,7 +240,7 @@ class CodeIndex:
             commit=commit,
             show_progress=self.show_progress,
         )
-        load = _loader(repo, by_path, chunker, self._scanner(repo, by_path), report)
+        load = _loader(repo, by_path, chunker, self._scanner(allow), report)
         result = sync.run(paths, desired, load, renamed=renamed, store_empty=report.mode == "full")
         report.add_sync(result)
 
@@ -256,13 +260,14 @@ class CodeIndex:
         self,
         repo: GitRepo,
         store: IndexStore,
-        manifest: Manifest,
+        manifest: Manifest | None,
         label: str,
         commit: str,
         worktree: bool,
     ) -> _Plan:
         """The files of ``commit`` (plus the working tree if asked) and the paths an update
-        must check; :meth:`status` reports the same counts :meth:`update` acts on."""
+        must check (every file when there is no ``manifest``: a first build or a rebuild);
+        :meth:`status` reports the same counts :meth:`update` acts on."""
         report = IndexReport(
             repo=str(self.repo_root),
             store=self.location.describe(),
@@ -272,7 +277,7 @@ class CodeIndex:
         )
         by_path, overlay_paths = _wanted_files(repo, commit, worktree, report)
         desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
-        state = manifest.branches.get(label)
+        state = manifest.branches.get(label) if manifest is not None else None
         report.previous_commit = state.commit if state else None
         paths, renamed = self._paths_to_check(
             repo, store, manifest, label, commit, state, desired, overlay_paths, report
@@ -280,30 +285,40 @@ class CodeIndex:
         report.files_checked = len(paths)
         return _Plan(report, by_path, desired, overlay_paths, paths, renamed)
 
-    def _built_otherwise(self, manifest: Manifest | None, chunker: Chunker) -> bool:
+    def _built_otherwise(
+        self, manifest: Manifest | None, chunker: Chunker, allow: str = ""
+    ) -> bool:
         """Whether the stored index was chunked or scanned otherwise than this index would
         build it now (then it is rebuilt, from cached vectors)."""
-        return manifest is not None and manifest.chunker_version != self._content_version(chunker)
+        return manifest is not None and manifest.chunker_version != self._content_version(
+            chunker, allow
+        )
 
-    def _content_version(self, chunker: Chunker) -> str:
-        """What decides the stored chunks besides the files: the chunker's settings and the
-        secret policy (turning scanning on, or a detector moving from skip to redact, must
-        reach files that did not change)."""
-        return f"{chunker.version};{SecretScanner.policy(self.secrets)}"
+    def _content_version(self, chunker: Chunker, allow: str = "") -> str:
+        """What decides the stored chunks besides the files: the chunker's settings, the
+        secret policy and the secret allowlist's text (turning scanning on, a detector moving
+        from skip to redact, or a path leaving the allowlist must reach files that did not
+        change)."""
+        version = f"{chunker.version};{SecretScanner.policy(self.secrets)}"
+        if allow.strip() and self.secrets != "off":
+            version += f";allow={hashlib.sha256(allow.encode()).hexdigest()[:12]}"
+        return version
 
-    def _scanner(self, repo: GitRepo, by_path: dict[str, FileEntry]) -> SecretScanner:
-        """The secret scanner for this commit, with the repository's allowlist."""
-        allow = by_path.get(ALLOWLIST_FILE)
-        return self._new_scanner(repo.read(allow).decode("utf-8", "replace") if allow else "")
+    @staticmethod
+    def _allowlist(repo: GitRepo, by_path: dict[str, FileEntry]) -> str:
+        """The text of the repository's secret allowlist among the files to index."""
+        entry = by_path.get(ALLOWLIST_FILE)
+        return repo.read(entry).decode("utf-8", "replace") if entry else ""
 
-    def _new_scanner(self, allow: str) -> SecretScanner:
+    def _scanner(self, allow: str) -> SecretScanner:
+        """The secret scanner with the repository's allowlist."""
         return SecretScanner(allow, mode=self.secrets)
 
     def _paths_to_check(
         self,
         repo: GitRepo,
         store: IndexStore,
-        manifest: Manifest,
+        manifest: Manifest | None,
         label: str,
         commit: str,
         state: BranchState | None,
@@ -314,7 +329,7 @@ class CodeIndex:
         """Paths that may differ from the store for ``label``, and renames among them;
         sets ``report.mode``."""
         renamed: dict[str, str] = {}
-        interrupted = label in manifest.pending
+        interrupted = manifest is not None and label in manifest.pending
         if state is not None and not interrupted and repo.commit_exists(state.commit):
             if state.commit == commit and not overlay_paths and not state.worktree_paths:
                 report.mode = "up_to_date"

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from c2rag.git import GitRepo
 from c2rag.git.secrets import SecretFinding, SecretMode, SecretScanner
-from c2rag.index import CodeIndex, _branch_label, _loader, _wanted_files
-from c2rag.index_report import IndexReport
+from c2rag.index import CodeIndex, _branch_label, _loader
 from c2rag.store import IndexStore
 from c2rag.store.chroma import ChromaWriter
 from c2rag.store.faults import store_faults
-from c2rag.store.sync import BranchSync, FileState
+from c2rag.store.sync import BranchSync
 from c2rag.store.vectors import VectorSource, VectorStats
 
 if TYPE_CHECKING:
@@ -168,24 +167,18 @@ class PlannedIndex(CodeIndex):
         if not rebuild:
             store.check_compatible(embedder)
         chunker = self._chunker(embedder)
-        if rebuild or self._built_otherwise(manifest, chunker):
-            manifest = None  # the update starts from an empty store
-        if manifest is None:
+        planned = self._plan(repo, store, None if rebuild else manifest, label, commit, worktree)
+        allow = self._allowlist(repo, planned.by_path)
+        report, by_path, desired, paths = (
+            planned.report,
+            planned.by_path,
+            planned.desired,
+            planned.paths,
+        )
+        if rebuild or self._built_otherwise(manifest, chunker, allow):
             # update() will reset the store: every file is new to it
-            report = IndexReport(
-                repo=str(self.repo_root), store="", branch=label, commit=commit, mode="full"
-            )
-            by_path, _ = _wanted_files(repo, commit, worktree, report)
-            desired = {p: FileState(p, e.blob_sha, e.source) for p, e in by_path.items()}
+            report.mode = "full"
             paths = set(desired)
-        else:  # the same plan update() will act on
-            planned = self._plan(repo, store, manifest, label, commit, worktree)
-            report, by_path, desired, paths = (
-                planned.report,
-                planned.by_path,
-                planned.desired,
-                planned.paths,
-            )
         plan = RepoPlan(commit=commit, mode=report.mode)
         if report.mode == "up_to_date":
             return plan
@@ -201,13 +194,13 @@ class PlannedIndex(CodeIndex):
             branch=label,
             commit=commit,
         )
-        load = _loader(repo, by_path, chunker, self._scanner(repo, by_path), report)
+        load = _loader(repo, by_path, chunker, self._scanner(allow), report)
         plan.texts = sync.texts_to_embed(paths, desired, load, store_empty=store_empty)
         plan.lookups = lookup.ensure(plan.texts)
         plan.missing = lookup.missing
         return plan
 
-    def _new_scanner(self, allow: str) -> SecretScanner:
+    def _scanner(self, allow: str) -> SecretScanner:
         # the same verdicts for the plan and the update that follows it
         if self._scans is None:
             self._scans = {}

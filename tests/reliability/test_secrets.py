@@ -198,3 +198,41 @@ def test_turning_scanning_on_reaches_files_that_did_not_change(
     assert documents and not any("AKIAZ3MBQ7XPL2RTYWQ4" in d for d in documents)
     assert "app/settings.py" not in stored.lexical.symbols.paths()  # skipped whole
     assert not any("render_page" in t for t in embedder.texts)  # unchanged code: cached vectors
+
+
+def test_a_changed_allowlist_reaches_files_that_did_not_change(
+    make_repo: Any, tiny_encoder: Any, tmp_path: Path
+) -> None:
+    """Narrowing ``.c2ragsecrets`` must drop a key from a file that git reports unchanged
+    (its stored chunks were cut under the old list), and widening it must index the file."""
+    fake = 'FAKE_KEY = "AKIAZ3MBQ7XPL2RTYWQ4"\n\n\ndef fixture_key():\n    return FAKE_KEY\n'
+    repo = make_repo(
+        files={"tests/fixtures/fake_key.py": fake, ".c2ragsecrets": "tests/fixtures/\n"}
+    )
+    store = tmp_path / "store"
+
+    def stored_key() -> bool:
+        from c2rag.store import IndexStore, StoreLocation
+
+        with IndexStore.open(StoreLocation.for_repo(repo.root, store_dir=store)) as stored:
+            documents = stored.collection.get(include=["documents"])["documents"]
+            return any("AKIAZ3MBQ7XPL2RTYWQ4" in d for d in documents)
+
+    CodeIndex(repo.root, encoder=tiny_encoder, store_dir=store).update()
+    assert stored_key()  # allowed: the key is stored
+
+    repo.write(".c2ragsecrets", "docs/examples/\n")
+    repo.commit("the fixtures are no longer allowed")
+    embedder = CountingEmbedder(tiny_encoder)
+    report = CodeIndex(repo.root, encoder=embedder, store_dir=store).update()
+    assert dict(report.files_skipped)["tests/fixtures/fake_key.py"].startswith("secret: line 1")
+    # (the bytes can linger in unused space of Chroma's SQLite pages until it is vacuumed)
+    assert not stored_key()
+    # the rebuild reuses cached vectors: only the edited allowlist file is new text
+    assert [t.strip() for t in embedder.texts] == ["docs/examples/"]
+
+    repo.write(".c2ragsecrets", "tests/fixtures/\n")
+    repo.commit("allowed again")
+    report = CodeIndex(repo.root, encoder=tiny_encoder, store_dir=store).update()
+    assert "tests/fixtures/fake_key.py" not in dict(report.files_skipped)
+    assert stored_key()
