@@ -43,7 +43,7 @@ from benchmarks._retrieval_sets import (  # noqa: E402
     cosql_set,
 )
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
-from c2rag.retrieve.arrange import asks_for_prose  # noqa: E402
+from c2rag.retrieve.arrange import asks_for_prose, asks_for_tests  # noqa: E402
 from c2rag.retrieve.evaluate import EvalCase, docstring_cases, naive_rrf_weights  # noqa: E402
 from c2rag.retrieve.fusion import FusionWeights  # noqa: E402
 from c2rag.retrieve.retriever import CodeRetriever, order_candidates, query_evidence  # noqa: E402
@@ -113,6 +113,7 @@ def replay(captured: CapturedSet, weights: FusionWeights, *, k: int = 10) -> tup
             k=k,
             about_prose=c.about_prose,
             explained=lambda _leading, c=c: c.explained,
+            about_tests=asks_for_tests(latest),
         )
         case = c.case
         function_rank = file_rank = 0
