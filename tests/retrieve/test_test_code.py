@@ -68,14 +68,14 @@ def with_tests(tmp_path_factory: pytest.TempPathFactory, minilm_encoder) -> tupl
     return Path(repo.root), store_dir
 
 
-def _search(with_tests, encoder, question: str, **options) -> list:
+def _search(with_tests, encoder, question: str, paths=None, **options) -> list:
     from c2rag.git import GitRepo
     from c2rag.store import IndexStore, StoreLocation
 
     root, store_dir = with_tests
     store = IndexStore.open(StoreLocation.for_repo(root, store_dir=store_dir))
     with GitRepo(root) as repo, CodeRetriever(store, encoder, repo, **options) as retriever:
-        return retriever.search(question, k=4)
+        return retriever.search(question, k=4, filters={"paths": paths} if paths else None)
 
 
 def test_the_code_comes_before_the_test_that_repeats_its_words(with_tests, minilm_encoder):
@@ -93,6 +93,12 @@ def test_a_question_about_tests_gets_the_test_first(with_tests, minilm_encoder):
     hits = _search(with_tests, minilm_encoder, "tests for retrying failed calls")
     assert hits[0].chunk.path == "tests/test_upload.py"
     assert all("test_code_penalty" not in h.contributions for h in hits)
+    # filters that name paths say what is wanted: no penalty either
+    scoped = _search(
+        with_tests, minilm_encoder, "retry failed calls until they succeed", paths=["**/*.py"]
+    )
+    assert scoped[0].chunk.path == "tests/test_upload.py"
+    assert all("test_code_penalty" not in h.contributions for h in scoped)
     # the baselines (plain RRF) are not arranged by the penalty either
     plain = _search(
         with_tests,
