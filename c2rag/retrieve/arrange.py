@@ -6,7 +6,9 @@ Parts of one symbol (same file, kind, qualified name and parent) collapse into t
 ranked one, which lists the others as its members. Module remainders (imports, constants,
 tables) and documentation chunks rarely answer a question about behaviour or location, so
 they are scored down unless the question is about them (docs, constants, configuration) or
-the filters ask for them.
+the filters ask for them. Test code is scored down the same way unless the question is about
+tests: a question about behaviour is answered by the code that behaves, not by the tests that
+exercise it (which repeat its names and vocabulary, so both channels find them).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ __all__ = [
     "Arranged",
     "arrange",
     "asks_for_prose",
+    "asks_for_tests",
     "explains_module",
     "is_prose_or_data",
+    "is_test_code",
     "named_first",
     "symbol_parts",
     "whole_definition",
@@ -43,6 +47,16 @@ _ABOUT_PROSE = re.compile(
     r"\b(docs?|documentation|documented|readme|guide|tutorial|changelog|markdown|manual"
     r"|constants?|config(uration)?|settings?|defaults?|tables?|imports?|version)\b",
     re.IGNORECASE,
+)
+# Test code by path: test directories, test_*.py / *_test.go / conftest.py, *.test.ts / *.spec.js,
+# FooTest.java / FooTests.cs.
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing|__tests__)/"
+    r"|(^|/)(test_[^/]*|[^/]*_tests?\.\w+|conftest\.py|[^/]*\.(test|spec)\.\w+"
+    r"|[A-Z]\w*Tests?\.(java|kt|scala|cs|swift))$"
+)
+_ABOUT_TESTS = re.compile(
+    r"\b(tests?|testing|tested|pytest|unittest|fixtures?|mocks?|mocked|specs?)\b", re.IGNORECASE
 )
 
 
@@ -73,6 +87,11 @@ def is_prose_or_data(info: SymbolInfo) -> bool:
     return info.kind == "module" or _is_doc(info)
 
 
+def is_test_code(info: SymbolInfo) -> bool:
+    """A chunk of a test file (by its path: ``tests/``, ``test_*.py``, ``*_test.go``, ...)."""
+    return _TEST_PATH.search(info.path) is not None
+
+
 def _is_doc(info: SymbolInfo) -> bool:
     return info.language in _DOC_LANGUAGES or info.path.lower().endswith(_DOC_SUFFIXES)
 
@@ -85,6 +104,11 @@ def explains_module(hit: Hit) -> bool:
 def asks_for_prose(question: str) -> bool:
     """Whether a question is about documentation, constants or configuration."""
     return _ABOUT_PROSE.search(question) is not None
+
+
+def asks_for_tests(question: str) -> bool:
+    """Whether a question is about tests ("which test covers ...", "the fixture for ...")."""
+    return _ABOUT_TESTS.search(question) is not None
 
 
 def _symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
@@ -106,8 +130,9 @@ def arrange(
     k: int,
     prose_penalty: float = 1.0,
     explained: Collection[str] = (),
+    test_penalty: float = 1.0,
 ) -> list[Arranged]:
-    """Collapse parts of one symbol and apply the prose/data penalty; best ``k`` results.
+    """Collapse parts of one symbol, apply the prose/data and test penalties; best ``k``.
 
     Args:
         fused: Fusion output, best first.
@@ -116,6 +141,7 @@ def arrange(
         prose_penalty: Score multiplier for documentation and module chunks (1.0 = none).
         explained: Ids of module chunks exempt from it: those that carry a module docstring
             long enough to say what the file does (they answer "where" questions).
+        test_penalty: Score multiplier for test code (1.0 = none).
     """
     groups: dict[tuple[str, ...], list[Fused]] = {}
     for item in fused:
@@ -129,6 +155,9 @@ def arrange(
         parts = dict(best.contributions)
         if factor != 1.0:
             parts["prose_or_data_penalty"] = best.score * (factor - 1.0)
+        if test_penalty != 1.0 and info is not None and is_test_code(info):
+            parts["test_code_penalty"] = best.score * factor * (test_penalty - 1.0)
+            factor *= test_penalty
         out.append(Arranged(best, tuple(m.id for m in members[1:]), factor, parts))
     out.sort(key=lambda a: -a.score)  # stable: equal scores keep the fusion order
     return out[:k]

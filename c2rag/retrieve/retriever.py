@@ -13,6 +13,7 @@ from c2rag.retrieve.arrange import (
     Arranged,
     arrange,
     asks_for_prose,
+    asks_for_tests,
     explains_module,
     named_first,
     symbol_parts,
@@ -51,6 +52,8 @@ _PROMPT_ALLOWANCE = 48
 _CODE_QUERY_SHARE = 0.25
 # Score multiplier for documentation and module remainders when the question is not about them.
 _PROSE_PENALTY = 0.6
+# Score multiplier for test code when the question is not about tests.
+_TEST_PENALTY = 0.6
 # Longest question (characters) the lexical and symbol channels read; longer is cut, noted.
 _MAX_QUERY_CHARS = 32_000
 
@@ -90,10 +93,11 @@ def order_candidates(
     k: int,
     about_prose: bool,
     explained: Callable[[Sequence[Fused]], Collection[str]],
+    about_tests: bool = False,
 ) -> list[Arranged]:
     """The order a search returns, from the channels' rankings: fusion, one slot per symbol
-    with the prose/data penalty (unless the question is about prose), then the symbols the
-    question names exactly.
+    with the prose/data penalty (unless the question is about prose) and the test-code penalty
+    (unless it is about tests), then the symbols the question names exactly.
 
     Args:
         explained: Given the leading fused candidates, the module chunks among them whose
@@ -107,6 +111,7 @@ def order_candidates(
         k=k,
         prose_penalty=penalty,
         explained=explained(fused[: 3 * k]) if penalty != 1.0 else (),
+        test_penalty=1.0 if about_tests or not weights.adaptive else _TEST_PENALTY,
     )
     return named_first(arranged, rankings.get("symbol", []), evidence.identifier_share)
 
@@ -335,6 +340,7 @@ class CodeRetriever:
             k=k,
             about_prose=asks_for_prose(latest) or bool(wanted.kinds or wanted.paths),
             explained=self._explained_modules,
+            about_tests=asks_for_tests(latest) or bool(wanted.paths),
         )
         result = self._hits(arranged, branch=wanted.branch)
         if len(result) < len(arranged) and self.follow_index():

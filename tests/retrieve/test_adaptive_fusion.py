@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from c2rag.retrieve.arrange import arrange, named_first, symbol_parts, whole_definition
+from c2rag.retrieve.arrange import (
+    arrange,
+    asks_for_tests,
+    is_test_code,
+    named_first,
+    symbol_parts,
+    whole_definition,
+)
 from c2rag.retrieve.channels import dialogue_mentions, identifier_share, symbol_channel
 from c2rag.retrieve.dialogue import Turn, as_turns, cap_turns
 from c2rag.retrieve.filters import SearchFilters, compile_filters, emptied_by
@@ -173,3 +180,50 @@ def test_windows_of_one_page_of_docs_take_one_slot_and_code_windows_do_not() -> 
     assert [a.fused.id for a in arranged] == ["cli2", "mk1", "mk2", "code"]
     assert arranged[0].members == ("cli1", "cli3")
     assert symbol_parts("cli3", table) == ["cli1", "cli2", "cli3"]
+
+
+@pytest.mark.parametrize(
+    ("path", "test"),
+    [
+        ("tests/test_upload.py", True),
+        ("pkg/tests/helpers.py", True),
+        ("src/test/java/org/UploadTest.java", True),
+        ("storage/upload_test.go", True),
+        ("web/upload.spec.ts", True),
+        ("web/__tests__/upload.js", True),
+        ("conftest.py", True),
+        ("Sources/UploadTests.swift", True),
+        ("src/storage/upload.py", False),
+        ("src/attestation.py", False),
+        ("src/latest/contest.py", False),
+        ("docs/testing-guide.md", False),
+    ],
+)
+def test_test_code_is_recognised_by_its_path(path: str, test: bool) -> None:
+    assert is_test_code(SymbolInfo(path, "x", "function", "python", 1, 2)) is test
+
+
+def test_test_code_steps_back_unless_the_question_is_about_tests() -> None:
+    from c2rag.retrieve.fusion import Fused
+
+    table = SymbolTable()
+    table.add("t", SymbolInfo("tests/test_up.py", "test_retry", "function", "python", 1, 9))
+    table.add("lib", SymbolInfo("up.py", "retry", "function", "python", 1, 9))
+    table.add("mod", SymbolInfo("tests/conftest.py", "conftest", "module", "python", 1, 9))
+    fused = [
+        Fused(cid, score, {}, {"dense": score})
+        for cid, score in [("t", 1.0), ("mod", 0.95), ("lib", 0.8)]
+    ]
+    assert [a.fused.id for a in arrange(fused, table, k=5)] == ["t", "mod", "lib"]
+    demoted = arrange(fused, table, k=5, prose_penalty=0.6, test_penalty=0.6)
+    assert [a.fused.id for a in demoted] == ["lib", "t", "mod"]
+    by_id = {a.fused.id: a for a in demoted}
+    assert by_id["t"].contributions["test_code_penalty"] == pytest.approx(-0.4)
+    assert by_id["t"].score == pytest.approx(0.6)
+    # both penalties on a module chunk of a test file; the parts still add up to the score
+    assert by_id["mod"].score == pytest.approx(0.95 * 0.36)
+    assert sum(by_id["mod"].contributions.values()) == pytest.approx(by_id["mod"].score)
+    assert "test_code_penalty" not in by_id["lib"].contributions
+    assert asks_for_tests("which test covers retries?")
+    assert asks_for_tests("the pytest fixture that builds a client")
+    assert not asks_for_tests("retry failed uploads with the latest attestation")
