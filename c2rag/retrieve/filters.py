@@ -7,7 +7,7 @@ the ids Chroma marks with ``branch:<name>``). Both describe the same chunks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ import pathspec
 
 from c2rag.store.symbols import SymbolTable
 
-__all__ = ["CompiledFilters", "SearchFilters", "compile_filters", "emptied_by"]
+__all__ = ["CompiledFilters", "Scope", "SearchFilters", "compile_filters", "emptied_by"]
 
 _KINDS = ("function", "method", "class", "module", "window")
 
@@ -87,6 +87,26 @@ class CompiledFilters:
 
     def admits(self, chunk_id: str) -> bool:
         return self.allowed is None or chunk_id in self.allowed
+
+    @property
+    def predicate(self) -> Callable[[str], bool] | None:
+        """:attr:`allowed` as the channels take it: ``None`` when nothing is filtered."""
+        return None if self.allowed is None else self.allowed.__contains__
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one search may return.
+
+    Attributes:
+        filters: The caller's filters, restricted to the snapshot searched.
+        compiled: Those filters resolved against the index.
+        empty_note: Which filter leaves nothing to return; ``None`` when something matches.
+    """
+
+    filters: SearchFilters
+    compiled: CompiledFilters
+    empty_note: str | None = None
 
 
 def compile_filters(

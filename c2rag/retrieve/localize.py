@@ -36,7 +36,7 @@ from c2rag.retrieve.channels import (
     symbol_channel,
 )
 from c2rag.retrieve.evidence import Frame, ReportEvidence, dense_window, extract_evidence
-from c2rag.retrieve.filters import SearchFilters, emptied_by
+from c2rag.retrieve.filters import SearchFilters
 from c2rag.retrieve.neighbours import callees
 from c2rag.store.symbols import SymbolInfo, SymbolTable
 from c2rag.store.tokens import code_tokens
@@ -246,12 +246,11 @@ def localize(
     evidence = extract_evidence(text)
     notes = list(evidence.notes)
     retriever.follow_index()
-    wanted = retriever._in_snapshot(SearchFilters.coerce(filters))
-    compiled = retriever._compile(wanted)
-    if compiled.matches_nothing:
-        notes.append(emptied_by(wanted, retriever.lexical.symbols, branch_ids=compiled.branch_ids))
+    scope = retriever.scope(filters)
+    compiled, allowed = scope.compiled, scope.compiled.predicate
+    if scope.empty_note is not None:
+        notes.append(scope.empty_note)
         return Localization([], notes=tuple(notes))
-    allowed = None if compiled.allowed is None else compiled.allowed.__contains__
     symbols: SymbolTable = retriever.lexical.symbols
 
     encoder = retriever.encoder

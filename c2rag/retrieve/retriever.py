@@ -29,7 +29,13 @@ from c2rag.retrieve.channels import (
     symbol_channel,
 )
 from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
-from c2rag.retrieve.filters import CompiledFilters, SearchFilters, compile_filters, emptied_by
+from c2rag.retrieve.filters import (
+    CompiledFilters,
+    Scope,
+    SearchFilters,
+    compile_filters,
+    emptied_by,
+)
 from c2rag.retrieve.fusion import Fused, FusionWeights, QueryEvidence, fuse
 from c2rag.retrieve.neighbours import callees, callers
 from c2rag.retrieve.snapshot import cited_commit, default_snapshot
@@ -296,13 +302,11 @@ class CodeRetriever:
         notes = (*capped, *dq.notes)
         for note in notes:
             logger.warning("%s", note)
-        wanted = self._in_snapshot(SearchFilters.coerce(filters))
-        compiled = self._compile(wanted)
-        if compiled.matches_nothing:
-            note = emptied_by(wanted, self.lexical.symbols, branch_ids=compiled.branch_ids)
-            logger.warning("%s", note)
-            return SearchResult([], dq, {}, (*notes, note))
-        allowed = None if compiled.allowed is None else compiled.allowed.__contains__
+        scope = self.scope(filters)
+        wanted, compiled, allowed = scope.filters, scope.compiled, scope.compiled.predicate
+        if scope.empty_note is not None:
+            logger.warning("%s", scope.empty_note)
+            return SearchResult([], dq, {}, (*notes, scope.empty_note))
         latest = next(t.text for t in reversed(turns) if t.role == "user")
         # The lexical and symbol channels read the whole question, not the text cut to the
         # embedding model's window.
@@ -514,19 +518,22 @@ class CodeRetriever:
         """The snapshot searched when the filters name none."""
         return self.branch or default_snapshot(self._snapshots(), self.repo)
 
-    def _in_snapshot(self, filters: SearchFilters) -> SearchFilters:
-        """``filters`` restricted to one snapshot: a search never mixes commits. With a
-        single snapshot every record belongs to it, so no filter is needed."""
-        if filters.branch or len(self._snapshots()) < 2:
-            return filters
-        return replace(filters, branch=self._snapshot())
-
-    def _compile(self, filters: SearchFilters) -> CompiledFilters:
+    def scope(self, filters: SearchFilters | Mapping[str, Any] | None = None) -> Scope:
+        """What a search with ``filters`` may return: the filters restricted to one snapshot
+        (a search never mixes commits; with a single snapshot every record belongs to it),
+        resolved against this index, with a note when they leave nothing."""
+        wanted = SearchFilters.coerce(filters)
+        if not wanted.branch and len(self._snapshots()) >= 2:
+            wanted = replace(wanted, branch=self._snapshot())
         branch_ids = None
-        if filters.branch:
-            got = self.store.collection.get(where={f"branch:{filters.branch}": True}, include=[])
+        if wanted.branch:
+            got = self.store.collection.get(where={f"branch:{wanted.branch}": True}, include=[])
             branch_ids = frozenset(got["ids"])
-        return compile_filters(filters, self.lexical.symbols, branch_ids=branch_ids)
+        compiled = compile_filters(wanted, self.lexical.symbols, branch_ids=branch_ids)
+        note = None
+        if compiled.matches_nothing:
+            note = emptied_by(wanted, self.lexical.symbols, branch_ids=compiled.branch_ids)
+        return Scope(wanted, compiled, note)
 
     def localize(
         self,

@@ -80,3 +80,26 @@ def test_a_tag_is_a_snapshot_and_search_never_mixes(
         pytest.raises(ValueError, match=r"several snapshots .*main.*v1.*'feature'"),
     ):
         retriever.search("beta", k=3)
+
+
+def test_scope_names_the_snapshot_searched_and_what_empties_it(
+    make_repo: Any, tiny_encoder: Any, tmp_path: Path
+) -> None:
+    repo = make_repo(files=FILES)
+    repo.git("tag", "v1")
+    repo.write("b.py", "def gamma(z):\n    return z - 1\n")
+    repo.commit("gamma replaces beta")
+    store_dir = tmp_path / "store"
+    index = CodeIndex(repo.root, encoder=tiny_encoder, store_dir=store_dir)
+    index.update()
+    with CodeRetriever.from_path(repo.root, store_dir=store_dir) as retriever:
+        alone = retriever.scope()  # one snapshot: every record belongs to it
+        assert alone.filters.branch is None and alone.compiled.predicate is None
+        index.update("v1")
+        retriever.follow_index()
+        scope = retriever.scope({"paths": ["b.py"]})
+        assert scope.filters.branch == "main" and scope.empty_note is None
+        assert scope.compiled.predicate is not None
+        assert len(scope.compiled.allowed or ()) == 1  # gamma at main, not beta at v1
+        empty = retriever.scope({"paths": ["nowhere/*.py"]})
+        assert empty.compiled.matches_nothing and "nowhere/*.py" in (empty.empty_note or "")
