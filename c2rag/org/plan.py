@@ -5,9 +5,8 @@ an update: the same file list, ``git diff`` and store comparison, scanning and c
 file once (verdicts and chunks are kept for the update that follows, so nothing is scanned or
 chunked twice), then the cache and store lookups of :class:`c2rag.store.vectors.VectorSource`.
 What is still missing is what an organisation-wide run sends to the embedding cluster. The
-update itself stays
-:meth:`CodeIndex.update`, under its lock and in its order; when the plan went stale meanwhile it
-simply embeds the difference locally.
+update itself stays :meth:`CodeIndex.update`, under its lock and in its order; when the plan
+went stale meanwhile it simply embeds the difference locally.
 """
 
 from __future__ import annotations
