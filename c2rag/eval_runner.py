@@ -135,6 +135,7 @@ def estimate_cost(
     """Chunk ``files`` as ``index`` (a :class:`~c2rag.index.CodeIndex`) will, look their texts
     up in its embedding cache, and time the model on a few of the rest."""
     from c2rag.store.cache import EmbeddingCache, cache_key
+    from c2rag.types import chunk_metadata, text_hash
 
     chunker = index._chunker(encoder)  # exactly the chunks the update will make
     cache_path = index.location.cache_path
@@ -142,6 +143,9 @@ def estimate_cost(
     for path, source in files.items():
         for chunk in chunker.chunk(path, source.encode("utf-8")).chunks:
             texts[chunk.content_hash] = chunk.text
+            view = index.view.text(chunk_metadata(chunk))  # embedded too (store.views)
+            if view:
+                texts[text_hash(view)] = view
     keys = {h: cache_key(encoder.fingerprint, h) for h in texts}
     with EmbeddingCache(cache_path) as cache:
         cached = cache.get_many(keys.values())

@@ -34,6 +34,7 @@ from c2rag.store.manifest import utc_now
 from c2rag.store.records import branch_key
 from c2rag.store.sync import BranchSync, FileState, SyncResult
 from c2rag.store.vectors import VectorSource
+from c2rag.store.views import DEFAULT_SIGNATURE_WEIGHT, SignatureView
 from c2rag.types import Chunk
 
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ class CodeIndex:
             :mod:`c2rag.git.secrets`): ``skip`` a file holding a credential of a known
             format (reported with path, line and detector) and redact the lines of generic
             findings, ``redact`` every finding, or ``off``.
+        signature_weight: Weight of a symbol's signature view (its name, signature and
+            docstring embedded on their own) in the vector stored for each of its chunks
+            (:mod:`c2rag.store.views`); ``0`` stores the text's vector alone. A different
+            weight rebuilds the index from cached vectors.
 
     Example:
         >>> index = CodeIndex(".", model="path/to/C2LLM-0.5B")  # doctest: +SKIP
@@ -89,7 +94,9 @@ class CodeIndex:
         show_progress: bool | None = None,
         secrets: SecretMode = "skip",
         chunk_policy: ChunkPolicy | None = None,
+        signature_weight: float = DEFAULT_SIGNATURE_WEIGHT,
     ) -> None:
+        self.view = SignatureView(weight=signature_weight)  # a bad weight fails here
         with GitRepo(repo_path) as repo:
             root = repo.root
         self.location = StoreLocation.for_repo(
@@ -198,8 +205,8 @@ class CodeIndex:
         if self._built_otherwise(manifest, chunker, allow):
             logger.warning(
                 "the index was built with %s, this version builds %s (chunking, secret "
-                "scanning or the secret allowlist changed): rebuilding it (cached vectors "
-                "are reused)",
+                "scanning, the secret allowlist or the signature view changed): rebuilding it "
+                "(cached vectors are reused)",
                 manifest.chunker_version,  # type: ignore[union-attr]
                 version,
             )
@@ -238,6 +245,7 @@ class CodeIndex:
             ),
             branch=label,
             commit=commit,
+            view=self.view,
             show_progress=self.show_progress,
         )
         load = _loader(repo, by_path, chunker, self._scanner(allow), report)
@@ -295,11 +303,13 @@ class CodeIndex:
         )
 
     def _content_version(self, chunker: Chunker, allow: str = "") -> str:
-        """What decides the stored chunks besides the files: the chunker's settings, the
-        secret policy and the secret allowlist's text (turning scanning on, a detector moving
-        from skip to redact, or a path leaving the allowlist must reach files that did not
-        change)."""
+        """What decides the stored chunks and vectors besides the files and the model: the
+        chunker's settings, the secret policy, the secret allowlist's text (turning scanning
+        on, a detector moving from skip to redact, or a path leaving the allowlist must reach
+        files that did not change) and the signature view."""
         version = f"{chunker.version};{SecretScanner.policy(self.secrets)}"
+        if self.view.version:
+            version += f";{self.view.version}"
         if allow.strip() and self.secrets != "off":
             version += f";allow={hashlib.sha256(allow.encode()).hexdigest()[:12]}"
         return version

@@ -192,6 +192,7 @@ class PlannedIndex(CodeIndex):
             lookup,
             branch=label,
             commit=commit,
+            view=self.view,
         )
         load = _loader(repo, by_path, chunker, self._scanner(allow), report)
         plan.texts = sync.texts_to_embed(paths, desired, load, store_empty=store_empty)

@@ -8,7 +8,8 @@ collection and makes the smallest set of writes:
   an earlier run) only gets this branch's flag: no chunking, no embedding;
 - records of other blobs at the path lose the flag, and are deleted when no branch is left;
 - a wanted file with no complete record set is chunked; its vectors come from the cache,
-  then from records with the same content hash, and only then from the model.
+  then from records with the same content hash, and only then from the model (a symbol's
+  stored vector blends its text's with its signature view's, see ``store.views``).
 
 Because it compares with what is stored rather than trusting a log, rerunning it after a
 crash at any point finishes the job.
@@ -27,6 +28,7 @@ from tqdm.auto import tqdm
 from c2rag.store.chroma import ChromaWriter, get_all
 from c2rag.store.records import branch_key, branches_of, chunk_to_record
 from c2rag.store.vectors import VectorSource, VectorStats
+from c2rag.store.views import SignatureView, VectorRecipe
 from c2rag.types import Chunk
 
 __all__ = ["BranchSync", "FileState", "LoadChunks", "SyncResult"]
@@ -92,6 +94,7 @@ class BranchSync:
         vectors: Where vectors come from.
         branch: The branch label whose flag is managed.
         commit: The commit being indexed (written as ``commit`` of new records).
+        view: The signature view blended into symbols' vectors; ``None``: none.
         show_progress: Show tqdm bars.
     """
 
@@ -103,6 +106,7 @@ class BranchSync:
         *,
         branch: str,
         commit: str,
+        view: SignatureView | None = None,
         show_progress: bool = False,
     ) -> None:
         self.collection = collection
@@ -111,6 +115,7 @@ class BranchSync:
         self.branch = branch
         self.flag = branch_key(branch)
         self.commit = commit
+        self.view = view or SignatureView(weight=0.0)
         self.show_progress = show_progress
 
     def run(
@@ -135,7 +140,7 @@ class BranchSync:
         result = SyncResult()
         plan, records = self._prepare(paths, desired, load, store_empty, result)
         result.files_changed = plan.files_changed
-        result.vectors = self.vectors.ensure(_texts(records))
+        result.vectors = self.vectors.ensure_recipes(self._recipes(records))
         self._write(records, plan.tag, plan.untag, plan.delete)
         renamed = renamed or {}
         for _, _, meta in records:
@@ -157,11 +162,14 @@ class BranchSync:
         *,
         store_empty: bool = False,
     ) -> dict[str, str]:
-        """The chunk texts :meth:`run` would need vectors for (content hash → text), found
-        the same way but writing nothing: lets a planner embed many repositories' texts at once
-        before their runs."""
+        """The texts :meth:`run` would need vectors for (content hash → text: chunk texts and
+        signature views), found the same way but writing nothing: lets a planner embed many
+        repositories' texts at once before their runs."""
         _, records = self._prepare(paths, desired, load, store_empty, SyncResult())
-        return _texts(records)
+        return self.vectors.needed(self._recipes(records))
+
+    def _recipes(self, records: list[tuple[str, str, dict[str, Any]]]) -> list[VectorRecipe]:
+        return [self.view.recipe(doc, meta) for _, doc, meta in records]
 
     def _prepare(
         self,
@@ -243,18 +251,19 @@ class BranchSync:
                 continue
             commit = self.commit if state.source == "commit" else WORKTREE_COMMIT
             for ordinal, chunk in enumerate(chunks):
-                records.append(
-                    chunk_to_record(
-                        chunk,
-                        blob_sha=state.blob_sha,
-                        commit=commit,
-                        ordinal=ordinal,
-                        file_chunks=len(chunks),
-                        branches=sorted(branches),
-                        source=state.source,
-                    )
+                rid, doc, meta = chunk_to_record(
+                    chunk,
+                    blob_sha=state.blob_sha,
+                    commit=commit,
+                    ordinal=ordinal,
+                    file_chunks=len(chunks),
+                    branches=sorted(branches),
+                    source=state.source,
                 )
-                result.added.append((records[-1][0], chunk))
+                recipe = self.view.recipe(doc, meta)
+                meta.update(vector_key=recipe.key, view_hash=recipe.view_hash)
+                records.append((rid, doc, meta))
+                result.added.append((rid, chunk))
         return records
 
     def _write(
@@ -272,7 +281,7 @@ class BranchSync:
             size = self.writer.batch_size
             for start in range(0, len(records), size):
                 batch = records[start : start + size]
-                vectors = self.vectors.get([meta["content_hash"] for _, _, meta in batch])
+                vectors = self.vectors.get([meta["vector_key"] for _, _, meta in batch])
                 self.writer.upsert(
                     [rid for rid, _, _ in batch],
                     vectors,
@@ -288,10 +297,6 @@ class BranchSync:
             bar.update(len(delete))
         finally:
             bar.close()
-
-
-def _texts(records: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
-    return {meta["content_hash"]: doc for _, doc, meta in records}
 
 
 def _complete(group: list[tuple[str, dict[str, Any]]]) -> bool:

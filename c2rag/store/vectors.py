@@ -10,7 +10,7 @@ store write, so a crash never loses a paid-for embedding.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from c2rag.store.cache import EmbeddingCache, cache_key
+from c2rag.store.views import VectorRecipe, blend
 from c2rag.types import Embedder
 
 __all__ = ["VectorSource", "VectorStats"]
@@ -96,6 +97,49 @@ class VectorSource:
             self._embed(missing, texts, keys, stats)
         return stats
 
+    def needed(self, recipes: Sequence[VectorRecipe]) -> dict[str, str]:
+        """The texts (content hash → text) that must have vectors before ``recipes`` can be
+        made: none for a recipe already cached or stored under its key, else its text and
+        its view. Blends found in the store are cached on the way."""
+        blended = [r for r in recipes if r.blended]
+        keys = {r.key: self.key(r.key) for r in blended}
+        cached = self.cache.get_many(keys.values())
+        missing = {r.key for r in blended if keys[r.key] not in cached}
+        if missing and self.collection is not None:
+            found = self._from_store(sorted(missing), field="vector_key")
+            self.cache.put_many({keys[k]: v for k, v in found.items()})
+            missing -= found.keys()
+        texts: dict[str, str] = {}
+        for recipe in recipes:
+            if not recipe.blended:
+                texts[recipe.text_hash] = recipe.text
+            elif recipe.key in missing:
+                texts[recipe.text_hash] = recipe.text
+                texts[recipe.view_hash] = recipe.view
+        return texts
+
+    def ensure_recipes(self, recipes: Sequence[VectorRecipe]) -> VectorStats:
+        """Make the stored vector of every recipe available in the cache under its key:
+        texts through :meth:`ensure`, then blends of text and view."""
+        stats = self.ensure(self.needed(recipes))
+        blended = {r.key: r for r in recipes if r.blended}
+        cached = self.cache.get_many(self.key(k) for k in blended)
+        todo = {k: r for k, r in blended.items() if self.key(k) not in cached}
+        if todo:
+            parts = self.get_map([h for r in todo.values() for h in (r.text_hash, r.view_hash)])
+            self.cache.put_many(
+                {
+                    self.key(k): blend(parts[r.text_hash], parts[r.view_hash], r.weight)
+                    for k, r in todo.items()
+                }
+            )
+        return stats
+
+    def get_map(self, content_hashes: list[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of ``content_hashes`` by hash."""
+        unique = list(dict.fromkeys(content_hashes))
+        return dict(zip(unique, self.get(unique), strict=True))
+
     def get(self, content_hashes: list[str]) -> np.ndarray:
         """The cached vectors of ``content_hashes`` as one ``(n, dim)`` float32 array."""
         keys = [self.key(h) for h in content_hashes]
@@ -109,18 +153,23 @@ class VectorSource:
             raise RuntimeError(msg)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
-    def _from_store(self, hashes: list[str]) -> dict[str, np.ndarray]:
+    def _from_store(
+        self, hashes: list[str], *, field: str = "content_hash"
+    ) -> dict[str, np.ndarray]:
+        """Stored vectors by ``field`` (a text's content hash, or a recipe's key)."""
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(hashes), _WHERE_IN_BATCH):
             batch = hashes[start : start + _WHERE_IN_BATCH]
             result = self.collection.get(
-                where={"content_hash": {"$in": batch}}, include=["embeddings", "metadatas"]
+                where={field: {"$in": batch}}, include=["embeddings", "metadatas"]
             )
             embeddings = result.get("embeddings")
             if embeddings is None:
                 continue
             for meta, vector in zip(result["metadatas"], embeddings, strict=True):
-                found.setdefault(str(meta["content_hash"]), np.asarray(vector, dtype=np.float32))
+                if field == "content_hash" and meta.get("view_hash"):
+                    continue  # a blend of text and view is not the text's own vector
+                found.setdefault(str(meta[field]), np.asarray(vector, dtype=np.float32))
         return found
 
     def _embed(

@@ -13,6 +13,7 @@ from c2rag.index import CodeIndex
 from c2rag.store import IndexStore
 from c2rag.store.chroma import get_all
 from c2rag.store.records import BRANCH_PREFIX, branch_key
+from c2rag.store.views import SignatureView
 from tests.fixtures.chroma import ChromaServer
 from tests.index.embedders import CountingEmbedder
 
@@ -120,5 +121,15 @@ def assert_commits_hold_blobs(store: IndexStore, root: Path) -> None:
 
 
 def content_hashes(snap: dict[str, tuple[str, dict[str, Any]]]) -> set[str]:
-    """Distinct chunk texts (by hash) of a snapshot."""
-    return {meta["content_hash"] for _, meta in snap.values()}
+    """Distinct embedded texts of a snapshot, by hash: chunk texts and signature views."""
+    return {meta["content_hash"] for _, meta in snap.values()} | {
+        meta["view_hash"] for _, meta in snap.values() if meta["view_hash"]
+    }
+
+
+def embedded_texts(snap: dict[str, tuple[str, dict[str, Any]]]) -> set[str]:
+    """Distinct embedded texts of a snapshot: chunk texts and signature views."""
+    view = SignatureView()
+    return {doc for doc, _ in snap.values()} | {
+        view.text(meta) for _, meta in snap.values() if meta["view_hash"]
+    }

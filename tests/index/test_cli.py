@@ -53,7 +53,7 @@ def test_index_then_status_then_incremental(
     assert "from $C2RAG_MODEL" not in result.stderr
     report = json.loads(result.stdout)
     assert report["mode"] == "incremental"
-    assert report["texts_embedded"] == 1
+    assert report["texts_embedded"] == 2  # more() and its signature view
     assert report["commit"] == repo.head
 
 

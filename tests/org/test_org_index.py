@@ -54,8 +54,15 @@ def test_two_repositories_share_one_cache_and_match_single_repo_indexes(
     assert report.texts_planned > report.texts_unique
     assert report.texts_embedded == report.texts_unique == len(counting.texts)
     assert all(r.texts_embedded == 0 for r in indexed.values())
+    blends = {
+        meta["vector_key"]
+        for repo in (alpha, beta)
+        for _, meta, _ in snapshot(repo.root, tmp_path / "org").values()
+        if meta["view_hash"]
+    }
     with EmbeddingCache(tmp_path / "org" / "embeddings.sqlite") as cache:
-        assert len(cache) == report.texts_unique
+        # every text (chunks and signature views) once, and each stored blend of the two
+        assert len(cache) == report.texts_unique + len(blends)
     assert "NOT INDEXED" in report.summary()
 
     for repo in (alpha, beta):
@@ -80,7 +87,7 @@ def test_incremental_change_embeds_only_the_new_function(
     beta.write("src/new.py", "def brand_new(x):\n    return x + 41\n")
     beta.commit("add a function")
     report = OrgIndex([alpha.root, beta.root], encoder=tiny_encoder, store_dir=store).update()
-    assert report.texts_embedded == 1
+    assert report.texts_embedded == 2  # the function and its signature view
     modes = {r.name: r.report.mode for r in report.repos if r.report}
     assert modes == {"alpha": "up_to_date", "beta": "incremental"}
 
