@@ -101,27 +101,15 @@ class VectorSource:
         """The texts (content hash → text) that must have vectors before ``recipes`` can be
         made: none for a recipe already cached or stored under its key, else its text and
         its view. Blends found in the store are cached on the way."""
-        blended = [r for r in recipes if r.blended]
-        keys = {r.key: self.key(r.key) for r in blended}
-        cached = self.cache.get_many(keys.values())
-        missing = {r.key for r in blended if keys[r.key] not in cached}
-        if missing and self.collection is not None:
-            found = self._from_store(sorted(missing), field="vector_key")
-            self.cache.put_many({keys[k]: v for k, v in found.items()})
-            missing -= found.keys()
-        texts: dict[str, str] = {}
-        for recipe in recipes:
-            if not recipe.blended:
-                texts[recipe.text_hash] = recipe.text
-            elif recipe.key in missing:
-                texts[recipe.text_hash] = recipe.text
-                texts[recipe.view_hash] = recipe.view
-        return texts
+        return self._resolve(recipes, VectorStats())
 
     def ensure_recipes(self, recipes: Sequence[VectorRecipe]) -> VectorStats:
         """Make the stored vector of every recipe available in the cache under its key:
         texts through :meth:`ensure`, then blends of text and view."""
-        stats = self.ensure(self.needed(recipes))
+        found = VectorStats()
+        stats = self.ensure(self._resolve(recipes, found))
+        stats.cache_hits += found.cache_hits
+        stats.store_hits += found.store_hits
         blended = {r.key: r for r in recipes if r.blended}
         cached = self.cache.get_many(self.key(k) for k in blended)
         todo = {k: r for k, r in blended.items() if self.key(k) not in cached}
@@ -134,6 +122,27 @@ class VectorSource:
                 }
             )
         return stats
+
+    def _resolve(self, recipes: Sequence[VectorRecipe], stats: VectorStats) -> dict[str, str]:
+        """:meth:`needed`, counting the blends found in the cache and the store."""
+        blended = {r.key for r in recipes if r.blended}
+        keys = {k: self.key(k) for k in blended}
+        cached = self.cache.get_many(keys.values())
+        missing = {k for k in blended if keys[k] not in cached}
+        stats.cache_hits = len(blended) - len(missing)
+        if missing and self.collection is not None:
+            found = self._from_store(sorted(missing), field="vector_key")
+            self.cache.put_many({keys[k]: v for k, v in found.items()})
+            stats.store_hits = len(found)
+            missing -= found.keys()
+        texts: dict[str, str] = {}
+        for recipe in recipes:
+            if not recipe.blended:
+                texts[recipe.text_hash] = recipe.text
+            elif recipe.key in missing:
+                texts[recipe.text_hash] = recipe.text
+                texts[recipe.view_hash] = recipe.view
+        return texts
 
     def get_map(self, content_hashes: list[str]) -> dict[str, np.ndarray]:
         """The cached vectors of ``content_hashes`` by hash."""

