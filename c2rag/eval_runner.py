@@ -183,30 +183,42 @@ def reading(results: Mapping[str, Metrics]) -> str:
     )
 
 
-def _scratch_index(files: Mapping[str, str], workdir: Path, encoder: Embedder) -> Any:
+def _scratch_index(
+    files: Mapping[str, str],
+    workdir: Path,
+    encoder: Embedder,
+    index_options: Mapping[str, Any] | None = None,
+) -> Any:
     """The scratch repository under ``workdir`` (written unless an earlier run left it) and
-    its :class:`~c2rag.index.CodeIndex`."""
+    its :class:`~c2rag.index.CodeIndex` (built with ``index_options``)."""
     from c2rag.index import CodeIndex
 
     root = workdir / "repo"
     if not (root / ".git").exists():
         write_git_repo(files, root)
-    return CodeIndex(root, encoder=encoder, store_dir=workdir / "store")
+    return CodeIndex(root, encoder=encoder, store_dir=workdir / "store", **(index_options or {}))
 
 
 @contextmanager
 def scratch_retriever(
-    files: Mapping[str, str], workdir: Path, encoder: Embedder, **options: Any
+    files: Mapping[str, str],
+    workdir: Path,
+    encoder: Embedder,
+    *,
+    index_options: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> Iterator[CodeRetriever]:
     """Index ``files`` in a new git repository under ``workdir`` and open a retriever on it.
 
     A repository left there by an earlier run is reused (and its index updated), so an
-    interrupted evaluation resumes without embedding everything again.
+    interrupted evaluation resumes without embedding everything again. ``index_options`` go
+    to :class:`~c2rag.index.CodeIndex` (e.g. ``signature_weight``), ``options`` to the
+    :class:`CodeRetriever`.
     """
     from c2rag.git import GitRepo
     from c2rag.store import IndexStore, StoreLocation
 
-    index = _scratch_index(files, workdir, encoder)
+    index = _scratch_index(files, workdir, encoder, index_options)
     root = index.repo_root
     report = index.update()
     logger.info("%s", report.summary())
