@@ -34,6 +34,7 @@ jinja2, joblib, tornado) with the MiniLM fallback; see ``docs/concepts/retrieval
 
 _KINDS = frozenset({"function", "method", "class"})
 _VERSION = "1"
+_SUMMARY_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ class SignatureView:
         name = str(metadata.get("name") or "").rsplit(".", 1)[-1]
         parent = str(metadata.get("parent") or "").rsplit(".", 1)[-1]
         label = f"{parent}.{name}" if parent else name
-        docstring = str(metadata.get("docstring") or "").strip()
-        return f"{label}: {signature}" + (f"\n{docstring}" if docstring else "")
+        summary = _summary(str(metadata.get("docstring") or ""))
+        return f"{label}: {signature}" + (f"\n{summary}" if summary else "")
 
     def recipe(self, text: str, metadata: Mapping[str, Any]) -> VectorRecipe:
         """The recipe of a record with ``text`` as document and ``metadata`` (which holds
@@ -108,6 +109,16 @@ class SignatureView:
         view_hash = text_hash(view)
         key = hashlib.sha256(f"{self.version}\0{own}\0{view_hash}".encode()).hexdigest()
         return VectorRecipe(key, own, text, view_hash, view, self.weight)
+
+
+def _summary(docstring: str) -> str:
+    """The docstring's first paragraph, at most ``_SUMMARY_CHARS`` (cut at a word): what the
+    symbol is for. Parameter lists and examples stay in the chunk text; in the view they
+    would cost tokens and dilute the name."""
+    first = " ".join(docstring.strip().split("\n\n", 1)[0].split())
+    if len(first) <= _SUMMARY_CHARS:
+        return first
+    return first[:_SUMMARY_CHARS].rsplit(" ", 1)[0]
 
 
 def blend(text_vector: np.ndarray, view_vector: np.ndarray, weight: float) -> np.ndarray:

@@ -37,6 +37,11 @@ def test_view_text_names_the_symbol_and_skips_modules_and_windows() -> None:
     assert view.text(method) == "Vector.norm: def norm(self)\nEuclidean length."
     function = {"kind": "function", "name": "pkg.maths.mul", "signature": "def mul(a, b)"}
     assert view.text(function) == "mul: def mul(a, b)"
+    # the docstring's first paragraph only, and never more than a few lines of it
+    long_doc = dict(function, docstring="Multiply   two\nnumbers.\n\n:param a: a factor\n")
+    assert view.text(long_doc) == "mul: def mul(a, b)\nMultiply two numbers."
+    wordy = view.text(dict(function, docstring="word " * 200))
+    assert wordy.startswith("mul: def mul(a, b)\nword") and len(wordy) < 350
     assert view.text({"kind": "module", "name": "pkg.maths", "signature": ""}) == ""
     assert view.text({"kind": "window", "name": "README.md", "signature": "x"}) == ""
     assert SignatureView(weight=0).text(function) == ""
