@@ -307,7 +307,11 @@ class CodeIndex:
         chunker's settings, the secret policy, the secret allowlist's text (turning scanning
         on, a detector moving from skip to redact, or a path leaving the allowlist must reach
         files that did not change) and the signature view."""
-        version = f"{chunker.version};{SecretScanner.policy(self.secrets)}"
+        return f"{chunker.version};{self._settings_version(allow)}"
+
+    def _settings_version(self, allow: str = "") -> str:
+        """The part of :meth:`_content_version` known without loading the model."""
+        version = SecretScanner.policy(self.secrets)
         if self.view.version:
             version += f";{self.view.version}"
         if allow.strip() and self.secrets != "off":
@@ -401,9 +405,19 @@ class CodeIndex:
                 state = manifest.branches.get(label)
                 mode: str = "not_indexed"
                 changed: list[str] = []
+                rebuild = ""
                 if head is not None and state is not None:
                     plan = self._plan(repo, store, manifest, label, head, worktree=False)
                     mode, changed = plan.report.mode, sorted(plan.paths)
+                    settings = self._settings_version(self._allowlist(repo, plan.by_path))
+                    if not manifest.chunker_version.endswith(f";{settings}"):
+                        # secret policy, allowlist or signature view changed (the chunker's
+                        # own settings need the model's tokenizer, which status never loads)
+                        mode, changed = "full", sorted(plan.desired)
+                        rebuild = (
+                            f"the index was built with {manifest.chunker_version}; this "
+                            f"configuration builds …;{settings}"
+                        )
                 uncommitted: list[str] = []
                 if ref == "HEAD":
                     overlay, deleted, _ = repo.worktree_overlay(head)
@@ -426,6 +440,7 @@ class CodeIndex:
                 branches={b: s.commit for b, s in manifest.branches.items()},
                 updated_at=manifest.updated_at,
                 interrupted=label in manifest.pending,
+                rebuild_reason=rebuild,
             )
         finally:
             store.close()

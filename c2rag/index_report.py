@@ -154,6 +154,9 @@ class IndexStatus:
     updated_at: str = ""
     interrupted: bool = False
     """An update of this branch started and did not finish (the next one repairs it)."""
+    rebuild_reason: str = ""
+    """Why ``c2rag index`` would rebuild the index from cached vectors (the secret policy,
+    the allowlist or the signature view changed); empty when it would not."""
 
     @property
     def up_to_date(self) -> bool:
@@ -203,4 +206,8 @@ class IndexStatus:
             )
         if self.interrupted:
             lines.append("the last update of this branch was interrupted; run `c2rag index`")
+        if self.rebuild_reason:
+            lines.append(
+                f"`c2rag index` would rebuild every file from cached vectors: {self.rebuild_reason}"
+            )
         return "\n".join(lines)

@@ -83,6 +83,12 @@ def test_a_new_weight_rebuilds_from_cached_vectors(
 
     counting.reset()
     off = CodeIndex(repo.root, encoder=counting, store_dir=store, signature_weight=0)
+    same = CodeIndex(repo.root, encoder=counting, store_dir=store).status()
+    assert same.update_mode == "up_to_date" and same.rebuild_reason == ""
+    told = off.status()  # status tells before the update does it
+    assert told.update_mode == "full"
+    assert "views=1:0.5" in told.rebuild_reason
+    assert "would rebuild every file" in told.summary()
     report = off.update()
     assert report.mode == "full"
     assert counting.texts == []  # text vectors are all cached: nothing is embedded again
