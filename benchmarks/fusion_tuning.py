@@ -162,7 +162,8 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         if cached.exists() and not args.recapture:
             sets.append(pickle.loads(cached.read_bytes()))
             return
-        with scratch_retriever(files, where, encoder, **opts) as retriever:
+        built = {} if args.signature_weight is None else {"signature_weight": args.signature_weight}
+        with scratch_retriever(files, where, encoder, index_options=built, **opts) as retriever:
             log.info("capturing %s (%d cases)", name, len(cases))
             captured = CapturedSet(
                 name, group, retriever.lexical.symbols, capture(retriever, cases)
@@ -217,6 +218,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--conversations", action="store_true", help="requests and urllib3 sets")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
+    ap.add_argument(
+        "--signature-weight",
+        type=float,
+        default=None,
+        help="CodeIndex signature_weight of the captured indexes (default: the library's)",
+    )
     ap.add_argument("--grid", default=None, help="JSON object: FusionWeights field → values")
     ap.add_argument("--top", type=int, default=10)
     args = ap.parse_args(argv)

