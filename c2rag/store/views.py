@@ -6,12 +6,13 @@ the code is for (``pass_context``, ``def get_environ_proxies(url, no_proxy)``, t
 docstring sentence) weigh little against a loop's worth of local names. Embedding them on
 their own and storing ``normalize(code + weight · view)`` puts that weight back. Measured with
 the MiniLM fallback (``benchmarks/retrieval_quality.py``; the weight was chosen on the tuning
-group only): held-out docstring→function sets gain 0.02–0.06 MRR@10 through the hybrid,
-CoSQA's web queries stay level. One vector per chunk is kept, so storage, filters, branch
-flags and the search path are unchanged; the cost is one short extra text per symbol (parts
-of a split function share theirs).
+group only): four of five held-out docstring→function sets gain 0.02–0.035 MRR@10 through
+the hybrid and one loses 0.019, CoSQA's web queries stay level, and the held-out urllib3
+conversations lose 0.07 in a session (``docs/concepts/retrieval.md`` has the figures). One
+vector per chunk is kept, so storage, filters, branch flags and the search path are
+unchanged; the cost is one short extra text per symbol (parts of a split function share it).
 
-Modules, windows and class-less remainders get no view: their vector is the text's alone,
+Module remainders, windows and docs pages get no view: their vector is the text's alone,
 exactly as before.
 """
 
@@ -29,7 +30,7 @@ from c2rag.types import text_hash
 __all__ = ["DEFAULT_SIGNATURE_WEIGHT", "SignatureView", "VectorRecipe", "blend"]
 
 DEFAULT_SIGNATURE_WEIGHT = 0.5
-"""Chosen on the tuning group of ``benchmarks/retrieval_quality.py`` (CoSQA 0–249, click,
+"""Chosen by ``benchmarks/signature_view_sweep.py`` on the tuning group (CoSQA 0–249, click,
 jinja2, joblib, tornado) with the MiniLM fallback; see ``docs/concepts/retrieval.md``."""
 
 _KINDS = frozenset({"function", "method", "class"})
