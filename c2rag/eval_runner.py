@@ -135,17 +135,17 @@ def estimate_cost(
     """Chunk ``files`` as ``index`` (a :class:`~c2rag.index.CodeIndex`) will, look their texts
     up in its embedding cache, and time the model on a few of the rest."""
     from c2rag.store.cache import EmbeddingCache, cache_key
-    from c2rag.types import chunk_metadata, text_hash
+    from c2rag.types import chunk_metadata
 
     chunker = index._chunker(encoder)  # exactly the chunks the update will make
     cache_path = index.location.cache_path
     texts: dict[str, str] = {}
     for path, source in files.items():
         for chunk in chunker.chunk(path, source.encode("utf-8")).chunks:
-            texts[chunk.content_hash] = chunk.text
-            view = index.view.text(chunk_metadata(chunk))  # embedded too (store.views)
-            if view:
-                texts[text_hash(view)] = view
+            recipe = index.view.recipe(chunk.text, chunk_metadata(chunk))
+            texts[recipe.text_hash] = recipe.text
+            if recipe.blended:  # its signature view is embedded too (store.views)
+                texts[recipe.view_hash] = recipe.view
     keys = {h: cache_key(encoder.fingerprint, h) for h in texts}
     with EmbeddingCache(cache_path) as cache:
         cached = cache.get_many(keys.values())

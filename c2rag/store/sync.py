@@ -138,9 +138,9 @@ class BranchSync:
             store_empty: The collection is known to be empty (skips the lookups).
         """
         result = SyncResult()
-        plan, records = self._prepare(paths, desired, load, store_empty, result)
+        plan, records, recipes = self._prepare(paths, desired, load, store_empty, result)
         result.files_changed = plan.files_changed
-        result.vectors = self.vectors.ensure_recipes(self._recipes(records))
+        result.vectors = self.vectors.ensure_recipes(recipes)
         self._write(records, plan.tag, plan.untag, plan.delete)
         renamed = renamed or {}
         for _, _, meta in records:
@@ -165,11 +165,8 @@ class BranchSync:
         """The texts :meth:`run` would need vectors for (content hash → text: chunk texts and
         signature views), found the same way but writing nothing: lets a planner embed many
         repositories' texts at once before their runs."""
-        _, records = self._prepare(paths, desired, load, store_empty, SyncResult())
-        return self.vectors.needed(self._recipes(records))
-
-    def _recipes(self, records: list[tuple[str, str, dict[str, Any]]]) -> list[VectorRecipe]:
-        return [self.view.recipe(doc, meta) for _, doc, meta in records]
+        _, _, recipes = self._prepare(paths, desired, load, store_empty, SyncResult())
+        return self.vectors.needed(recipes)
 
     def _prepare(
         self,
@@ -178,11 +175,11 @@ class BranchSync:
         load: LoadChunks,
         store_empty: bool,
         result: SyncResult,
-    ) -> tuple[_Plan, list[tuple[str, str, dict[str, Any]]]]:
+    ) -> tuple[_Plan, list[tuple[str, str, dict[str, Any]]], list[VectorRecipe]]:
         wanted_paths = sorted(set(paths))
         existing: _Existing = {} if store_empty else self._existing(wanted_paths)
         plan = self._plan(wanted_paths, desired, existing)
-        return plan, self._chunk(plan.to_chunk, load, result)
+        return plan, *self._chunk(plan.to_chunk, load, result)
 
     def _plan(
         self, paths: list[str], desired: Mapping[str, FileState], existing: _Existing
@@ -240,8 +237,10 @@ class BranchSync:
 
     def _chunk(
         self, files: list[tuple[FileState, set[str]]], load: LoadChunks, result: SyncResult
-    ) -> list[tuple[str, str, dict[str, Any]]]:
+    ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[VectorRecipe]]:
+        """The records of ``files``, and how each one's vector is made."""
         records: list[tuple[str, str, dict[str, Any]]] = []
+        recipes: list[VectorRecipe] = []
         bar = tqdm(files, desc="chunk", unit="file", disable=not self.show_progress)
         for state, branches in bar:
             chunks, reason = load(state)
@@ -263,8 +262,9 @@ class BranchSync:
                 recipe = self.view.recipe(doc, meta)
                 meta.update(vector_key=recipe.key, view_hash=recipe.view_hash)
                 records.append((rid, doc, meta))
+                recipes.append(recipe)
                 result.added.append((rid, chunk))
-        return records
+        return records, recipes
 
     def _write(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,17 @@ class VectorStats:
     texts_embedded: int = 0
     tokens_embedded: int = 0
     model_calls: int = 0
+
+
+@dataclass
+class _Resolved:
+    """What :meth:`VectorSource._resolve` found for a set of recipes."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    missing: list[VectorRecipe] = field(default_factory=list)
+    """Blended recipes whose vector is in neither the cache nor the store."""
+    cache_hits: int = 0
+    store_hits: int = 0
 
 
 class VectorSource:
@@ -101,50 +112,49 @@ class VectorSource:
         """The texts (content hash → text) that must have vectors before ``recipes`` can be
         made: none for a recipe already cached or stored under its key, else its text and
         its view. Blends found in the store are cached on the way."""
-        return self._resolve(recipes, VectorStats())
+        return self._resolve(recipes).texts
 
     def ensure_recipes(self, recipes: Sequence[VectorRecipe]) -> VectorStats:
         """Make the stored vector of every recipe available in the cache under its key:
         texts through :meth:`ensure`, then blends of text and view."""
-        found = VectorStats()
-        stats = self.ensure(self._resolve(recipes, found))
-        stats.cache_hits += found.cache_hits
-        stats.store_hits += found.store_hits
-        blended = {r.key: r for r in recipes if r.blended}
-        cached = self.cache.get_many(self.key(k) for k in blended)
-        todo = {k: r for k, r in blended.items() if self.key(k) not in cached}
+        resolved = self._resolve(recipes)
+        stats = self.ensure(resolved.texts)
+        stats.cache_hits += resolved.cache_hits
+        stats.store_hits += resolved.store_hits
+        todo = resolved.missing
         if todo:
-            parts = self.get_map([h for r in todo.values() for h in (r.text_hash, r.view_hash)])
+            parts = self._get_map([h for r in todo for h in (r.text_hash, r.view_hash)])
             self.cache.put_many(
                 {
-                    self.key(k): blend(parts[r.text_hash], parts[r.view_hash], r.weight)
-                    for k, r in todo.items()
+                    self.key(r.key): blend(parts[r.text_hash], parts[r.view_hash], r.weight)
+                    for r in todo
                 }
             )
         return stats
 
-    def _resolve(self, recipes: Sequence[VectorRecipe], stats: VectorStats) -> dict[str, str]:
-        """:meth:`needed`, counting the blends found in the cache and the store."""
-        blended = {r.key for r in recipes if r.blended}
+    def _resolve(self, recipes: Sequence[VectorRecipe]) -> _Resolved:
+        """The blends of ``recipes`` found in neither the cache nor the store, and every text
+        still needed (a plain recipe's text, a missing blend's text and view)."""
+        blended = {r.key: r for r in recipes if r.blended}
         keys = {k: self.key(k) for k in blended}
         cached = self.cache.get_many(keys.values())
         missing = {k for k in blended if keys[k] not in cached}
-        stats.cache_hits = len(blended) - len(missing)
+        resolved = _Resolved(cache_hits=len(blended) - len(missing))
         if missing and self.collection is not None:
             found = self._from_store(sorted(missing), field="vector_key")
             self.cache.put_many({keys[k]: v for k, v in found.items()})
-            stats.store_hits = len(found)
+            resolved.store_hits = len(found)
             missing -= found.keys()
-        texts: dict[str, str] = {}
         for recipe in recipes:
             if not recipe.blended:
-                texts[recipe.text_hash] = recipe.text
+                resolved.texts[recipe.text_hash] = recipe.text
             elif recipe.key in missing:
-                texts[recipe.text_hash] = recipe.text
-                texts[recipe.view_hash] = recipe.view
-        return texts
+                resolved.texts[recipe.text_hash] = recipe.text
+                resolved.texts[recipe.view_hash] = recipe.view
+        resolved.missing = [blended[k] for k in sorted(missing)]
+        return resolved
 
-    def get_map(self, content_hashes: list[str]) -> dict[str, np.ndarray]:
+    def _get_map(self, content_hashes: list[str]) -> dict[str, np.ndarray]:
         """The cached vectors of ``content_hashes`` by hash."""
         unique = list(dict.fromkeys(content_hashes))
         return dict(zip(unique, self.get(unique), strict=True))
