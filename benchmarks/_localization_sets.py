@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks._repositories import installed_sources as package_files
+
 __all__ = ["SCENARIOS", "LocalizationCase", "build_cases", "package_files"]
 
 
@@ -312,15 +314,6 @@ _RUNNER = textwrap.dedent(
     print(json.dumps(out))
     """
 )
-
-
-def package_files(package: str) -> dict[str, str]:
-    """The installed package's Python files as ``{package}/relative/path.py`` → text."""
-    root = _package_root(package)
-    return {
-        f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
-        for p in sorted(root.rglob("*.py"))
-    }
 
 
 def _package_root(package: str) -> Path:

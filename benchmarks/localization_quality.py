@@ -37,7 +37,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,7 @@ sys.path[:0] = [str(_ROOT)]
 
 from benchmarks._localization_sets import LocalizationCase, build_cases, package_files  # noqa: E402
 from benchmarks._report import machine, table, write_section  # noqa: E402
+from benchmarks._repositories import repository_files  # noqa: E402
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
 from c2rag.retrieve import CodeRetriever, FusionWeights  # noqa: E402
 from c2rag.retrieve.channels import lexical_channel  # noqa: E402
@@ -149,12 +150,11 @@ def run_package(
     weights: LocalizeWeights,
     max_cases: int,
     index_options: dict | None = None,
+    layout: str = "package",
 ) -> tuple[list[LocalizationCase], dict[str, dict[str, Score]]]:
     """Scores per pipeline, per kind of case (``all``, ``traceback``, ``prose``)."""
-    cases = build_cases(package, work / "cases", max_cases=max_cases)
-    files = package_files(package)
+    cases, files, where = indexed_set(package, work, max_cases, layout)
     scores: dict[str, dict[str, Score]] = {}
-    where = work / "index" / package
     with scratch_retriever(files, where, encoder, index_options=index_options) as retriever:
         for name, run in pipelines(retriever, weights).items():
             per_kind = scores.setdefault(name, {})
@@ -165,13 +165,34 @@ def run_package(
     return cases, scores
 
 
-def grid(packages: Sequence[str], encoder, work: Path, settings: list[dict], max_cases: int):
+def indexed_set(
+    package: str, work: Path, max_cases: int, layout: str
+) -> tuple[list[LocalizationCase], dict[str, str], Path]:
+    """The cases, the files to index and where: the installed package alone (``package``),
+    or its whole repository from the PyPI source archive (``repo``: tests, docs and
+    configuration beside the code, the gold paths moved to where the repository keeps them)."""
+    cases = build_cases(package, work / "cases", max_cases=max_cases)
+    if layout == "package":
+        return cases, package_files(package), work / "index" / package
+    files, gold_paths = repository_files(package, work / "sdists")
+    cases = [replace(c, gold_path=gold_paths[c.gold_path]) for c in cases]
+    return cases, files, work / "index-repo" / package
+
+
+def grid(
+    packages: Sequence[str],
+    encoder,
+    work: Path,
+    settings: list[dict],
+    max_cases: int,
+    layout: str = "package",
+):
     """Score ``localize`` under each weight setting on ``packages`` (the tuning step)."""
     table_rows = []
     totals = [Score() for _ in settings]
     for package in packages:
-        cases = build_cases(package, work / "cases", max_cases=max_cases)
-        with scratch_retriever(package_files(package), work / "index" / package, encoder) as r:
+        cases, files, where = indexed_set(package, work, max_cases, layout)
+        with scratch_retriever(files, where, encoder) as r:
             for setting, total in zip(settings, totals, strict=True):
                 weights = LocalizeWeights(**setting)
                 for case in cases:
@@ -223,6 +244,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
     )
+    ap.add_argument(
+        "--layout",
+        choices=("package", "repo"),
+        default="package",
+        help="Index the installed package alone, or its whole repository as its PyPI source "
+        "archive ships it (tests, docs, configuration; downloaded once into the workdir)",
+    )
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
         "--grid",
@@ -252,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     work.mkdir(parents=True, exist_ok=True)
     if args.grid:
         tune = [p for p in args.tune.split(",") if p]
-        grid(tune, encoder, work, json.loads(args.grid), args.max_cases)
+        grid(tune, encoder, work, json.loads(args.grid), args.max_cases, args.layout)
         return
     load = os.getloadavg()
     result_rows: list[list[object]] = []
@@ -264,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
         for package in names:
             t0 = time.perf_counter()
             cases, scores = run_package(
-                package, encoder, work, weights, args.max_cases, index_options
+                package, encoder, work, weights, args.max_cases, index_options, args.layout
             )
             log.info("%s: %d cases in %.0fs", package, len(cases), time.perf_counter() - t0)
             for name, kinds in scores.items():

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
 from benchmarks._report import machine, table, write_section  # noqa: E402
+from benchmarks._repositories import installed_sources, repository_files  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     HashingEmbedder,
     MemoQueries,
@@ -261,6 +263,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
     )
+    ap.add_argument(
+        "--layout",
+        choices=("package", "repo"),
+        default="package",
+        help="Docstring sets: index the installed package alone, or its whole repository as "
+        "its PyPI source archive ships it (tests, docs, configuration; downloaded once)",
+    )
     ap.add_argument("--workdir", default=None, help="Scratch directory (default: a temp dir)")
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
@@ -331,27 +340,18 @@ def main(argv: list[str] | None = None) -> None:
             ):
                 rows.append(row)
     for package in filter(None, args.packages.split(",")):
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
+        if importlib.util.find_spec(package) is None:
             log.warning("package %s not installed; skipped", package)
             continue
-        root = Path(next(iter(spec.submodule_search_locations)))
-        sources = {
-            f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
-            for p in sorted(root.rglob("*.py"))
-        }
-        stripped, cases = docstring_cases(sources, max_cases=args.package_queries)
-        group = "tuning" if package in TUNING_PACKAGES else "held-out"
-        rows += _quality(
-            f"docstring→function, {package}",
-            group,
-            stripped,
-            cases,
-            encoder,
-            work / package,
-            args,
-            index_options=built,
+        stripped, cases = docstring_cases(
+            installed_sources(package), max_cases=args.package_queries
         )
+        name, where = f"docstring→function, {package}", work / package
+        if args.layout == "repo":
+            stripped, cases = _in_repository(package, cases, work / "sdists")
+            name, where = f"{name} (whole repository)", work / f"{package}-repo"
+        group = "tuning" if package in TUNING_PACKAGES else "held-out"
+        rows += _quality(name, group, stripped, cases, encoder, where, args, index_options=built)
     if args.cosqa:
         files, cases = cosqa_set(Path(args.cosqa), max_cases=args.max_queries)
         for half in halves:
@@ -382,6 +382,17 @@ def main(argv: list[str] | None = None) -> None:
     }
     (work / "results.json").write_text(json.dumps(result, ensure_ascii=False), "utf-8")
     _publish(result, write=not args.no_write)
+
+
+def _in_repository(
+    package: str, cases: Sequence[EvalCase], sdist_dir: Path
+) -> tuple[dict[str, str], list[EvalCase]]:
+    """The package's whole repository (tests, docs, configuration; every Python file's
+    docstrings removed) and the same cases, their paths moved to where the repository keeps
+    the package (stripping a file gives the same lines either way)."""
+    files, gold_paths = repository_files(package, sdist_dir)
+    stripped, _ = docstring_cases(files)
+    return stripped, [replace(c, path=gold_paths[c.path]) for c in cases]
 
 
 def _percentiles(samples: list[float]) -> list[str]:

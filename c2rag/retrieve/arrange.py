@@ -4,11 +4,12 @@ An oversized function is indexed as several parts and a large class as several s
 parts; each part can rank, so without this step one symbol takes several of the top k slots.
 Parts of one symbol (same file, kind, qualified name and parent) collapse into the best
 ranked one, which lists the others as its members. Module remainders (imports, constants,
-tables) and documentation chunks rarely answer a question about behaviour or location, so
-they are scored down unless the question is about them (docs, constants, configuration) or
-the filters ask for them. Test code is scored down the same way unless the question is about
-tests: a question about behaviour is answered by the code that behaves, not by the tests that
-exercise it (which repeat its names and vocabulary, so both channels find them).
+tables), documentation and configuration/build/data files rarely answer a question about
+behaviour or location, so they are scored down unless the question is about them (docs,
+constants, configuration, the Makefile) or the filters ask for them. Test code is scored
+down the same way unless the question is about tests: a question about behaviour is
+answered by the code that behaves, not by the tests that exercise it (which repeat its
+names and vocabulary, so both channels find them).
 """
 
 from __future__ import annotations
@@ -43,9 +44,16 @@ _EXPLAINING_DOCSTRING = 200
 
 _DOC_LANGUAGES = frozenset({"markdown", "rst", "text", "restructuredtext", "asciidoc"})
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
+# Configuration, build and data files: they set the code up or feed it, and they repeat its
+# names and phrases (a Makefile quoting a CLI call, a fixture holding expected output), but
+# they do not say where or how it behaves.
+_DATA_LANGUAGES = frozenset(
+    {"json", "yaml", "toml", "ini", "xml", "html", "make", "dockerfile", "cmake", "starlark"}
+)
 _ABOUT_PROSE = re.compile(
     r"\b(docs?|documentation|documented|readme|guide|tutorial|changelog|markdown|manual"
-    r"|constants?|config(uration)?|settings?|defaults?|tables?|imports?|version)\b",
+    r"|constants?|config(uration)?|settings?|defaults?|tables?|imports?|version"
+    r"|makefile|dockerfile|docker|dependenc(y|ies)|workflows?|yaml|json|toml|html)\b",
     re.IGNORECASE,
 )
 # Test code by path: test directories, test_*.py / *_test.go / conftest.py, *.test.ts / *.spec.js,
@@ -83,8 +91,9 @@ class Arranged:
 
 
 def is_prose_or_data(info: SymbolInfo) -> bool:
-    """Documentation, or a module chunk (imports, constants, data tables)."""
-    return info.kind == "module" or _is_doc(info)
+    """Documentation, a configuration/build/data file, or a module chunk (imports,
+    constants, data tables)."""
+    return info.kind == "module" or _is_doc(info) or _is_data(info)
 
 
 def is_test_code(info: SymbolInfo) -> bool:
@@ -94,6 +103,10 @@ def is_test_code(info: SymbolInfo) -> bool:
 
 def _is_doc(info: SymbolInfo) -> bool:
     return info.language in _DOC_LANGUAGES or info.path.lower().endswith(_DOC_SUFFIXES)
+
+
+def _is_data(info: SymbolInfo) -> bool:
+    return info.language in _DATA_LANGUAGES
 
 
 def explains_module(hit: Hit) -> bool:
@@ -115,9 +128,9 @@ def _symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
     if info is None:
         return (cid,)
     if info.kind == "window":
-        # A page of documentation answers once (its best window, the others as members);
-        # windows of an unparsed code file are separate places.
-        return (info.path, "doc") if _is_doc(info) else (cid,)
+        # A page of documentation or a configuration file answers once (its best window,
+        # the others as members); windows of an unparsed code file are separate places.
+        return (info.path, "doc") if _is_doc(info) or _is_data(info) else (cid,)
     if info.kind == "module":  # the head (docstring) apart from the remainders
         return (info.path, info.kind, info.name, str(info.start_line == 1))
     return (info.path, info.kind, info.name, info.parent)

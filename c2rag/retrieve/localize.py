@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from c2rag.retrieve.arrange import asks_for_prose, asks_for_tests, is_prose_or_data, is_test_code
 from c2rag.retrieve.channels import (
     Mention,
     dense_channel,
@@ -85,6 +86,13 @@ class LocalizeWeights:
             is often about a function ``parse`` calls.
         file_share: Share of its file's score added to a function's own score when functions
             are ranked across files.
+        test_prior: Multiplier of the scores of test files (``tests/``, ``test_*.py``, ...):
+            a report's calls and names recur in the tests that exercise them, but the fix
+            goes in the code. 1.0 when the report's title is about tests or the filters
+            name paths.
+        prose_prior: Multiplier of the scores of documentation and configuration/build/data
+            files (Markdown, reST, YAML, a Makefile, ...), which quote the same calls; 1.0
+            when the title is about them or the filters name paths or kinds.
         depth: How deep each channel searches.
     """
 
@@ -97,12 +105,24 @@ class LocalizeWeights:
     callee: float = 0.3
     named: float = 0.0
     file_share: float = 0.5
+    test_prior: float = 0.2
+    prose_prior: float = 0.2
     depth: int = 100
 
     def __post_init__(self) -> None:
         values = {
             n: getattr(self, n)
-            for n in ("frame", "dense", "lexical", "symbol", "callee", "named", "file_share")
+            for n in (
+                "frame",
+                "dense",
+                "lexical",
+                "symbol",
+                "callee",
+                "named",
+                "file_share",
+                "test_prior",
+                "prose_prior",
+            )
         }
         bad = {n: v for n, v in values.items() if v < 0}
         if bad or self.k <= 0 or self.depth <= 0 or not 0 < self.frame_decay <= 1:
@@ -116,7 +136,8 @@ class LocalizeWeights:
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One named contribution to a score: ``source`` is ``frame``, ``callee``, ``dense``,
-    ``lexical`` or ``symbol``; ``detail`` says what matched; ``score`` is what it added."""
+    ``lexical``, ``symbol`` or ``prior`` (a test or documentation file stepping back);
+    ``detail`` says what matched; ``score`` is what it added (negative for a prior)."""
 
     source: str
     detail: str
@@ -277,6 +298,12 @@ def localize(
     mapped = _add_frames(board, evidence, symbols, allowed, w)
     _add_callees(board, retriever, mapped, rankings["symbol"], allowed, w)
     board.settle()
+    title = evidence.text.strip().split("\n", 1)[0]
+    wanted = scope.filters
+    board.step_back(
+        test=1.0 if asks_for_tests(title) or wanted.paths else w.test_prior,
+        prose=1.0 if asks_for_prose(title) or wanted.paths or wanted.kinds else w.prose_prior,
+    )
     files = _assemble(board, retriever, k, symbols_per_file, w)
     frames = [(f, p) for f, p, _ in mapped] + [
         (f, None) for f in evidence.frames if f not in {m[0] for m in mapped}
@@ -357,6 +384,30 @@ class _Board:
                 self.file[path] += value
                 self.file_why[path].append(Evidence(e.source, e.detail, value))
         self.repeated.clear()
+
+    def step_back(self, *, test: float, prose: float) -> None:
+        """Scale the scores of test files and of documentation/configuration/data files."""
+        for path in list(self.file):
+            first = self.symbols.in_path(path)[:1]
+            info = self.symbols.get(first[0]) if first else None
+            if info is None:
+                continue
+            if is_test_code(info):
+                factor, what = test, "test code"
+            elif _is_prose_file(info):
+                factor, what = prose, "documentation or configuration"
+            else:
+                continue
+            if factor == 1.0:
+                continue
+            delta = self.file[path] * (factor - 1.0)
+            self.file[path] += delta
+            self.file_why[path].append(Evidence("prior", f"{what} (x{factor:g})", delta))
+            for cid in self.symbols.in_path(path):
+                if self.chunk.get(cid):
+                    change = self.chunk[cid] * (factor - 1.0)
+                    self.chunk[cid] += change
+                    self.chunk_why[cid].append(Evidence("prior", what, change))
 
 
 def _path_index(symbols: SymbolTable) -> dict[str, list[str]]:
@@ -540,6 +591,11 @@ def _assemble(
         why = sorted(board.file_why[path], key=lambda e: (-e.score, e.detail))
         out.append(FileLocation(path, score, commit, tuple(locations), tuple(why)))
     return out
+
+
+def _is_prose_file(info: SymbolInfo) -> bool:
+    """Documentation or a configuration/build/data file (not a module chunk of code)."""
+    return info.kind == "window" and is_prose_or_data(info)
 
 
 def symbols_in(symbols: SymbolTable, path: str) -> list[str]:

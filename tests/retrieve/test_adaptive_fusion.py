@@ -170,16 +170,25 @@ def test_windows_of_one_page_of_docs_take_one_slot_and_code_windows_do_not() -> 
     for n in range(1, 4):
         table.add(f"cli{n}", SymbolInfo("docs/cli.md", "docs/cli.md", "window", "markdown",
                                         20 * n, 20 * n + 19))  # fmt: skip
+        # a language chunked in windows only (no grammar): each window is its own place
+        table.add(
+            f"lua{n}", SymbolInfo("init.lua", "init.lua", "window", "lua", 20 * n, 20 * n + 5)
+        )
+        # configuration and build files answer once per file, like a page of docs
         table.add(
             f"mk{n}", SymbolInfo("Makefile", "Makefile", "window", "make", 20 * n, 20 * n + 5)
         )
     table.add("code", SymbolInfo("a.py", "a.f", "function", "python", 1, 9))
-    order = ["cli2", "cli1", "mk1", "cli3", "mk2", "code"]
+    order = ["cli2", "cli1", "lua1", "mk2", "cli3", "lua2", "mk1", "code"]
     fused = [Fused(cid, 1.0 - i / 10, {}, {"dense": 1.0 - i / 10}) for i, cid in enumerate(order)]
     arranged = arrange(fused, table, k=10)
-    assert [a.fused.id for a in arranged] == ["cli2", "mk1", "mk2", "code"]
+    assert [a.fused.id for a in arranged] == ["cli2", "lua1", "mk2", "lua2", "code"]
     assert arranged[0].members == ("cli1", "cli3")
+    assert arranged[2].members == ("mk1",)
     assert symbol_parts("cli3", table) == ["cli1", "cli2", "cli3"]
+    # the prose/data penalty reaches the page and the Makefile, not the code windows
+    factors = {a.fused.id: a.factor for a in arrange(fused, table, k=10, prose_penalty=0.5)}
+    assert factors == {"cli2": 0.5, "mk2": 0.5, "lua1": 1.0, "lua2": 1.0, "code": 1.0}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,94 @@
+"""Whole repositories for benchmarks: a package's source archive from PyPI (its tests, docs,
+configuration and changelog beside the code), so that retrieval is measured on the layout a
+user indexes rather than on the installed package alone.
+
+The archive of the *installed* version is downloaded once (``pip download --no-binary``, from
+the package registry) and its Python files are replaced by the installed ones, which are the
+same text for the packages used here; golds found on the installed package keep their lines.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+__all__ = ["installed_sources", "repository_files"]
+
+
+def installed_sources(package: str) -> dict[str, str]:
+    """The installed package's Python files as ``{package}/relative/path.py`` → text."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        msg = f"package {package!r} is not installed"
+        raise ValueError(msg)
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return {
+        f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
+        for p in sorted(root.rglob("*.py"))
+    }
+
+
+# The PyPI distribution whose source archive holds each package's repository.
+_DISTRIBUTIONS = {"yaml": "pyyaml"}
+# Larger files in a source archive are test data, not code anyone would index.
+_MAX_REPO_FILE = 256_000
+
+
+def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The package's whole repository as its source archive on PyPI ships it (tests, docs,
+    configuration, changelog), with its Python files as installed: ``(files, gold_paths)``
+    where ``gold_paths`` maps ``{package}/relative/path.py`` to the file's path in the
+    repository. Downloads the archive of the installed version into ``sdist_dir`` once.
+    """
+    dist = _DISTRIBUTIONS.get(package, package)
+    version = importlib.metadata.version(dist)
+    sdist_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{dist}-{version}.tar.gz".lower()
+    archive = next((a for a in sorted(sdist_dir.glob("*.tar.gz")) if a.name.lower() == name), None)
+    if archive is None:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"{dist}=={version}",
+                "-d",
+                str(sdist_dir),
+            ],
+            check=True,
+        )
+        archive = next(a for a in sorted(sdist_dir.glob("*.tar.gz")) if a.name.lower() == name)
+    files: dict[str, str] = {}
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            parts = member.name.split("/", 1)
+            if not member.isfile() or len(parts) < 2 or member.size > _MAX_REPO_FILE:
+                continue
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+            try:
+                files[parts[1]] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    installed = installed_sources(package)
+    # Where the repository keeps the package ("src/", "lib/" or the top): the directory whose
+    # __init__.py is the installed one (pyyaml also has a yaml/ of Cython shims).
+    init = installed[f"{package}/__init__.py"]
+    roots = [p[: -len("__init__.py")] for p in files if p.endswith(f"{package}/__init__.py")]
+    roots = [r for r in roots if files[f"{r}__init__.py"] == init]
+    if len(roots) != 1:
+        msg = f"{archive.name}: {len(roots)} directories hold {package}/__init__.py as installed"
+        raise ValueError(msg)
+    prefix = roots[0][: -len(f"{package}/")]
+    gold_paths = {path: prefix + path for path in installed}
+    for path, text in installed.items():  # as installed: the lines the cases were built on
+        files[gold_paths[path]] = text
+    return files, gold_paths
