@@ -226,6 +226,13 @@ def rows(label: str, scores: dict[str, dict[str, Score]]) -> list[list[object]]:
     return out
 
 
+_REPO_NOTE = (
+    "The same cases on each package's whole repository as its PyPI source archive ships it "
+    "(`--layout repo`: tests, docs, changelog and configuration beside the code, the code as "
+    "installed), which is what a user indexes. "
+)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tune", default="packaging,jinja2", help="Tuning packages")
@@ -313,8 +320,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     text = "\n".join(md)
     print(text)
-    if not args.no_write:
+    if not args.no_write and args.layout == "package":
         write_section("localization", "## Localization\n\n" + text)
+    elif not args.no_write:
+        write_section("localization_repo", "### Whole repositories\n\n" + _REPO_NOTE + text)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ logger = logging.getLogger(__name__)
 _PROMPT_ALLOWANCE = 48
 # A question is about named code when at least this share of its words are code names.
 _CODE_QUERY_SHARE = 0.25
-# Score multiplier for documentation and module remainders when the question is not about them.
-_PROSE_PENALTY = 0.6
+# Score multiplier for documentation, configuration/data files and module remainders when the
+# question is not about them (0.3 chosen on whole repositories of the tuning packages, where
+# docs pages and test fixtures are indexed beside the code; see docs/concepts/retrieval.md).
+_PROSE_PENALTY = 0.3
 # Score multiplier for test code when the question is not about tests.
 _TEST_PENALTY = 0.6
 # Longest question (characters) the lexical and symbol channels read; longer is cut, noted.
