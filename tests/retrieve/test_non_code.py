@@ -16,7 +16,7 @@ import pytest
 
 from c2rag.retrieve import CodeRetriever
 from c2rag.retrieve.localize import LocalizeWeights, localize
-from tests.fixtures.codeqa import CODEQA_FILES
+from tests.fixtures.codeqa import CODEQA_FILES, UPLOAD_TESTS
 from tests.fixtures.repos import init_repo
 
 MAKEFILE = """\
@@ -47,36 +47,18 @@ upload again, sleeping exponentially longer after each failure, and a 429 respon
 long as its Retry-After header asks.
 """
 
-TESTS = """\
-from storage.client import HTTPError
-from storage.upload import retry_with_backoff
-
-
-def test_retry_doubles_the_delay(monkeypatch):
-    sleeps = []
-    monkeypatch.setattr("time.sleep", sleeps.append)
-    calls = iter([HTTPError(500, {}), HTTPError(503, {}), "ok"])
-
-    def flaky():
-        result = next(calls)
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    assert retry_with_backoff(flaky, attempts=5, base_delay=0.5) == "ok"
-    assert sleeps == [0.5, 1.0]
-"""
-
-REPORT = """\
-retry_with_backoff sleeps the wrong time after a failed upload
-
-Retrying failed uploads with backoff waits 0.5 s after every failure instead of doubling:
-
-Traceback (most recent call last):
-  File "/home/ci/repo/tests/test_upload.py", line 17, in test_retry_doubles_the_delay
-    assert sleeps == [0.5, 1.0]
-AssertionError: assert [0.5, 0.5] == [0.5, 1.0]
-"""
+# The first test of UPLOAD_TESTS fails on its assertion: the traceback holds only the test.
+_TEST_NAME = "test_retry_with_backoff_retries_failed_calls_until_they_succeed"
+_LINE = UPLOAD_TESTS.splitlines().index("    assert sleeps == [0.5, 1.0]") + 1
+REPORT = (
+    "retry_with_backoff sleeps the wrong time after a failed upload\n\n"
+    "Retrying failed uploads with backoff waits 0.5 s after every failure instead of "
+    "doubling:\n\n"
+    "Traceback (most recent call last):\n"
+    f'  File "/home/ci/repo/tests/test_upload.py", line {_LINE}, in {_TEST_NAME}\n'
+    "    assert sleeps == [0.5, 1.0]\n"
+    "AssertionError: assert [0.5, 0.5] == [0.5, 1.0]\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +70,7 @@ def repo_with_non_code(tmp_path_factory: pytest.TempPathFactory, minilm_encoder)
         "Makefile": MAKEFILE,
         "config/retry.yaml": CONFIG,
         "docs/retries.md": DOCS,
-        "tests/test_upload.py": TESTS,
+        "tests/test_upload.py": UPLOAD_TESTS,
     }
     root = tmp_path_factory.mktemp("non-code") / "repo"
     init_repo(root, files=files)
@@ -156,7 +138,7 @@ def test_a_report_about_a_test_keeps_the_test_file_in_full(
 ) -> None:
     report = REPORT.replace(
         "retry_with_backoff sleeps the wrong time after a failed upload",
-        "Flaky test: test_retry_doubles_the_delay",
+        f"Flaky test: {_TEST_NAME}",
     )
     with _open(repo_with_non_code, minilm_encoder) as retriever:
         found = retriever.localize(report, k=5)

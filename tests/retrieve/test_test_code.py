@@ -14,45 +14,8 @@ from pathlib import Path
 import pytest
 
 from c2rag.retrieve import CodeRetriever, FusionWeights
-from tests.fixtures.codeqa import CODEQA_FILES
+from tests.fixtures.codeqa import CODEQA_FILES, UPLOAD_TESTS
 from tests.fixtures.repos import init_repo
-
-TESTS = """\
-import pytest
-
-from storage.client import HTTPError
-from storage.upload import retry_with_backoff
-
-
-def test_retry_with_backoff_retries_failed_calls_until_they_succeed(monkeypatch):
-    sleeps = []
-    monkeypatch.setattr("time.sleep", sleeps.append)
-    calls = iter([HTTPError(500, {}), HTTPError(503, {}), "ok"])
-
-    def flaky():
-        result = next(calls)
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    assert retry_with_backoff(flaky, attempts=5, base_delay=0.5) == "ok"
-    assert sleeps == [0.5, 1.0]
-
-
-def test_retry_with_backoff_waits_as_long_as_retry_after_asks(monkeypatch):
-    sleeps = []
-    monkeypatch.setattr("time.sleep", sleeps.append)
-    calls = iter([HTTPError(429, {"Retry-After": "7"}), "ok"])
-
-    def throttled():
-        result = next(calls)
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    assert retry_with_backoff(throttled, attempts=3) == "ok"
-    assert sleeps == [7.0]
-"""
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +24,8 @@ def with_tests(tmp_path_factory: pytest.TempPathFactory, minilm_encoder) -> tupl
 
     files = {p: CODEQA_FILES[p] for p in ("src/storage/upload.py", "src/storage/client.py")}
     repo = init_repo(
-        tmp_path_factory.mktemp("tests") / "repo", files={**files, "tests/test_upload.py": TESTS}
+        tmp_path_factory.mktemp("tests") / "repo",
+        files={**files, "tests/test_upload.py": UPLOAD_TESTS},
     )
     store_dir = tmp_path_factory.mktemp("tests-store")
     CodeIndex(repo.root, encoder=minilm_encoder, store_dir=store_dir).update()
