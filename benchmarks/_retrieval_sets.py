@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks._repositories import installed_sources
 from c2rag.retrieve.evaluate import EvalCase, Metrics
 from c2rag.store.tokens import code_tokens
 
@@ -389,15 +390,7 @@ def conversation_set(
     if package not in _CONVERSATION_SETS:
         msg = f"no conversations for {package!r}; have {sorted(_CONVERSATION_SETS)}"
         raise ValueError(msg)
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        msg = f"package {package!r} is not installed"
-        raise ValueError(msg)
-    root = Path(next(iter(spec.submodule_search_locations)))
-    files = {
-        f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
-        for p in sorted(root.rglob("*.py"))
-    }
+    files = installed_sources(package)
     spans = {path: _definitions(text) for path, text in files.items()}
     grouped: list[list[EvalCase]] = []
     for number, conversation in enumerate(_CONVERSATION_SETS[package]):

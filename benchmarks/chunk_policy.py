@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import logging
 import sys
@@ -37,6 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import machine, table, write_section
+from benchmarks._repositories import installed_sources
 from c2rag.chunk import Chunker, ChunkPolicy
 from c2rag.retrieve.evaluate import EvalCase, docstring_cases
 from c2rag.types import Chunk
@@ -100,14 +100,10 @@ class VectorCache:
 
 
 def sources_of(package: str) -> dict[str, str]:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"package {package!r} is not installed")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return {
-        f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
-        for p in sorted(root.rglob("*.py"))
-    }
+    try:
+        return installed_sources(package)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
 
 
 def chunk_all(files: dict[str, str], chunker: Chunker) -> list[Chunk]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import itertools
 import json
 import logging
@@ -37,6 +36,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
+from benchmarks._repositories import installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     MemoQueries,
     conversation_set,
@@ -189,14 +189,10 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         add("CoSQL 0-146", "tuning", files, tune, work / "cosql", **opts)
         add("CoSQL 147-292", "held-out", files, held, work / "cosql", **opts)
     for package in (*TUNING_PACKAGES, *HELD_OUT_PACKAGES):
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
+        try:
+            sources = installed_sources(package)
+        except ValueError:  # not installed here
             continue
-        root = Path(next(iter(spec.submodule_search_locations)))
-        sources = {
-            f"{package}/{p.relative_to(root).as_posix()}": p.read_text("utf-8", "replace")
-            for p in sorted(root.rglob("*.py"))
-        }
         stripped, cases = docstring_cases(sources, max_cases=150)
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         add(package, group, stripped, cases, work / package)
