@@ -340,8 +340,13 @@ class CodeIndex:
         overlay_paths: set[str],
         report: IndexReport,
     ) -> tuple[set[str], dict[str, str]]:
-        """Paths that may differ from the store for ``label``, and renames among them;
-        sets ``report.mode``."""
+        """Which files changed since the last run, so that an update looks at nothing else.
+
+        The paths ``git diff`` reports from the commit indexed last for ``label`` to
+        ``commit`` (plus working-tree files), or every file when there is no usable earlier
+        run (a first build, an interrupted update, a commit gone from history). Returns the
+        paths and the renames among them; sets ``report.mode``.
+        """
         renamed: dict[str, str] = {}
         interrupted = manifest is not None and label in manifest.pending
         if state is not None and not interrupted and repo.commit_exists(state.commit):
