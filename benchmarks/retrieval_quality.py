@@ -449,7 +449,10 @@ def _publish(result: dict, *, write: bool) -> None:
         "`requests` conversations); every other row is held-out. 'fixed-weight RRF (c2rag "
         "before #13)' is the previous fusion "
         "(weights tuned on click and jinja2) over today's channels. Sessions ask turn by turn "
-        "without neighbour expansion; 'dialogue so far' is the stateless `search(turns)`.",
+        "without neighbour expansion; 'dialogue so far' is the stateless `search(turns)`. "
+        "Rows marked '(whole repository)' index the package's PyPI source archive, its tests, "
+        "docs, changelog and configuration beside the code (`--layout repo`), with the same "
+        "questions as the installed-package rows.",
         "",
         table(HEADER, result["rows"]),
         "",
