@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from c2rag.retrieve.arrange import asks_for_prose, asks_for_tests, is_prose_or_data, is_test_code
+from c2rag.retrieve.arrange import asks_for_tests, is_prose_or_data, is_test_code
 from c2rag.retrieve.channels import (
     Mention,
     dense_channel,
@@ -65,6 +65,13 @@ _MAX_TERM_REPEAT = 3
 _CALLEE_FRAMES = 3
 # A symbol-channel score at least this high is an exact (qualified) name of a definition.
 _EXACT_NAME = 0.9
+# A report whose title names docs or build files may need them edited. Narrower than what
+# makes a search question about prose: "version" and "markdown" (a package's name) are in
+# many titles of code bugs.
+_DOCS_TITLE = re.compile(
+    r"\b(docs?|documentation|readme|changelog|typos?|makefile|dockerfile|pyproject|tox)\b",
+    re.IGNORECASE,
+)
 _PY_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+(?:, in (?P<func>\S+))?.*$', re.M)
 
 
@@ -92,7 +99,8 @@ class LocalizeWeights:
             name paths.
         prose_prior: Multiplier of the scores of documentation and configuration/build/data
             files (Markdown, reST, YAML, a Makefile, ...), which quote the same calls; 1.0
-            when the title is about them or the filters name paths or kinds.
+            when the title names docs or build files ("docs", "README", "Makefile", ...) or
+            the filters name paths or kinds.
         depth: How deep each channel searches.
     """
 
@@ -302,7 +310,7 @@ def localize(
     wanted = scope.filters
     board.step_back(
         test=1.0 if asks_for_tests(title) or wanted.paths else w.test_prior,
-        prose=1.0 if asks_for_prose(title) or wanted.paths or wanted.kinds else w.prose_prior,
+        prose=1.0 if _DOCS_TITLE.search(title) or wanted.paths or wanted.kinds else w.prose_prior,
     )
     files = _assemble(board, retriever, k, symbols_per_file, w)
     frames = [(f, p) for f, p, _ in mapped] + [

@@ -147,3 +147,25 @@ def test_a_report_about_a_test_keeps_the_test_file_in_full(
     assert all(e.source != "prior" for e in test_file.evidence)
     assert [f.path for f in scoped.files] == ["tests/test_upload.py"]
     assert all(e.source != "prior" for f in scoped.files for e in f.evidence)
+
+
+def test_a_report_titled_about_docs_keeps_them_and_a_version_word_does_not(
+    repo_with_non_code, minilm_encoder
+) -> None:
+    about_docs = REPORT.replace(
+        "retry_with_backoff sleeps the wrong time after a failed upload",
+        "Docs: the retries page says the delay doubles",
+    )
+    # "version" would make a search question about prose; in a title it is a code bug's
+    versioned = REPORT.replace(
+        "retry_with_backoff sleeps the wrong time after a failed upload",
+        "retry_with_backoff sleeps the wrong time since version 2.0",
+    )
+    with _open(repo_with_non_code, minilm_encoder) as retriever:
+        docs_report = retriever.localize(about_docs, k=6)
+        version_report = retriever.localize(versioned, k=6)
+    page = next(f for f in docs_report.files if f.path == "docs/retries.md")
+    assert all(e.source != "prior" for e in page.evidence)
+    page = next(f for f in version_report.files if f.path == "docs/retries.md")
+    assert any(e.source == "prior" for e in page.evidence)
+    assert version_report.files[0].path == "src/storage/upload.py"
