@@ -17,7 +17,9 @@ findings are about.
   and ``tornado`` are tuning; ``httpx``, ``markdown``, ``jsonschema``, ``gitdb`` and
   ``importlib_resources`` held-out. ``joblib``, ``tornado``, ``jsonschema``, ``gitdb`` and
   ``importlib_resources`` ship their test suites (the test-code penalty was chosen on the
-  first two).
+  first two). With ``--layout repo`` the same questions run against each package's whole
+  repository (its PyPI source archive: tests, docs, changelog and configuration beside the
+  code, downloaded once), which is what a user indexes.
 * Conversations (``--conversations``): 15 hand-written conversations over ``requests``
   whose follow-ups refer back ("who calls it?"; used while designing the session: tuning),
   and 16 over ``urllib3`` written later from its source, whose follow-ups cannot be
