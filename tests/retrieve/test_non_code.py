@@ -133,18 +133,23 @@ def test_localize_ranks_the_code_above_the_test_the_traceback_ran(
     assert all(e.source != "prior" for f in neutral.files for e in f.evidence)
 
 
+def _titled(title: str) -> str:
+    return title + REPORT[REPORT.index("\n") :]
+
+
+def _stepped_back(found, path: str) -> bool:
+    """Whether ``path`` is among the files found with a ``prior`` in its evidence."""
+    file = next(f for f in found.files if f.path == path)
+    return any(e.source == "prior" for e in file.evidence)
+
+
 def test_a_report_about_a_test_keeps_the_test_file_in_full(
     repo_with_non_code, minilm_encoder
 ) -> None:
-    report = REPORT.replace(
-        "retry_with_backoff sleeps the wrong time after a failed upload",
-        f"Flaky test: {_TEST_NAME}",
-    )
     with _open(repo_with_non_code, minilm_encoder) as retriever:
-        found = retriever.localize(report, k=5)
+        found = retriever.localize(_titled(f"Flaky test: {_TEST_NAME}"), k=5)
         scoped = retriever.localize(REPORT, k=5, filters={"paths": ["tests/**"]})
-    test_file = next(f for f in found.files if f.path == "tests/test_upload.py")
-    assert all(e.source != "prior" for e in test_file.evidence)
+    assert not _stepped_back(found, "tests/test_upload.py")
     assert [f.path for f in scoped.files] == ["tests/test_upload.py"]
     assert all(e.source != "prior" for f in scoped.files for e in f.evidence)
 
@@ -152,20 +157,10 @@ def test_a_report_about_a_test_keeps_the_test_file_in_full(
 def test_a_report_titled_about_docs_keeps_them_and_a_version_word_does_not(
     repo_with_non_code, minilm_encoder
 ) -> None:
-    about_docs = REPORT.replace(
-        "retry_with_backoff sleeps the wrong time after a failed upload",
-        "Docs: the retries page says the delay doubles",
-    )
     # "version" would make a search question about prose; in a title it is a code bug's
-    versioned = REPORT.replace(
-        "retry_with_backoff sleeps the wrong time after a failed upload",
-        "retry_with_backoff sleeps the wrong time since version 2.0",
-    )
     with _open(repo_with_non_code, minilm_encoder) as retriever:
-        docs_report = retriever.localize(about_docs, k=6)
-        version_report = retriever.localize(versioned, k=6)
-    page = next(f for f in docs_report.files if f.path == "docs/retries.md")
-    assert all(e.source != "prior" for e in page.evidence)
-    page = next(f for f in version_report.files if f.path == "docs/retries.md")
-    assert any(e.source == "prior" for e in page.evidence)
-    assert version_report.files[0].path == "src/storage/upload.py"
+        about_docs = retriever.localize(_titled("Docs: the retries page says it doubles"), k=6)
+        versioned = retriever.localize(_titled("retry_with_backoff broke in version 2.0"), k=6)
+    assert not _stepped_back(about_docs, "docs/retries.md")
+    assert _stepped_back(versioned, "docs/retries.md")
+    assert versioned.files[0].path == "src/storage/upload.py"
