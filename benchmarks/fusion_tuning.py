@@ -36,6 +36,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
+from benchmarks._options import add_signature_weight, index_options  # noqa: E402
 from benchmarks._repositories import installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     MemoQueries,
@@ -162,7 +163,7 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         if cached.exists() and not args.recapture:
             sets.append(pickle.loads(cached.read_bytes()))
             return
-        built = {} if args.signature_weight is None else {"signature_weight": args.signature_weight}
+        built = index_options(args)
         with scratch_retriever(files, where, encoder, index_options=built, **opts) as retriever:
             log.info("capturing %s (%d cases)", name, len(cases))
             captured = CapturedSet(
@@ -214,12 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--conversations", action="store_true", help="requests and urllib3 sets")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
-    ap.add_argument(
-        "--signature-weight",
-        type=float,
-        default=None,
-        help="CodeIndex signature_weight of the captured indexes (default: the library's)",
-    )
+    add_signature_weight(ap)
     ap.add_argument("--grid", default=None, help="JSON object: FusionWeights field → values")
     ap.add_argument("--top", type=int, default=10)
     args = ap.parse_args(argv)

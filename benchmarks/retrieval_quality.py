@@ -51,6 +51,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 # Run from a checkout: the package and its integrations without installing them.
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
+from benchmarks._options import add_layout, add_signature_weight, index_options  # noqa: E402
 from benchmarks._report import machine, table, write_section  # noqa: E402
 from benchmarks._repositories import installed_sources, repository_files  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
@@ -259,19 +260,8 @@ def main(argv: list[str] | None = None) -> None:
         help="Packages whose source fills the latency index",
     )
     ap.add_argument("--skip-llamaindex", action="store_true", help="Leave out that baseline")
-    ap.add_argument(
-        "--signature-weight",
-        type=float,
-        default=None,
-        help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
-    )
-    ap.add_argument(
-        "--layout",
-        choices=("package", "repo"),
-        default="package",
-        help="Docstring sets: index the installed package alone, or its whole repository as "
-        "its PyPI source archive ships it (tests, docs, configuration; downloaded once)",
-    )
+    add_signature_weight(ap)
+    add_layout(ap, applies_to="Docstring sets: ")
     ap.add_argument("--workdir", default=None, help="Scratch directory (default: a temp dir)")
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
@@ -304,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     encoder = MemoQueries(Encoder(model))
     args.cost_samples = []
     # c2rag's own indexes are built with these (the LlamaIndex baseline has no such setting)
-    built = {} if args.signature_weight is None else {"signature_weight": args.signature_weight}
+    built = index_options(args)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="c2rag-bench-"))
     rows: list[list[object]] = []
     halves = ("tuning", "held-out") if args.split == "both" else (args.split,)

@@ -1,0 +1,38 @@
+"""Command-line options shared by the quality benchmarks: how c2rag's indexes are built
+(``--signature-weight``) and what is indexed (``--layout``)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["add_layout", "add_signature_weight", "index_options"]
+
+
+def add_signature_weight(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument(
+        "--signature-weight",
+        type=float,
+        default=None,
+        help="CodeIndex signature_weight (default: the library's; 0 turns signature views off)",
+    )
+
+
+def index_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~c2rag.index.CodeIndex` options the arguments ask for."""
+    weight = args.signature_weight
+    return {} if weight is None else {"signature_weight": weight}
+
+
+def add_layout(ap: argparse.ArgumentParser, *, applies_to: str = "") -> None:
+    """``--layout package|repo``; ``applies_to`` prefixes the help ("Docstring sets: ")."""
+    what = (
+        f"{applies_to}index the installed package alone, or its whole repository as its PyPI "
+        "source archive ships it (tests, docs, configuration; downloaded once)"
+    )
+    ap.add_argument(
+        "--layout",
+        choices=("package", "repo"),
+        default="package",
+        help=what[0].upper() + what[1:],
+    )
