@@ -396,8 +396,8 @@ class _Board:
     def step_back(self, *, test: float, prose: float) -> None:
         """Scale the scores of test files and of documentation/configuration/data files."""
         for path in list(self.file):
-            first = self.symbols.in_path(path)[:1]
-            info = self.symbols.get(first[0]) if first else None
+            ids = self.symbols.in_path(path)
+            info = self.symbols.get(ids[0]) if ids else None
             if info is None:
                 continue
             if is_test_code(info):
@@ -411,7 +411,7 @@ class _Board:
             delta = self.file[path] * (factor - 1.0)
             self.file[path] += delta
             self.file_why[path].append(Evidence("prior", f"{what} (x{factor:g})", delta))
-            for cid in self.symbols.in_path(path):
+            for cid in ids:
                 if self.chunk.get(cid):
                     change = self.chunk[cid] * (factor - 1.0)
                     self.chunk[cid] += change
