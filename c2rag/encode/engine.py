@@ -31,9 +31,10 @@ __all__ = ["ENCODER_OPTIONS", "Encoder", "plan_batches"]
 
 logger = logging.getLogger(__name__)
 
-# Padded tokens per batch. Small budgets waste least on padding and fit CPU caches
-# (measured best on CPU); a GPU wants more work per launch.
-_CPU_BATCH_TOKENS = 2048
+# Padded tokens per batch. On a CPU a small budget wastes least on padding and costs nothing
+# in speed per real token (512 beat 1024 and 2048 in fp32 and bf16, on 1 and 2 threads:
+# benchmarks/encode_throughput.py); a GPU wants more work per launch.
+_CPU_BATCH_TOKENS = 512
 _GPU_BATCH_TOKENS = 32768
 _MAX_ROWS = 256
 
@@ -128,7 +129,7 @@ class Encoder:
             outputs; see :mod:`c2rag.encode.probe`). The choice and why: :attr:`dtype_reason`.
         max_length: Tokens per input (prompt included); longer inputs are truncated and the
             truncation is logged. Capped by what the checkpoint supports.
-        batch_tokens: Padded tokens per forward pass (default 2048 on CPU, 32768 on GPU).
+        batch_tokens: Padded tokens per forward pass (default 512 on CPU, 32768 on GPU).
         task: Default query task (a key of :data:`c2rag.encode.prompts.TASK_PROMPTS`).
         revision: Hub revision when ``model`` is a hub id.
         cache_dir: Hugging Face cache directory.

@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 # Ray batches hold several encoder calls' worth of tokens: fewer round trips, and a killed
 # job loses only the batches in flight.
 _BATCH_CALLS = 8
+# ... and never fewer than this many tokens (a CPU encoder's own budget is small), so that a
+# round trip's overhead stays small against the work it carries.
+_MIN_BATCH_TOKENS = 16384
 _CONNECT_TIMEOUT_S = 5.0
 
 
@@ -69,7 +72,8 @@ class RaySettings:
             ``ray://host:port`` a remote one.
         actors: Encoder replicas (default: one per GPU, else CPUs ÷ threads).
         threads: Torch threads per CPU actor (default: min(8, CPUs ÷ actors)).
-        batch_tokens: Padded tokens per Ray batch (default: 8 encoder calls' budget).
+        batch_tokens: Padded tokens per Ray batch (default: 8 encoder calls' budget, at least
+            16,384).
     """
 
     address: str | None = None
@@ -249,8 +253,8 @@ class RayEmbedding:
         )
         hashes = list(texts)
         lengths = [embedder.count_tokens(texts[h]) for h in hashes]
-        budget = self.settings.batch_tokens or _BATCH_CALLS * int(
-            getattr(embedder, "batch_tokens", 2048)
+        budget = self.settings.batch_tokens or max(
+            _MIN_BATCH_TOKENS, _BATCH_CALLS * int(getattr(embedder, "batch_tokens", 0))
         )
         batches = plan_batches(lengths, batch_tokens=budget)
         batch_texts = [[texts[hashes[i]] for i in batch] for batch in batches]
