@@ -27,20 +27,19 @@ def machine() -> str:
 
 
 def _cpu_model() -> str:
-    """The CPU model and the vector extensions that decide bf16 speed, from /proc/cpuinfo
-    (empty elsewhere): bf16 ran 4x faster than fp32 on one machine of a kind and slower on
-    another."""
+    """The CPU model and the vector extensions that decide bf16 speed, in brackets (empty
+    where /proc/cpuinfo is missing): bf16 ran 4x faster than fp32 on one machine of a kind
+    and slower on another."""
+    from c2rag.encode.probe import cpu_name
+
     try:
         info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-    model = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
     flags = re.search(r"^flags\s*:\s*(.+)$", info, re.MULTILINE)
     have = set(flags.group(1).split()) if flags else set()
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
-    parts = [model.group(1).strip()] if model else []
-    parts.append(" ".join(f for f in wanted if f in have) or "no AVX2")
-    return f" ({'; '.join(parts)})"
+    return f" ({cpu_name()}; {' '.join(f for f in wanted if f in have) or 'no AVX2'})"
 
 
 def data_versions(packages: Iterable[str]) -> str:

@@ -85,6 +85,8 @@ log = logging.getLogger("retrieval_quality")
 HEADER = ["set", "group", "pipeline", "MRR@10", "recall@10", "file MRR@10", "file recall@10"]
 TUNING_PACKAGES = frozenset({"click", "jinja2", "joblib", "tornado"})
 HYBRID = "hybrid (c2rag)"
+# The conversation sets and their group: requests was used while designing the session.
+_CONVERSATIONS = (("requests", "tuning"), ("urllib3", "held-out"))
 PIPELINES: dict[str, Callable[[], FusionWeights]] = {
     "dense": lambda: FusionWeights.only("dense"),
     "bm25": lambda: FusionWeights.only("lexical"),
@@ -307,7 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[list[object]] = []
     halves = ("tuning", "held-out") if args.split == "both" else (args.split,)
     if args.conversations:
-        for package, group in (("requests", "tuning"), ("urllib3", "held-out")):
+        for package, group in _CONVERSATIONS:
             files, _, grouped = conversation_set(package)
             rows += _dialogues(
                 f"conversations over {package}, {group}",
@@ -373,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
 
     data = [p for p in args.packages.split(",") if p]
     if args.conversations:
-        data += ["requests", "urllib3"]
+        data += [package for package, _ in _CONVERSATIONS]
     result = {
         "machine": machine(),
         "data": data_versions(data),
