@@ -156,6 +156,7 @@ def status(*, where: dict[str, Any], ref: str, branch: str | None, as_json: bool
     from c2rag.encode.device import describe_cpu_dtype
     from c2rag.index import CodeIndex
 
-    _echo_result(CodeIndex(**where).status(ref, branch=branch), as_json=as_json)
+    report = CodeIndex(**where).status(ref, branch=branch)
+    _echo_result(report, as_json=as_json)
     if not as_json:
-        click.echo(describe_cpu_dtype())
+        click.echo(describe_cpu_dtype(report.model_ref or report.model_name or None))

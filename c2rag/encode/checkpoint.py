@@ -23,6 +23,7 @@ from c2rag.errors import ModelLoadError
 __all__ = [
     "Checkpoint",
     "hub_offline",
+    "local_config",
     "locate",
     "read_json",
     "snapshot",
@@ -261,6 +262,34 @@ def _pooling_from_config(config: dict[str, Any], path: Path) -> str:
         )
         raise ModelLoadError(msg)
     return modes[0]
+
+
+def local_config(
+    name_or_path: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Any] | None:
+    """A model's ``config.json`` from its directory or the local hub cache, without
+    downloading anything or reading weights (for reports such as ``c2rag status``); ``None``
+    when it is not on this machine or cannot be read."""
+    text = os.fspath(name_or_path)
+    root = Path(text).expanduser()
+    if not root.is_dir():
+        if not _HUB_ID.match(text) or text.startswith((".", "~")):
+            return None
+        from huggingface_hub import snapshot_download
+
+        try:
+            root = Path(
+                snapshot_download(
+                    text, cache_dir=cache_dir, allow_patterns=["*.json"], local_files_only=True
+                )
+            )
+        except Exception:  # not cached here (the hub client raises many types)
+            return None
+    try:
+        model_dir = _sentence_transformers_info(root)[0]
+        return read_json(model_dir / "config.json")
+    except ModelLoadError:
+        return None
 
 
 def locate(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from c2rag.encode.probe import cached_results, cpu_name, probe_cpu_dtype
+from c2rag.encode.probe import cached_probe, cpu_name, probe_cpu_dtype, probe_shape
 
 __all__ = ["DTYPE_ENV", "DtypeChoice", "choose_dtype", "describe_cpu_dtype", "resolve_device"]
 
@@ -116,17 +116,36 @@ def choose_dtype(
     return DtypeChoice(chosen, reason)
 
 
-def describe_cpu_dtype(cache_dir: str | os.PathLike[str] | None = None) -> str:
-    """One line for ``c2rag status``: the CPU dtype encoders use here and why, without loading
-    a model (from ``$C2RAG_DTYPE`` or the probe cache)."""
+def describe_cpu_dtype(
+    model: str | None = None, *, cache_dir: str | os.PathLike[str] | None = None
+) -> str:
+    """One line for ``c2rag status``: the CPU dtype ``model`` runs with here and why, without
+    loading it (from ``$C2RAG_DTYPE``, or the probe cached for its shapes, this CPU, torch
+    version and thread count).
+
+    Args:
+        model: The model's directory or hub id (its ``config.json`` must be on this machine).
+        cache_dir: Where the probe cache is (default: the user cache directory).
+    """
     configured = os.environ.get(DTYPE_ENV, "").strip()
     if configured:
         return f"encoder dtype on CPU: {configured} (from ${DTYPE_ENV})"
-    here = cpu_name()
-    results = [r for key, r in cached_results(cache_dir).items() if key.startswith(here)]
-    if not results:
+    from c2rag.encode.checkpoint import local_config
+    from c2rag.encode.threads import resolve_threads
+
+    config = local_config(model) if model else None
+    shape = probe_shape(config) if config else None
+    if shape is None:
         return (
-            f"encoder dtype on CPU: not measured yet on {here} (the first model load probes "
-            f"bf16 against fp32; set ${DTYPE_ENV} to choose)"
+            "encoder dtype on CPU: chosen when the model first loads here (a probe times bf16 "
+            f"against fp32; set ${DTYPE_ENV} to choose)"
         )
-    return "; ".join(f"encoder dtype on CPU: {r.dtype} ({r.reason})" for r in results[-1:])
+    threads = resolve_threads(None) or torch.get_num_threads()
+    result = cached_probe(*shape, threads=threads, cache_dir=cache_dir)
+    if result is None:
+        return (
+            f"encoder dtype on CPU: not measured yet for this model on {cpu_name()} with "
+            f"{threads} thread(s) (its first load probes bf16 against fp32; set ${DTYPE_ENV} "
+            "to choose)"
+        )
+    return f"encoder dtype on CPU: {result.dtype} ({result.reason})"

@@ -24,6 +24,7 @@ from c2rag.encode.checkpoint import locate
 from c2rag.encode.device import choose_dtype, resolve_device
 from c2rag.encode.loader import LoadedModel, is_qwen2_family, load_model
 from c2rag.encode.pooling import POOLING_MODES, pool
+from c2rag.encode.probe import probe_shape
 from c2rag.encode.prompts import C2LLM_PROMPTS
 from c2rag.encode.threads import resolve_threads, threads_for, torch_threads
 
@@ -68,15 +69,6 @@ def plan_batches(
     if current:
         batches.append(current)
     return batches
-
-
-def _probe_shape(config: dict[str, Any]) -> tuple[int, int] | None:
-    """``(in, out)`` features of the model's MLP, the layer the CPU dtype probe times."""
-    hidden = config.get("hidden_size") or config.get("d_model")
-    if not isinstance(hidden, int) or hidden < 1:
-        return None
-    wide = config.get("intermediate_size")
-    return hidden, wide if isinstance(wide, int) and wide > 0 else 4 * hidden
 
 
 def _counting_backend(tokenizer: Any) -> Any | None:
@@ -176,7 +168,7 @@ class Encoder:
             dtype,
             self._device,
             qwen2_family=is_qwen2_family(ckpt.config),
-            probe_shape=_probe_shape(ckpt.config),
+            probe_shape=probe_shape(ckpt.config),
         )
         self._dtype, self._dtype_reason = choice.dtype, choice.reason
         self._loaded: LoadedModel = load_model(

@@ -15,8 +15,10 @@ import logging
 import os
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -25,10 +27,12 @@ __all__ = [
     "MIN_SPEEDUP",
     "ProbeResult",
     "cache_file",
+    "cached_probe",
     "cached_results",
     "cpu_name",
     "measure",
     "probe_cpu_dtype",
+    "probe_shape",
 ]
 
 logger = logging.getLogger(__name__)
@@ -184,8 +188,20 @@ def cache_file(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     return Path(cache_dir) / "cpu-dtype.json"
 
 
-def _key(in_features: int, out_features: int, candidate: torch.dtype) -> str:
-    threads = torch.get_num_threads()
+def probe_shape(config: Mapping[str, Any]) -> tuple[int, int] | None:
+    """``(in, out)`` features of a model's MLP (from its ``config.json``), the layer the probe
+    times; ``None`` when the config does not say."""
+    hidden = config.get("hidden_size") or config.get("d_model")
+    if not isinstance(hidden, int) or hidden < 1:
+        return None
+    wide = config.get("intermediate_size")
+    return hidden, wide if isinstance(wide, int) and wide > 0 else 4 * hidden
+
+
+def _key(
+    in_features: int, out_features: int, candidate: torch.dtype, threads: int | None = None
+) -> str:
+    threads = threads or torch.get_num_threads()
     shape = f"{in_features}x{_probe_width(in_features, out_features)}"
     name = str(candidate).removeprefix("torch.")
     return f"{cpu_name()} | torch {torch.__version__} | {threads} threads | {shape} | {name}"
@@ -200,6 +216,19 @@ def cached_results(cache_dir: str | os.PathLike[str] | None = None) -> dict[str,
         return {key: ProbeResult(**{**value, "cached": True}) for key, value in data.items()}
     except (OSError, ValueError, TypeError, AttributeError):
         return {}
+
+
+def cached_probe(
+    in_features: int,
+    out_features: int,
+    *,
+    threads: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    candidate: torch.dtype = torch.bfloat16,
+) -> ProbeResult | None:
+    """The cached answer for a model of these shapes on this CPU and torch version, with
+    ``threads`` (torch's current count when ``None``); ``None`` when it was never probed."""
+    return cached_results(cache_dir).get(_key(in_features, out_features, candidate, threads))
 
 
 def _store(path: Path, key: str, result: ProbeResult) -> None:

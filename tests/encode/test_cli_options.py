@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,20 @@ def test_threads_option_and_status_dtype_line(
     # The index build probed this CPU; status reports the cached answer.
     assert "encoder dtype on CPU: " in status.output
     assert "cached probe: bf16 ran" in status.output
+    # Another model's probe cached later (a shape of its own) does not stand for this one.
+    cache = tmp_path / "cache" / "c2rag" / "cpu-dtype.json"
+    entries = json.loads(cache.read_text())
+    (key,) = entries
+    other = key.replace(key.split(" | ")[3], "7x11")
+    entries[other] = {
+        **entries[key],
+        "dtype": "float32",
+        "candidate_s": 100 * entries[key]["fp32_s"],
+    }
+    cache.write_text(json.dumps(entries))
+    again = runner.invoke(cli, ["status", str(repo.root), *store])
+    assert again.output == status.output
+    assert "0.01×" not in again.output
     monkeypatch.setenv("C2RAG_DTYPE", "fp32")
     status = runner.invoke(cli, ["status", str(repo.root), *store])
     assert "encoder dtype on CPU: fp32 (from $C2RAG_DTYPE)" in status.output

@@ -111,3 +111,18 @@ def test_argument_and_environment_override_the_probe(
     monkeypatch.setenv("C2RAG_DTYPE", "fp8")
     with pytest.raises(ValueError, match=r"'fp8' \(\$C2RAG_DTYPE\)"):
         choose_dtype(None, CPU)
+
+
+def test_status_line_names_the_probe_of_this_model_only(
+    tiny_c2llm_dir: Path, user_cache: Path, tmp_path: Path
+) -> None:
+    from c2rag.encode.device import describe_cpu_dtype
+
+    assert "not measured yet for this model" in describe_cpu_dtype(str(tiny_c2llm_dir))
+    encoder = Encoder(tiny_c2llm_dir, device="cpu")
+    line = describe_cpu_dtype(str(tiny_c2llm_dir))
+    assert line.startswith(f"encoder dtype on CPU: {str(encoder.dtype).removeprefix('torch.')} (")
+    # A model whose config cannot be found here (no directory, a hub id not in the cache)
+    # gets the general line, not another model's answer.
+    for model in (str(tmp_path / "gone"), "nobody/not-a-cached-model", None):
+        assert "chosen when the model first loads here" in describe_cpu_dtype(model)
