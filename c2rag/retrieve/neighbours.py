@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 from c2rag.store.lexical import LexicalIndex
+from c2rag.store.symbols import SymbolInfo
 from c2rag.store.tokens import code_tokens
 from c2rag.types import Chunk
 
-__all__ = ["callees", "callers"]
+__all__ = ["callees", "callers", "definitions"]
 
 _CALL = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\(")
 _KEYWORDS_AND_BUILTINS = (
@@ -24,19 +25,46 @@ _NOT_CALLS = frozenset(_KEYWORDS_AND_BUILTINS.split())
 
 
 def callees(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:
-    """Ids of definitions of the names ``chunk`` calls, in order of first call."""
+    """Ids of definitions of the names ``chunk`` calls, in order of first call.
+
+    A name defined in several places lists the definition in ``chunk``'s own file first, then
+    those in its directory, then the rest; a definition split into parts is listed by its first
+    part (its signature and docstring), not by a tail part whose lines say nothing of it.
+    """
     out: list[str] = []
     own = chunk.name.rsplit(".", 1)[-1]
     for match in _CALL.finditer(chunk.text):
         name = match.group(1)
         if name in _NOT_CALLS or name == own:
             continue
-        for cid in lexical.symbols.defining(name):
+        for cid in definitions(name, lexical, near=chunk.path):
             if cid != self_id and cid not in out:
                 out.append(cid)
         if len(out) >= limit:
             break
     return out[:limit]
+
+
+def definitions(name: str, lexical: LexicalIndex, *, near: str = "") -> list[str]:
+    """The first part of each definition of ``name``, nearest to the file ``near`` first
+    (same file, same directory, others), then by path and line."""
+    symbols = lexical.symbols
+    heads: dict[tuple[str, str], SymbolInfo] = {}
+    ids: dict[tuple[str, str], str] = {}
+    for cid in symbols.defining(name):
+        info = symbols.get(cid)
+        if info is None:
+            continue
+        key = (info.path, info.name)
+        if key not in heads or info.start_line < heads[key].start_line:
+            heads[key], ids[key] = info, cid
+    folder = near.rpartition("/")[0]
+
+    def distance(info: SymbolInfo) -> tuple[int, str, int]:
+        here = 0 if info.path == near else 1 if info.path.rpartition("/")[0] == folder else 2
+        return (here, info.path, info.start_line)
+
+    return [ids[key] for key in sorted(heads, key=lambda key: distance(heads[key]))]
 
 
 def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:

@@ -336,8 +336,14 @@ class CodeRetriever:
                 self.lexical.symbols, mentions, k=depth, allowed=allowed
             )
         if hint:
-            admitted = [cid for cid in hint if compiled.admits(cid)]
-            rankings["hint"] = [(cid, 1.0 / n) for n, cid in enumerate(admitted, start=1)]
+            # Every part of a hinted symbol shares its rank: results keep one part per symbol,
+            # and the part that matches this question need not be the one hinted.
+            hinted: dict[str, float] = {}
+            for n, cid in enumerate(hint, start=1):
+                for part in symbol_parts(cid, self.lexical.symbols):
+                    if part not in hinted and compiled.admits(part):
+                        hinted[part] = 1.0 / n
+            rankings["hint"] = list(hinted.items())
         arranged = order_candidates(
             rankings,
             evidence,

@@ -1,0 +1,124 @@
+"""Callee lookup: the nearest definition of a called name first, split functions by their
+first part.
+
+Real tree-sitter chunks of three files go into a real lexical index. ``str_format`` is
+defined twice: in the caller's directory, long enough to be split into parts, and in a vendored
+copy elsewhere. Before, a callee's ids came in id-hash order, so a one-line tail part of the
+helper (its final ``return``) could stand for it, or the vendored copy could come first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from c2rag.chunk import Chunker
+from c2rag.retrieve.neighbours import callees, definitions
+from c2rag.store.lexical import LexicalIndex
+
+_BODY = "\n".join(
+    f"    part_{n} = buffer_{n}.render(template_{n}, values_{n}, width={n})" for n in range(24)
+)
+STRINGS = f'''\
+def str_format(template, values, width):
+    """Format ``template`` with ``values`` into a buffer of ``width`` characters."""
+{_BODY}
+    return part_0
+'''
+VENDORED = '''\
+def str_format(template, values, width):
+    """A vendored copy."""
+    return template.format(*values)[:width]
+'''
+SENSORS = '''\
+def cpu_temperature(core):
+    """Temperature of one CPU core."""
+    name = str_format("dev.cpu.%d.temperature", [core], 26)
+    return read_sensor(name)
+'''
+
+
+def _index(tmp_path: Path) -> tuple[LexicalIndex, dict[str, str]]:
+    """The index, and each chunk's id by ``path#part``."""
+    chunker = Chunker(max_tokens=120)
+    lexical = LexicalIndex(tmp_path / "lexical")
+    ids: dict[str, str] = {}
+    items = []
+    for path, text in (
+        ("psutil/strings.py", STRINGS),
+        ("vendor/lib/strings.py", VENDORED),
+        ("psutil/sensors.py", SENSORS),
+    ):
+        for chunk in chunker.chunk(path, text.encode()).chunks:
+            # Ids that sort the last part first, as content hashes may.
+            cid = f"{chunk.parts - chunk.part}:{path}"
+            ids[f"{path}#{chunk.part}"] = cid
+            items.append((cid, chunk))
+    lexical.upsert(items)
+    return lexical, ids
+
+
+def test_a_split_callee_is_given_by_its_first_part_and_the_nearest_copy_first(
+    tmp_path: Path,
+) -> None:
+    lexical, ids = _index(tmp_path)
+    parts = [cid for key, cid in ids.items() if key.startswith("psutil/strings.py#")]
+    assert len(parts) >= 2, "the helper must be split for this test to mean anything"
+
+    found = definitions("str_format", lexical, near="psutil/sensors.py")
+    assert found == [ids["psutil/strings.py#1"], ids["vendor/lib/strings.py#1"]]
+
+    caller = next(
+        c for c in Chunker(max_tokens=120).chunk("psutil/sensors.py", SENSORS.encode()).chunks
+    )
+    got = callees(caller, lexical, self_id=ids["psutil/sensors.py#1"], limit=4)
+    assert got[0] == ids["psutil/strings.py#1"]
+    assert not set(got) & set(parts[1:]), "a tail part must not stand for the helper"
+
+
+def test_a_copy_in_the_same_file_comes_before_one_in_the_same_directory(
+    tmp_path: Path,
+) -> None:
+    lexical, ids = _index(tmp_path)
+    found = definitions("str_format", lexical, near="vendor/lib/strings.py")
+    assert found[0] == ids["vendor/lib/strings.py#1"]
+    assert definitions("no_such_name", lexical, near="psutil/sensors.py") == []
+
+
+def test_a_retriever_shows_a_split_callee_by_its_head_and_hints_all_its_parts(
+    tmp_path: Path, minilm_encoder
+) -> None:
+    """Through a real index (MiniLM's window splits the helper): ``neighbours`` shows the
+    helper's first part, and a session's hint on that part reaches every part, since results
+    keep one part per symbol and the one matching the question may be another."""
+    from c2rag.git import GitRepo
+    from c2rag.index import CodeIndex
+    from c2rag.retrieve import CodeRetriever
+    from c2rag.store import IndexStore, StoreLocation
+    from tests.fixtures.repos import init_repo
+
+    root = tmp_path / "repo"
+    files = {
+        "psutil/strings.py": STRINGS,
+        "vendor/lib/strings.py": VENDORED,
+        "psutil/sensors.py": SENSORS,
+    }
+    init_repo(root, files=files)
+    CodeIndex(root, encoder=minilm_encoder, store_dir=tmp_path / "store").update()
+    store = IndexStore.open(StoreLocation.for_repo(root, store_dir=tmp_path / "store"))
+    with CodeRetriever(store, minilm_encoder, GitRepo(root)) as retriever:
+        symbols = retriever.lexical.symbols
+        helper = sorted(
+            (cid for cid in symbols.in_path("psutil/strings.py")),
+            key=lambda cid: symbols.get(cid).start_line,  # type: ignore[union-attr]
+        )
+        assert len(helper) >= 2, "MiniLM's window must split the helper"
+        sensor = retriever.search("temperature of one CPU core", k=1)[0]
+        assert sensor.chunk.name.endswith("cpu_temperature")
+        around = retriever.neighbours(sensor, limit=2, direction="callees")
+        assert around[0].id == helper[0]
+        assert around[0].chunk.start_line == 1 and around[0].chunk.path == "psutil/strings.py"
+
+        result = retriever.search_detailed("what does it format?", k=5, hint=[helper[0]])
+        hinted = dict(result.rankings["hint"])
+        assert set(helper) <= set(hinted)
+        assert {hinted[cid] for cid in helper} == {1.0}
