@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -106,11 +107,34 @@ class IndexReport:
         if self.files_skipped:
             reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_by_reason().items())
             lines.append(f"skipped by reason: {reasons}")
+            vendored = _vendored_dirs(p for p, r in self.files_skipped if r == "vendored")
+            if vendored:
+                shown = ", ".join(f"{d} ({n} files)" for d, n in vendored.most_common(3))
+                first = vendored.most_common(1)[0][0]
+                lines.append(
+                    f"vendored code left out: {shown}; to index it, add `!{first}` to "
+                    ".c2ragignore"
+                )
         redacted = sum(1 for _, flag in self.files_flagged if flag.startswith("secret redacted"))
         if redacted:
             lines.append(f"secrets redacted: lines in {redacted} files (see the warnings above)")
         lines += self.notes
         return "\n".join(lines)
+
+
+def _vendored_dirs(paths: Iterable[str]) -> Counter[str]:
+    """Files per vendored directory (``third_party/``, ``web/node_modules/``), as the built-in
+    excludes name them."""
+    from c2rag.git.ignore import BUILTIN_EXCLUDES
+
+    names = {pattern.strip("/") for reason, pattern in BUILTIN_EXCLUDES if reason == "vendored"}
+    found: Counter[str] = Counter()
+    for path in paths:
+        parts = path.split("/")
+        at = next((i for i, part in enumerate(parts[:-1]) if part in names), None)
+        if at is not None:
+            found["/".join(parts[: at + 1]) + "/"] += 1
+    return found
 
 
 _MODE_WORDS: dict[str, str] = {

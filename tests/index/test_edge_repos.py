@@ -40,6 +40,31 @@ def test_binary_non_utf8_submodule_symlink(make_repo: Any, counting: Any, tmp_pa
     assert not paths & {"img.png", "link.py", "vendor/other", "vendor/other/lib.py"}
 
 
+def test_vendored_code_is_named_with_the_way_to_take_it_back(
+    make_repo: Any, counting: Any, tmp_path: Path
+) -> None:
+    files = {
+        **PROJECT,
+        "third_party/protobuf/compiler.cc": "int compile() { return 0; }\n",
+        "third_party/protobuf/parser.cc": "int parse() { return 1; }\n",
+        "web/node_modules/left-pad/index.js": "module.exports = function () {};\n",
+    }
+    repo = make_repo(files=files)
+    report = CodeIndex(repo.root, encoder=counting, store_dir=tmp_path / "s").update()
+    summary = report.summary()
+    assert (
+        "vendored code left out: third_party/ (2 files), web/node_modules/ (1 files); "
+        "to index it, add `!third_party/` to .c2ragignore"
+    ) in summary
+    repo.write(".c2ragignore", "!third_party/\n")
+    repo.commit("index the vendored compiler")
+    again = CodeIndex(repo.root, encoder=counting, store_dir=tmp_path / "s").update()
+    assert "third_party/" not in again.summary()
+    with CodeIndex(repo.root, encoder=counting, store_dir=tmp_path / "s").open_store() as store:
+        paths = {m["path"] for _, m in snapshot(store).values()}
+    assert "third_party/protobuf/compiler.cc" in paths
+
+
 def test_empty_repo_reports_and_writes_nothing(
     make_repo: Any, counting: Any, tmp_path: Path
 ) -> None:
