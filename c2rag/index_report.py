@@ -112,8 +112,7 @@ class IndexReport:
                 shown = ", ".join(f"{d} ({n} files)" for d, n in vendored.most_common(3))
                 first = vendored.most_common(1)[0][0]
                 lines.append(
-                    f"vendored code left out: {shown}; to index it, add `!{first}` to "
-                    ".c2ragignore"
+                    f"vendored code left out: {shown}; to index it, add `!{first}` to .c2ragignore"
                 )
         redacted = sum(1 for _, flag in self.files_flagged if flag.startswith("secret redacted"))
         if redacted:
