@@ -46,5 +46,10 @@ def line_windows(splitter: Splitter, *, max_lines: int = 60, overlap: int = 5) -
             parts.append(Part(start, stop, source.text(start, stop)))
         if last == n:
             break
+        # Overlap only as far as the next line still fits beside it: before a line too big to
+        # share a window, a full overlap gave a window of this one's tail and nothing new
+        # (lines 3354-3359, then 3355-3359 again, in a generated C++ file).
         first = max(first + 1, last + 1 - overlap)
+        while first <= last and sum(tokens[first - 1 : last + 1]) > splitter.max_tokens:
+            first += 1
     return parts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from c2rag.chunk import Chunker
 from tests.chunk.checks import assert_invariants
 
@@ -24,6 +26,18 @@ def test_windows_also_respect_the_token_cap() -> None:
     fc = Chunker(max_tokens=64).chunk("settings.ini", data)
     assert_invariants(fc, data)
     assert len(fc.chunks) > 10 and all(c.end_line - c.start_line < 4 for c in fc.chunks)
+
+
+def test_a_window_before_a_huge_line_is_not_repeated() -> None:
+    """Before a line too big to share a window, the overlap must not make a window of the last
+    one's tail alone: each window reaches a line the one before did not."""
+    small = "".join(f"x{i} = {i}\n" for i in range(12))
+    huge = "y = [" + ", ".join(f"item_{i}" for i in range(60)) + "]\n"
+    data = (small + huge + small).encode()
+    fc = Chunker(max_tokens=64, hard_max_tokens=64).chunk("settings.ini", data)
+    assert_invariants(fc, data)
+    ends = [c.end_byte for c in fc.chunks]  # the huge line's pieces share its line number
+    assert all(b > a for a, b in itertools.pairwise(ends)), ends
 
 
 def test_unknown_language_and_blank_files() -> None:
