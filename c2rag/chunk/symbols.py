@@ -184,6 +184,8 @@ class SymbolWalker:
             return self._function(outer, node, node, scope)
         if spec.name in _JS_FAMILY and node.type in _JS_VALUE_HOLDERS:
             return self._js_value_function(outer, node, scope)
+        if spec.name in _JS_FAMILY and node.type == "expression_statement" and scope.depth == 0:
+            return self._js_assigned_function(outer, node, scope)
         return None
 
     def _unwrap(self, node: Node) -> Node:
@@ -293,6 +295,50 @@ class SymbolWalker:
             symbol.signature = signature_of(self.source.data, node, symbol.body)
         return symbol
 
+    def _js_assigned_function(self, outer: Node, node: Node, scope: _Scope) -> Symbol | None:
+        """A function assigned at module level: ``res.redirect = function redirect(url) {}``,
+        ``Router.prototype.handle = function () {}``, ``exports.handler = async () => {}``.
+
+        Node's and pre-class JavaScript define most of their API this way; without it, whole
+        modules were one unnamed remainder that a question naming ``res.redirect`` could only
+        find by its text. Named by the assignment's target, ``prototype`` and the
+        ``module.exports``/``exports`` prefix left out (``Router.handle``, ``handler``).
+        """
+        assignment = node.named_children[0] if node.named_child_count == 1 else None
+        if assignment is None or assignment.type != "assignment_expression":
+            return None
+        left = assignment.child_by_field_name("left")
+        right = assignment.child_by_field_name("right")
+        if left is None or right is None or right.type not in _JS_FUNCTION_VALUES:
+            return None
+        parts = _assigned_path(left)
+        if parts is None:
+            return None
+        parts = [p for p in parts if p != "prototype"]
+        for prefix in (["module", "exports"], ["exports"]):
+            if parts[: len(prefix)] == prefix:
+                parts = parts[len(prefix) :]
+                break
+        if not parts:  # module.exports = function createApplication() {}
+            own = right.child_by_field_name("name")
+            parts = [own.text.decode("utf-8", "replace")] if own is not None and own.text else []
+        if not parts:
+            return None
+        owner = self._join(scope.prefix, ".".join(parts[:-1])) if len(parts) > 1 else ""
+        body = body_of(self.spec, right)
+        return Symbol(
+            kind="method" if owner else "function",
+            name=self._join(scope.prefix, ".".join(parts)),
+            parent=owner or scope.parent,
+            node=assignment,
+            outer=outer,
+            start=outer.start_byte,
+            end=outer.end_byte,
+            body=body,
+            signature=signature_of(self.source.data, assignment, body),
+            docstring="",  # the comment above it is attached by the walk
+        )
+
     # -- helpers ------------------------------------------------------------------------
 
     def _join(self, prefix: str, name: str) -> str:
@@ -339,6 +385,21 @@ class SymbolWalker:
                 merged.pop()
             merged.append(item)
         return [i.outer if isinstance(i, Symbol) and i.declaration_only else i for i in merged]
+
+
+def _assigned_path(target: Node) -> list[str] | None:
+    """``a.b.c`` of an assignment target made of names only (``None`` for ``a[i]``,
+    ``this.x`` or a call)."""
+    if target.type == "identifier" and target.text:
+        return [target.text.decode("utf-8", "replace")]
+    if target.type != "member_expression":
+        return None
+    obj = target.child_by_field_name("object")
+    prop = target.child_by_field_name("property")
+    if obj is None or prop is None or prop.type != "property_identifier" or not prop.text:
+        return None
+    head = _assigned_path(obj)
+    return None if head is None else [*head, prop.text.decode("utf-8", "replace")]
 
 
 def _take_semicolon(symbol: Symbol, source: Source) -> None:

@@ -84,3 +84,53 @@ def test_headers_are_told_apart() -> None:
     assert detect_language("x.h", b"template <typename T>\nT twice(T v);\n") == "cpp"
     fc = Chunker().chunk("box.h", b"class Box {\npublic:\n  int side() const { return 1; }\n};\n")
     assert [(c.kind, c.name) for c in fc.chunks] == [("class", "Box"), ("method", "Box::side")]
+
+
+NODE_MODULE = b"""var res = Object.create(http.ServerResponse.prototype);
+module.exports = res;
+
+/**
+ * Redirect to the given `url`.
+ */
+res.redirect = function redirect(url) {
+  this.location(url);
+};
+
+Router.prototype.handle = function (req, res) {
+  return next(req, res);
+};
+
+exports.handler = async (event) => {
+  return event.body;
+};
+
+module.exports.compile = function (x) { return x; };
+handlers[name] = function () {};
+
+function setup(app) {
+  app.local = function () { return 1; };
+}
+"""
+
+
+@pytest.mark.parametrize("path", ["lib/response.js", "lib/response.ts"])
+def test_functions_assigned_at_module_level_are_symbols(path: str) -> None:
+    """Node-style APIs (``res.redirect = function ...``, ``Router.prototype.handle = ...``)
+    are named definitions, not an unnamed module remainder."""
+    fc = Chunker().chunk(path, NODE_MODULE)
+    assert fc.flags == ()
+    named = {c.name: c for c in fc.chunks if c.kind in ("function", "method")}
+    assert set(named) == {"res.redirect", "Router.handle", "handler", "compile", "setup"}
+    redirect = named["res.redirect"]
+    assert (redirect.kind, redirect.parent, redirect.start_line, redirect.end_line) == (
+        "method",
+        "res",
+        4,
+        9,
+    )
+    assert redirect.docstring == "Redirect to the given `url`."
+    assert redirect.signature == "res.redirect = function redirect(url)"
+    assert named["Router.handle"].parent == "Router"
+    assert named["handler"].kind == "function"
+    # An assignment inside a function body stays part of that function.
+    assert "app.local" not in named and "local" not in named
