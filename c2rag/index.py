@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from c2rag.errors import GitError, IndexNotFoundError
 from c2rag.git import FileEntry, GitRepo
+from c2rag.git.ignore import vendored_directories
 from c2rag.git.secrets import ALLOWLIST_FILE, SecretMode, SecretScanner
 from c2rag.index_report import IndexReport, IndexStatus
 from c2rag.store import BranchState, IndexStore, Manifest, StoreLocation
@@ -524,6 +525,9 @@ def _wanted_files(
         overlay_paths = {e.path for e in overlay} | set(deleted)
         report.files_skipped += [(s.path, s.reason) for s in overlay_skipped]
     report.files_seen = len(by_path)
+    report.vendored_dirs = vendored_directories(
+        path for path, reason in report.files_skipped if reason == "vendored"
+    )
     return by_path, overlay_paths
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -43,6 +42,8 @@ class IndexReport:
     vendored, …) and from the chunker (binary, too_large, generated, minified, lock_file)."""
     files_flagged: list[tuple[str, str]] = field(default_factory=list)
     """``(path, flag)`` for files indexed with a caveat (e.g. ``non_utf8``)."""
+    vendored_dirs: dict[str, int] = field(default_factory=dict)
+    """Files left out per vendored directory (``third_party/``, ``web/node_modules/``)."""
     chunks_added: int = 0
     chunks_relabelled: int = 0
     """Records written for renamed files (their vectors are reused, nothing is re-embedded)."""
@@ -107,8 +108,8 @@ class IndexReport:
         if self.files_skipped:
             reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_by_reason().items())
             lines.append(f"skipped by reason: {reasons}")
-            vendored = _vendored_dirs(p for p, r in self.files_skipped if r == "vendored")
-            if vendored:
+            if self.vendored_dirs:
+                vendored = Counter(self.vendored_dirs)
                 shown = ", ".join(f"{d} ({n} files)" for d, n in vendored.most_common(3))
                 first = vendored.most_common(1)[0][0]
                 lines.append(
@@ -119,21 +120,6 @@ class IndexReport:
             lines.append(f"secrets redacted: lines in {redacted} files (see the warnings above)")
         lines += self.notes
         return "\n".join(lines)
-
-
-def _vendored_dirs(paths: Iterable[str]) -> Counter[str]:
-    """Files per vendored directory (``third_party/``, ``web/node_modules/``), as the built-in
-    excludes name them."""
-    from c2rag.git.ignore import BUILTIN_EXCLUDES
-
-    names = {pattern.strip("/") for reason, pattern in BUILTIN_EXCLUDES if reason == "vendored"}
-    found: Counter[str] = Counter()
-    for path in paths:
-        parts = path.split("/")
-        at = next((i for i, part in enumerate(parts[:-1]) if part in names), None)
-        if at is not None:
-            found["/".join(parts[: at + 1]) + "/"] += 1
-    return found
 
 
 _MODE_WORDS: dict[str, str] = {

@@ -22,7 +22,7 @@ import pathspec
 
 from c2rag.git.records import Skipped
 
-__all__ = ["BUILTIN_EXCLUDES", "C2RAGIGNORE", "IgnoreRules"]
+__all__ = ["BUILTIN_EXCLUDES", "C2RAGIGNORE", "IgnoreRules", "vendored_directories"]
 
 C2RAGIGNORE = ".c2ragignore"
 """File name of the per-repository ignore file, read from the repository root only."""
@@ -178,3 +178,17 @@ class IgnoreRules:
 
     def __repr__(self) -> str:
         return f"IgnoreRules(user_patterns={len(self._user_text)})"
+
+
+def vendored_directories(paths: Iterable[str]) -> dict[str, int]:
+    """Files per vendored directory (``third_party/``, ``web/node_modules/``) among ``paths``
+    skipped as ``vendored``, as the built-in excludes name them."""
+    names = {pattern.strip("/") for reason, pattern in BUILTIN_EXCLUDES if reason == "vendored"}
+    found: dict[str, int] = {}
+    for path in paths:
+        parts = path.split("/")
+        at = next((i for i, part in enumerate(parts[:-1]) if part in names), None)
+        if at is not None:
+            folder = "/".join(parts[: at + 1]) + "/"
+            found[folder] = found.get(folder, 0) + 1
+    return found
