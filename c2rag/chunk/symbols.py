@@ -226,18 +226,7 @@ class SymbolWalker:
         if not name:
             return None
         qualified = self._join(scope.prefix, name)
-        symbol = Symbol(
-            kind="class",
-            name=qualified,
-            parent=scope.parent,
-            node=node,
-            outer=outer,
-            start=outer.start_byte,
-            end=outer.end_byte,
-            body=body,
-            signature=signature_of(self.source.data, node, body),
-            docstring=python_docstring(body) if spec.name == "python" else "",
-        )
+        symbol = self._spanning("class", qualified, scope.parent, node, outer, body)
         if node.type == "type_definition":  # `typedef struct { ... } point;` names it last
             symbol.signature = f"{symbol.signature} {name}"
         if body is not None:
@@ -266,20 +255,10 @@ class SymbolWalker:
             qualified = self._join(scope.prefix, name)
         body = body_of(spec, function)
         decorators = [c for c in outer.children if c.type == "decorator"]
-        return Symbol(
-            kind=kind,
-            name=qualified,
-            parent=parent,
-            node=node,
-            outer=outer,
-            start=outer.start_byte,
-            end=outer.end_byte,
-            body=body,
-            signature=signature_of(self.source.data, node, body),
-            docstring=python_docstring(body) if spec.name == "python" else "",
-            declaration_only=body is None and spec.name != "ruby",
-            overload=any((d.text or b"").rstrip().endswith(b"overload") for d in decorators),
-        )
+        symbol = self._spanning(kind, qualified, parent, node, outer, body)
+        symbol.declaration_only = body is None and spec.name != "ruby"
+        symbol.overload = any((d.text or b"").rstrip().endswith(b"overload") for d in decorators)
+        return symbol
 
     def _js_value_function(self, outer: Node, node: Node, scope: _Scope) -> Symbol | None:
         if node.type in {"lexical_declaration", "variable_declaration"}:
@@ -326,20 +305,29 @@ class SymbolWalker:
             return None
         owner = self._join(scope.prefix, ".".join(parts[:-1])) if len(parts) > 1 else ""
         body = body_of(self.spec, right)
+        kind = "method" if owner else "function"
+        name = self._join(scope.prefix, ".".join(parts))
+        return self._spanning(kind, name, owner or scope.parent, assignment, outer, body)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _spanning(
+        self, kind: str, name: str, parent: str, node: Node, outer: Node, body: Node | None
+    ) -> Symbol:
+        """A symbol over ``outer``, its signature the text of ``node`` before ``body``, its
+        docstring the body's (Python; comments above are attached later by the walk)."""
         return Symbol(
-            kind="method" if owner else "function",
-            name=self._join(scope.prefix, ".".join(parts)),
-            parent=owner or scope.parent,
-            node=assignment,
+            kind=kind,
+            name=name,
+            parent=parent,
+            node=node,
             outer=outer,
             start=outer.start_byte,
             end=outer.end_byte,
             body=body,
-            signature=signature_of(self.source.data, assignment, body),
-            docstring="",  # the comment above it is attached by the walk
+            signature=signature_of(self.source.data, node, body),
+            docstring=python_docstring(body) if self.spec.name == "python" else "",
         )
-
-    # -- helpers ------------------------------------------------------------------------
 
     def _join(self, prefix: str, name: str) -> str:
         return f"{prefix}{self.spec.scope_sep}{name}" if prefix else name
