@@ -29,7 +29,7 @@ __all__ = ["CHUNKER_VERSION", "Chunker", "FileChunks", "chunk_file"]
 
 logger = logging.getLogger(__name__)
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 """Bumped whenever the same file and settings would give different chunks."""
 
 _MAX_ERROR_SHARE = 0.5  # a tree that is mostly ERROR nodes is chunked in windows instead
@@ -241,12 +241,25 @@ def chunk_file(
 
 
 def _error_share(root: tree_sitter.Node) -> int:
-    """Bytes inside ERROR nodes (only subtrees that contain an error are visited)."""
+    """Bytes of ERROR nodes that no well-formed named node inside them explains.
+
+    tree-sitter's recovery often wraps a whole C/C++ namespace in one ERROR node because of a
+    macro it cannot expand (``class PROTOBUF_EXPORT Foo``, ``ABSL_NAMESPACE_BEGIN``) while every
+    definition inside parses cleanly: counted whole, such files (16 of abseil's and protobuf's
+    headers in one sdist, up to 99% "error") went to line windows with no symbols at all.
+    """
     total, stack = 0, [root]
     while stack:
         node = stack.pop()
         if node.is_error:
-            total += node.end_byte - node.start_byte
+            explained = 0
+            for child in node.children:
+                if child.has_error:
+                    stack.append(child)
+                    explained += child.end_byte - child.start_byte  # counted on its own
+                elif child.is_named:
+                    explained += child.end_byte - child.start_byte
+            total += node.end_byte - node.start_byte - explained
         elif node.has_error:
             stack.extend(node.children)
     return total

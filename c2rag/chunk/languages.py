@@ -149,7 +149,7 @@ SPECS: dict[str, LanguageSpec] = {
             "tree_sitter_c",
             functions=_f("function_definition"),
             classes=_f("struct_specifier", "union_specifier", "enum_specifier", "type_definition"),
-            transparent=_C_FAMILY_PREPROC | _f("linkage_specification"),
+            transparent=_C_FAMILY_PREPROC | _f("linkage_specification", "declaration_list"),
         ),
         LanguageSpec(
             "cpp",
@@ -163,7 +163,7 @@ SPECS: dict[str, LanguageSpec] = {
                 "type_definition",
             ),
             namespaces=_f("namespace_definition"),
-            transparent=_C_FAMILY_PREPROC | _f("linkage_specification"),
+            transparent=_C_FAMILY_PREPROC | _f("linkage_specification", "declaration_list"),
             wrappers=_f("template_declaration"),
             member_sep="::",
             scope_sep="::",

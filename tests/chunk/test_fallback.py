@@ -64,3 +64,33 @@ def test_syntax_error_keeps_the_good_symbols() -> None:
     assert_invariants(fc, data)
     names = {c.name for c in fc.chunks}
     assert {"partial.good", "partial.Fine"} <= names
+
+
+def test_a_guarded_extern_c_block_keeps_its_functions() -> None:
+    """``#ifdef __cplusplus / extern "C" { / #endif`` leaves a brace the C grammar cannot
+    match, and tree-sitter wraps the rest of the file in one ERROR node, though every function
+    in it parses. Such files (common C headers and sources) must keep their symbols, not fall
+    back to line windows."""
+    functions = "".join(
+        f"static int check_{i}(const char *name, int size) {{\n"
+        f"  if (size < {i}) return -1;\n"
+        f"  return lookup(name, size + {i});\n"
+        "}\n\n"
+        for i in range(8)
+    )
+    data = (
+        '#include "table.h"\n\n#ifdef __cplusplus\nextern "C" {\n#endif\n\n'
+        f"{functions}"
+        '#ifdef __cplusplus\n}  /* extern "C" */\n#endif\n'
+    ).encode()
+    fc = Chunker().chunk("src/table.c", data)
+    assert_invariants(fc, data)
+    assert fc.flags == ()
+    assert [c.name for c in fc.chunks if c.kind == "function"] == [f"check_{i}" for i in range(8)]
+    # upb closes the block in an included file: the brace never closes, tree-sitter wraps the
+    # rest of the file in one ERROR node, and the functions inside still parse.
+    unclosed = data.split(b"#ifdef __cplusplus\n}")[0] + b'#include "port/undef.inc"\n'
+    fc = Chunker().chunk("src/table.c", unclosed)
+    assert_invariants(fc, unclosed)
+    assert fc.flags == ()
+    assert [c.name for c in fc.chunks if c.kind == "function"] == [f"check_{i}" for i in range(8)]
