@@ -164,12 +164,15 @@ class Encoder:
         self._threads = resolve_threads(threads)
         ckpt = locate(model, revision=revision, cache_dir=cache_dir)
         self._device = resolve_device(device)
-        choice = choose_dtype(
-            dtype,
-            self._device,
-            qwen2_family=is_qwen2_family(ckpt.config),
-            probe_shape=probe_shape(ckpt.config),
-        )
+        # The probe times the thread count documents will be embedded with (and is cached
+        # under it, which is what `c2rag status` looks up).
+        with torch_threads(self._threads or torch.get_num_threads()):
+            choice = choose_dtype(
+                dtype,
+                self._device,
+                qwen2_family=is_qwen2_family(ckpt.config),
+                probe_shape=probe_shape(ckpt.config),
+            )
         self._dtype, self._dtype_reason = choice.dtype, choice.reason
         self._loaded: LoadedModel = load_model(
             ckpt, device=self._device, dtype=self._dtype, cache_dir=cache_dir
