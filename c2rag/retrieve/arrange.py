@@ -28,6 +28,7 @@ __all__ = [
     "asks_for_prose",
     "asks_for_tests",
     "explains_module",
+    "is_doc_or_data_file",
     "is_prose_or_data",
     "is_test_code",
     "named_first",
@@ -93,7 +94,13 @@ class Arranged:
 def is_prose_or_data(info: SymbolInfo) -> bool:
     """Documentation, a configuration/build/data file, or a module chunk (imports,
     constants, data tables)."""
-    return info.kind == "module" or _is_doc(info) or _is_data(info)
+    return info.kind == "module" or is_doc_or_data_file(info)
+
+
+def is_doc_or_data_file(info: SymbolInfo) -> bool:
+    """A chunk of documentation (Markdown, reST, a changelog) or of a configuration, build or
+    data file: text that mentions code but never runs it."""
+    return _is_doc(info) or _is_data(info)
 
 
 def is_test_code(info: SymbolInfo) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from c2rag.retrieve.arrange import is_doc_or_data_file
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.symbols import SymbolInfo
 from c2rag.store.tokens import code_tokens
@@ -78,14 +79,15 @@ def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5
         return []
     order = {"function": 0, "method": 0, "class": 1, "module": 2, "window": 2}
     found = [cid for cid in lexical.containing(tokens[0]) if cid != self_id]
-    # Neither another definition of the same name nor the enclosing class outline (which
-    # lists the method's signature) is a caller.
+    # Neither another definition of the same name, nor the enclosing class outline (which
+    # lists the method's signature), nor a changelog or docs page that names it is a caller.
     found = [
         cid
         for cid in found
         if (i := lexical.symbols.get(cid)) is not None
         and i.short_name != info.short_name
         and not info.name.startswith(i.name + ".")
+        and not is_doc_or_data_file(i)
     ]
     # A method named like a builtin or a common word ("range", "get") is spelled the same in
     # unrelated code; chunks that also name its class, or sit in its file, come first.

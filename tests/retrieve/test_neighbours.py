@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from c2rag.chunk import Chunker
-from c2rag.retrieve.neighbours import callees, definitions
+from c2rag.retrieve.neighbours import callees, callers, definitions
 from c2rag.store.lexical import LexicalIndex
 
 _BODY = "\n".join(
@@ -37,6 +37,15 @@ def cpu_temperature(core):
 '''
 
 
+CHANGES = """# Changes
+
+## 7.2
+
+- `str_format` no longer overflows its buffer; `cpu_temperature` calls str_format safely.
+"""
+CONFIG = "sensors:\n  format: str_format\n  unit: celsius\n"
+
+
 def _index(tmp_path: Path) -> tuple[LexicalIndex, dict[str, str]]:
     """The index, and each chunk's id by ``path#part``."""
     chunker = Chunker(max_tokens=120)
@@ -47,6 +56,8 @@ def _index(tmp_path: Path) -> tuple[LexicalIndex, dict[str, str]]:
         ("psutil/strings.py", STRINGS),
         ("vendor/lib/strings.py", VENDORED),
         ("psutil/sensors.py", SENSORS),
+        ("CHANGES.md", CHANGES),
+        ("config/sensors.yaml", CONFIG),
     ):
         for chunk in chunker.chunk(path, text.encode()).chunks:
             # Ids that sort the last part first, as content hashes may.
@@ -122,3 +133,18 @@ def test_a_retriever_shows_a_split_callee_by_its_head_and_hints_all_its_parts(
         hinted = dict(result.rankings["hint"])
         assert set(helper) <= set(hinted)
         assert {hinted[cid] for cid in helper} == {1.0}
+
+
+def test_a_changelog_or_config_naming_a_function_is_not_its_caller(tmp_path: Path) -> None:
+    """Callers are code: a changelog line or a settings file that names ``str_format`` never
+    calls it (on express, "who calls it?" about ``res.redirect`` put History.md first)."""
+    lexical, ids = _index(tmp_path)
+    found = callers(
+        next(iter(Chunker(max_tokens=120).chunk("psutil/strings.py", STRINGS.encode()).chunks)),
+        lexical,
+        self_id=ids["psutil/strings.py#1"],
+        limit=5,
+    )
+    paths = {lexical.symbols.get(cid).path for cid in found}  # type: ignore[union-attr]
+    assert "psutil/sensors.py" in paths
+    assert not paths & {"CHANGES.md", "config/sensors.yaml"}
