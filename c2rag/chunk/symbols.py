@@ -338,7 +338,16 @@ class SymbolWalker:
         attached: list[Node] = []
         for comment in reversed(pending):
             above = source.line_of(symbol.start) - 1
-            if source.line_of(max(comment.start_byte, comment.end_byte - 1)) < above:
+            last = source.line_of(max(comment.start_byte, comment.end_byte - 1))
+            # A doc block (``/** ... */``: JSDoc, Javadoc, Doxygen) documents the definition
+            # below it even across one blank line, as Express and much older Node code write it.
+            doc_block = (
+                not attached
+                and last == above - 1
+                and (comment.text or b"").lstrip().startswith(b"/**")
+                and source.is_blank(source.line_start(above), source.line_end(above))
+            )
+            if last < above and not doc_block:
                 break
             line_start = source.line_start(source.line_of(comment.start_byte))
             if not source.is_blank(line_start, comment.start_byte):

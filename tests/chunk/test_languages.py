@@ -134,3 +134,32 @@ def test_functions_assigned_at_module_level_are_symbols(path: str) -> None:
     assert named["handler"].kind == "function"
     # An assignment inside a function body stays part of that function.
     assert "app.local" not in named and "local" not in named
+
+
+def test_a_doc_block_documents_the_definition_one_blank_line_below() -> None:
+    """Express writes ``/** ... */``, a blank line, then the function: the block is still its
+    documentation. A plain block comment, or a doc block two blank lines up, is not."""
+    data = b"""/* Copyright notice. */
+
+/**
+ * Set the Location header to `url`.
+ */
+
+res.location = function location(url) {
+  return this.set('Location', url);
+};
+
+/**
+ * Far away.
+ */
+
+
+function far() {
+  return 1;
+}
+"""
+    fc = Chunker().chunk("lib/response.js", data)
+    docs = {c.name: c.docstring for c in fc.chunks if c.kind != "module"}
+    assert docs["res.location"] == "Set the Location header to `url`."
+    assert docs["far"] == ""
+    assert next(c for c in fc.chunks if c.name == "res.location").start_line == 3
