@@ -264,6 +264,11 @@ def _pooling_from_config(config: dict[str, Any], path: Path) -> str:
     return modes[0]
 
 
+def _is_hub_id(text: str) -> bool:
+    """Whether a model name that is no local path can be a hub id (``org/name``)."""
+    return bool(_HUB_ID.match(text)) and not text.startswith((".", "~"))
+
+
 def local_config(
     name_or_path: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, Any] | None:
@@ -273,7 +278,7 @@ def local_config(
     text = os.fspath(name_or_path)
     root = Path(text).expanduser()
     if not root.is_dir():
-        if not _HUB_ID.match(text) or text.startswith((".", "~")):
+        if not _is_hub_id(text):
             return None
         from huggingface_hub import snapshot_download
 
@@ -311,7 +316,7 @@ def locate(
     elif path.exists():
         msg = f"model path {path} is a file; pass the checkpoint directory that holds config.json"
         raise ModelLoadError(msg)
-    elif _HUB_ID.match(text) and not text.startswith((".", "~")):
+    elif _is_hub_id(text):
         try:
             root, from_hub = snapshot(text, revision=revision, cache_dir=cache_dir), True
         except ModelLoadError as exc:

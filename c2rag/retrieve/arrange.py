@@ -32,6 +32,7 @@ __all__ = [
     "is_prose_or_data",
     "is_test_code",
     "named_first",
+    "symbol_key",
     "symbol_parts",
     "whole_definition",
 ]
@@ -131,7 +132,9 @@ def asks_for_tests(question: str) -> bool:
     return _ABOUT_TESTS.search(question) is not None
 
 
-def _symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
+def symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
+    """What one result stands for: parts of one symbol share a key (so do the windows of one
+    docs or data file)."""
     if info is None:
         return (cid,)
     if info.kind == "window":
@@ -165,7 +168,7 @@ def arrange(
     """
     groups: dict[tuple[str, ...], list[Fused]] = {}
     for item in fused:
-        groups.setdefault(_symbol_key(item.id, symbols.get(item.id)), []).append(item)
+        groups.setdefault(symbol_key(item.id, symbols.get(item.id)), []).append(item)
     out: list[Arranged] = []
     for members in groups.values():
         best = members[0]
@@ -211,8 +214,8 @@ def symbol_parts(chunk_id: str, symbols: SymbolTable) -> list[str]:
     info = symbols.get(chunk_id)
     if info is None:
         return [chunk_id]
-    key = _symbol_key(chunk_id, info)
-    return [cid for cid in symbols.in_path(info.path) if _symbol_key(cid, symbols.get(cid)) == key]
+    key = symbol_key(chunk_id, info)
+    return [cid for cid in symbols.in_path(info.path) if symbol_key(cid, symbols.get(cid)) == key]
 
 
 def whole_definition(parts: Sequence[Hit]) -> Hit:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from c2rag.retrieve.arrange import is_doc_or_data_file
+from c2rag.retrieve.arrange import is_doc_or_data_file, symbol_key
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.symbols import SymbolInfo
 from c2rag.store.tokens import code_tokens
@@ -50,22 +50,22 @@ def definitions(name: str, lexical: LexicalIndex, *, near: str = "") -> list[str
     """The first part of each definition of ``name``, nearest to the file ``near`` first
     (same file, same directory, others), then by path and line."""
     symbols = lexical.symbols
-    heads: dict[tuple[str, str], SymbolInfo] = {}
-    ids: dict[tuple[str, str], str] = {}
+    heads: dict[tuple[str, ...], tuple[SymbolInfo, str]] = {}  # by symbol: its first part
     for cid in symbols.defining(name):
         info = symbols.get(cid)
         if info is None:
             continue
-        key = (info.path, info.name)
-        if key not in heads or info.start_line < heads[key].start_line:
-            heads[key], ids[key] = info, cid
+        key = symbol_key(cid, info)
+        if key not in heads or info.start_line < heads[key][0].start_line:
+            heads[key] = (info, cid)
     folder = near.rpartition("/")[0]
 
-    def distance(info: SymbolInfo) -> tuple[int, str, int]:
+    def distance(head: tuple[SymbolInfo, str]) -> tuple[int, str, int]:
+        info = head[0]
         here = 0 if info.path == near else 1 if info.path.rpartition("/")[0] == folder else 2
         return (here, info.path, info.start_line)
 
-    return [ids[key] for key in sorted(heads, key=lambda key: distance(heads[key]))]
+    return [cid for _, cid in sorted(heads.values(), key=distance)]
 
 
 def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:
