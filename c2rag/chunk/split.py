@@ -34,6 +34,10 @@ _BLANK_RUN = re.compile(r"\n[ \t\r\f\v]*\n(?:[ \t\r\f\v]*\n)+")
 _MAX_DESCENT = 48
 
 
+def _is_comment(unit: _Unit) -> bool:
+    return unit.node is not None and "comment" in unit.node.type
+
+
 def estimate_tokens(text: str) -> int:
     """A cheap stand-in for a BPE tokenizer's count on source code.
 
@@ -144,6 +148,7 @@ class Splitter:
         if self.count(whole) <= self.max_tokens:
             part = self._part(units, "")
             return [part] if part is not None else []
+        units = self._units(start, end, self._expand(pieces), depth=0, counted=False)
         for unit in units:
             unit.tokens = self.count(unit.text)
         if not self.repeat_header:
@@ -234,7 +239,7 @@ class Splitter:
             return None
         inside = [
             Piece(c.start_byte, c.end_byte, node=c)
-            for c in node.named_children
+            for c in self._cut_nodes(node.named_children, unit.depth)
             if unit.start <= c.start_byte < c.end_byte <= unit.end
         ]
         if not inside or (
@@ -244,6 +249,38 @@ class Splitter:
         ):
             return None
         return self._units(unit.start, unit.end, inside, unit.depth + 1)
+
+    def _cut_nodes(self, nodes: Sequence[Node], depth: int) -> list[Node]:
+        """``nodes`` to cut between. One that opens on a line another starts (the ``{`` block of
+        ``for x := range xs {``, a dict literal after ``x = ``) and spans several lines stands
+        for its own named children: a cut then falls at the start of a statement's line, and
+        a header line stays with the statements it opens."""
+        source = self.source
+        out: list[Node] = []
+        for node in nodes:
+            start = node.start_byte
+            if (
+                depth < _MAX_DESCENT
+                and node.named_child_count
+                and not source.is_blank(source.line_start(source.line_of(start)), start)
+                and source.line_of(start) != source.line_of(max(start, node.end_byte - 1))
+            ):
+                out.extend(self._cut_nodes(node.named_children, depth + 1))
+            else:
+                out.append(node)
+        return out
+
+    def _expand(self, pieces: Sequence[Piece]) -> list[Piece]:
+        """``pieces`` with each verbatim node cut as :meth:`_cut_nodes` says."""
+        out: list[Piece] = []
+        for piece in pieces:
+            if piece.node is None or piece.replacement is not None:
+                out.append(piece)
+                continue
+            out += [
+                Piece(n.start_byte, n.end_byte, node=n) for n in self._cut_nodes([piece.node], 0)
+            ]
+        return out
 
     def _lines(self, unit: _Unit) -> list[_Unit]:
         source = self.source
@@ -286,15 +323,40 @@ class Splitter:
         groups: list[list[_Unit]] = []
         current: list[_Unit] = []
         size = 0
-        for unit in units:
+        stack = list(reversed(units))
+        while stack:
+            unit = stack.pop()
             if current and size + unit.tokens > self.max_tokens:
+                # A part that would end small (a signature and a loop's header) takes the
+                # first statements of the unit that does not fit, cut between its children.
+                children = self._children(unit) if self._is_small(current) else None
+                if children is not None:
+                    stack.extend(reversed(children))
+                    continue
+                # a comment ending the part introduces the next statement: it goes along
+                carried = []
+                while len(current) > 1 and _is_comment(current[-1]):
+                    carried.insert(0, current.pop())
                 groups.append(current)
-                current, size = [], header_tokens
+                current, size = carried, header_tokens + sum(u.tokens for u in carried)
+                if current and size + unit.tokens > self.max_tokens:
+                    groups.append(current)  # the comment alone, rather than past the cap
+                    current, size = [], header_tokens
             current.append(unit)
             size += unit.tokens
         if current:
             groups.append(current)
         return groups
+
+    def _is_small(self, group: list[_Unit]) -> bool:
+        """Too small to stand alone as a part: below ``min_part_tokens``, or below
+        ``min_part_lines`` and a quarter of the target (both relative to a tiny target)."""
+        if self.min_part_tokens <= 0 and self.min_part_lines <= 0:
+            return False
+        floor = min(self.min_part_tokens, self.max_tokens // 4)
+        lines = sum(1 for u in group for line in u.text.split("\n") if line.strip())
+        size = sum(u.tokens for u in group)
+        return size < floor or (lines < self.min_part_lines and size < self.max_tokens // 4)
 
     def _merge_small(
         self, groups: list[list[_Unit]], first: _Unit, header_tokens: int
@@ -309,8 +371,6 @@ class Splitter:
         def tokens(group: list[_Unit]) -> int:
             return sum(u.tokens for u in group) + (0 if group[0] is first else header_tokens)
 
-        # "small" is relative to the target: at a tiny target every part has few lines
-        floor = min(self.min_part_tokens, self.max_tokens // 4)
         # a merged part may pass the target by a quarter, never the hard cap
         limit = min(self.hard_max_tokens, self.max_tokens + self.max_tokens // 4)
 
@@ -320,15 +380,10 @@ class Splitter:
             extra = 0 if group[0] is first else header_tokens
             return tokens(group) <= limit and self.count(text) + extra <= limit
 
-        def small(group: list[_Unit]) -> bool:
-            lines = sum(1 for u in group for line in u.text.split("\n") if line.strip())
-            size = sum(u.tokens for u in group)
-            return size < floor or (lines < self.min_part_lines and size < self.max_tokens // 4)
-
         out = list(groups)
         i = 0
         while i < len(out) and len(out) > 1:
-            if not small(out[i]):
+            if not self._is_small(out[i]):
                 i += 1
                 continue
             neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(out)]
@@ -338,10 +393,17 @@ class Splitter:
                 # the part before into this one, as long as that part stays a real part
                 previous, current = (out[i - 1], out[i]) if i > 0 else ([], [])
                 while (
-                    small(current)
+                    self._is_small(current)
                     and len(previous) > 1
                     and fits([previous[-1], *current])
-                    and not small(previous[:-1])
+                    and not self._is_small(previous[:-1])
+                ):
+                    previous, current = previous[:-1], [previous[-1], *current]
+                while (
+                    current is not out[i]
+                    and len(previous) > 1
+                    and _is_comment(previous[-1])
+                    and fits([previous[-1], *current])
                 ):
                     previous, current = previous[:-1], [previous[-1], *current]
                 if i > 0:

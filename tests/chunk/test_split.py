@@ -55,6 +55,35 @@ def test_brace_language_parts_cut_between_statements() -> None:
     assert "public int total(int[] weights, int[] values) { ... }" in skeleton.text
 
 
+def test_a_loop_filling_a_function_is_cut_at_line_starts_with_its_header() -> None:
+    # Cobra's AddCommand: one `for ... {` holds the whole body. Cutting between the loop's
+    # clause and its `{` block left a part of signature + `for x := range xs` alone and the
+    # next one starting with a bare `{`.
+    body = "".join(
+        f"\t\t// step {i} of the update\n"
+        f"\t\tif x.Size > c.max{i} {{\n\t\t\tc.max{i} = x.Size\n\t\t}}\n"
+        for i in range(12)
+    )
+    data = (
+        "package cobra\n\n// AddCommand adds commands.\n"
+        f"func (c *Command) AddCommand(cmds ...*Command) {{\n\tfor _, x := range cmds {{\n{body}"
+        "\t}\n}\n"
+    ).encode()
+    fc = Chunker(max_tokens=120).chunk("command.go", data)
+    assert_invariants(fc, data)
+    parts = [c for c in fc.chunks if c.name == "cobra.Command.AddCommand"]
+    assert len(parts) > 1
+    lines = data.decode().splitlines()
+    assert "for _, x := range cmds {" in parts[0].text and "if x.Size > c.max0" in parts[0].text
+    for part in parts:
+        assert data[part.start_byte - 1 : part.start_byte] in (b"", b"\n")  # a line start
+        shown = part.text.splitlines()[1 if part.part > 1 else 0]
+        assert shown.strip() != "{" and shown == lines[part.start_line - 1]
+    for part in parts[1:]:  # a comment opens the statement it introduces, never ends a part
+        assert part.text.splitlines()[1].strip().startswith("// step")
+    assert not any(p.text.rstrip().endswith("of the update") for p in parts)
+
+
 def test_large_nested_function_becomes_its_own_chunk() -> None:
     inner = "".join(f"        step_{i} = transform(step_{i - 1})\n" for i in range(1, 40))
     data = (
