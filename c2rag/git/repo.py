@@ -139,6 +139,14 @@ class GitRepo(Closing):
         name = proc.stdout.decode("utf-8", "replace").strip()
         return name if proc.returncode == 0 and name else None
 
+    def remote_urls(self) -> list[str]:
+        """URLs of the configured remotes (none for a repository that was never pushed)."""
+        proc = run_git(
+            self.root, ["config", "--get-regexp", r"^remote\..*\.url$"], ok_codes=(0, 1)
+        )
+        lines = proc.stdout.decode("utf-8", "replace").splitlines()
+        return [line.split(" ", 1)[1] for line in lines if " " in line]
+
     def is_shallow(self) -> bool:
         """Whether this is a shallow clone (history cut off; old commits may be missing)."""
         return self._git("rev-parse", "--is-shallow-repository").strip() == b"true"

@@ -31,6 +31,7 @@ _JAVA = re.compile(
     r"^\s*at (?P<qual>[\w$.<>]+)\((?P<file>[\w$]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)"
 )
 _GO_FILE = re.compile(r"^\s+(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
+_GO_CLOSURE = re.compile(r"(?:\.(?:func|gowrap)\d+)+$")
 _GO_FUNC = re.compile(r"^(?P<func>[\w./*()\-]+)\(.*\)\s*$")
 _REFERENCE = re.compile(
     r"(?<![\w/.])(?P<path>[\w.\-]+(?:/[\w.\-]+)*\.(?:py|pyi|js|jsx|ts|tsx|java|kt|go|rs|rb|c|h|"
@@ -158,7 +159,8 @@ def _frame_at(lines: list[str], n: int) -> tuple[str, str, int | None, str] | No
         func = (m.group("func") or "").rsplit(".", 1)[-1]
         return "javascript", m.group("path"), int(m.group("line")), func
     if (m := _GO_FILE.match(line)) and n > 0 and (f := _GO_FUNC.match(lines[n - 1].strip())):
-        func = re.sub(r"\(.*?\)\.", "", f.group("func")).rsplit(".", 1)[-1]
+        func = re.sub(r"\(.*?\)\.", "", f.group("func"))
+        func = _GO_CLOSURE.sub("", func).rsplit(".", 1)[-1]  # Find.func1: a closure in Find
         return "go", m.group("path"), int(m.group("line")), func
     return None
 

@@ -25,10 +25,12 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from c2rag.errors import GitError
 from c2rag.retrieve.arrange import asks_for_tests, is_prose_or_data, is_test_code
 from c2rag.retrieve.channels import (
     Mention,
@@ -59,6 +61,9 @@ logger = logging.getLogger(__name__)
 
 _PROMPT_ALLOWANCE = 48
 _DEFINING = ("function", "method", "class")
+# A release suffix on a directory: Go's module cache (cobra@v1.6.1), gems and unpacked
+# archives (rack-2.2.22, requests-2.31.0).
+_RELEASE = re.compile(r"(?:@v?|-v?)\d+(?:\.\d+)*(?:[-+.]\w+)*$")
 # A term repeated in a long report (a log line, a frame) counts at most this often in BM25.
 _MAX_TERM_REPEAT = 3
 # Frames nearer the error than this (in-repository frames only) pass a share to their callees.
@@ -303,7 +308,7 @@ def localize(
     board = _Board(symbols)
     for channel, ranking in rankings.items():
         board.add_ranking(channel, ranking, getattr(w, channel), w.k)
-    mapped = _add_frames(board, evidence, symbols, allowed, w)
+    mapped = _add_frames(board, evidence, symbols, allowed, w, repository_names(retriever.repo))
     _add_callees(board, retriever, mapped, rankings["symbol"], allowed, w)
     board.settle()
     title = evidence.text.strip().split("\n", 1)[0]
@@ -425,9 +430,17 @@ def _path_index(symbols: SymbolTable) -> dict[str, list[str]]:
     return by_name
 
 
-def map_path(frame_path: str, by_name: Mapping[str, list[str]]) -> list[str]:
+def map_path(
+    frame_path: str, by_name: Mapping[str, list[str]], roots: Collection[str] = ()
+) -> list[str]:
     """Indexed paths a frame's path refers to: those sharing the longest tail of components
-    (at least two, or the whole frame path when it is relative and short)."""
+    (at least two, or the whole frame path when it is relative and short).
+
+    ``roots`` are the names the repository's own directory goes by (its checkout, its remote):
+    ``…/pkg/mod/github.com/spf13/cobra@v1.6.1/command.go`` then maps onto ``command.go`` at
+    the root of a repository named ``cobra``, the release suffix (``@v1.6.1``, ``-2.2.22``) of
+    a module cache or an unpacked archive set aside.
+    """
     parts = [p.lower() for p in re.split(r"[\\/]+", frame_path) if p and p != "."]
     if not parts:
         return []
@@ -437,6 +450,8 @@ def map_path(frame_path: str, by_name: Mapping[str, list[str]]) -> list[str]:
         n = 0
         while n < min(len(mine), len(parts)) and mine[-1 - n] == parts[-1 - n]:
             n += 1
+        if n == len(mine) < len(parts) and _RELEASE.sub("", parts[-1 - n]) in roots:
+            n += 1  # the frame names the repository's own directory
         if n > best:
             best, found = n, [path]
         elif n == best:
@@ -444,6 +459,22 @@ def map_path(frame_path: str, by_name: Mapping[str, list[str]]) -> list[str]:
     if best >= 2 or (best and best == len(parts)):
         return sorted(found)
     return []
+
+
+def repository_names(repo: Any) -> frozenset[str]:
+    """Lower-cased names of a repository's root: its directory and its remotes' last parts."""
+    root = getattr(repo, "root", None)
+    if root is None:
+        return frozenset()
+    names = {_RELEASE.sub("", Path(root).name.lower())}
+    try:
+        remotes = repo.remote_urls()
+    except (AttributeError, GitError):
+        remotes = []
+    for url in remotes:
+        tail = re.split(r"[/:]", url.rstrip("/"))[-1]
+        names.add(_RELEASE.sub("", tail.lower().removesuffix(".git")))
+    return frozenset(n for n in names if n)
 
 
 def _chunk_for(frame: Frame, path: str, symbols: SymbolTable) -> str | None:
@@ -478,6 +509,7 @@ def _add_frames(
     symbols: SymbolTable,
     allowed: Any,
     w: LocalizeWeights,
+    roots: Collection[str] = (),
 ) -> list[tuple[Frame, str, float]]:
     """Score frames that map into the repository; returns (frame, path, strength)."""
     if w.frame <= 0 or not evidence.frames:
@@ -485,7 +517,7 @@ def _add_frames(
     by_name = _path_index(symbols)
     inside: list[tuple[Frame, list[str]]] = []
     for frame in evidence.frames:
-        paths = map_path(frame.path, by_name)
+        paths = map_path(frame.path, by_name, roots)
         if paths:
             inside.append((frame, paths))
     # Order by nearness to the error; the i-th in-repository frame has strength decay**i.

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from c2rag.retrieve.evidence import dense_window, extract_evidence
-from c2rag.retrieve.localize import lexical_query, map_path
+from c2rag.git.repo import GitRepo
+from c2rag.retrieve.localize import lexical_query, map_path, repository_names
 
 
 def _real_traceback(tmp_path) -> str:
@@ -73,6 +74,15 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
             "Get",
             0,
         ),
+        (  # a closure (Find.func1) is reported as the function it is defined in
+            "goroutine 1 [running]:\n"
+            "github.com/spf13/cobra.(*Command).Find.func1(0xc0001b2000, {0xc000012110, 0x1})\n"
+            "\t/go/pkg/mod/github.com/spf13/cobra@v1.6.1/command.go:682 +0x1c5\n",
+            "/go/pkg/mod/github.com/spf13/cobra@v1.6.1/command.go",
+            682,
+            "Find",
+            0,
+        ),
         (
             "tests/test_api.py:12: in test_get\n    api.get()\nsrc/api.py:30: in get\n"
             "    raise KeyError(key)",
@@ -102,6 +112,33 @@ def test_frame_paths_map_to_indexed_files_by_their_tail() -> None:
     # one shared component is not enough: the standard library's json/core.py is not ours
     assert map_path("/usr/lib/python3.12/json/core.py", by_name) == []
     assert map_path("core.py", by_name) == ["markdown/core.py", "other/core.py"]
+
+
+def test_a_frame_in_the_repositorys_own_directory_maps_onto_its_root_files(tmp_path) -> None:
+    # Go's module cache and unpacked gems name the repository's directory with its release;
+    # a file at the repository's root shares only its own name with such a frame.
+    repo = tmp_path / "cobra"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "remote", "add", "origin", "https://github.com/spf13/Cobra.git"],
+        check=True,
+    )
+    with GitRepo(repo) as git:
+        assert git.remote_urls() == ["https://github.com/spf13/Cobra.git"]
+        roots = repository_names(git)
+    assert roots == {"cobra"}
+    by_name = {"command.go": ["command.go"], "args.go": ["cmd/args.go"]}
+    cache = "/home/dev/go/pkg/mod/github.com/spf13/cobra@v1.6.1"
+    assert map_path(f"{cache}/command.go", by_name, roots) == ["command.go"]
+    assert map_path(f"{cache}/cmd/args.go", by_name, roots) == ["cmd/args.go"]
+    assert map_path("/usr/lib/ruby/gems/3.1.0/gems/cobra-2.2.22/command.go", by_name, roots) == [
+        "command.go"
+    ]
+    # another module's file of the same name is not ours, nor is any without the roots
+    assert map_path("/go/pkg/mod/github.com/acme/kv@v0.3.0/command.go", by_name, roots) == []
+    assert map_path(f"{cache}/command.go", by_name) == []
+    assert repository_names(None) == frozenset()
 
 
 def test_dense_window_keeps_title_exception_and_named_lines() -> None:
