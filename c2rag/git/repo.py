@@ -141,9 +141,7 @@ class GitRepo(Closing):
 
     def remote_urls(self) -> list[str]:
         """URLs of the configured remotes (none for a repository that was never pushed)."""
-        proc = run_git(
-            self.root, ["config", "--get-regexp", r"^remote\..*\.url$"], ok_codes=(0, 1)
-        )
+        proc = run_git(self.root, ["config", "--get-regexp", r"^remote\..*\.url$"], ok_codes=(0, 1))
         lines = proc.stdout.decode("utf-8", "replace").splitlines()
         return [line.split(" ", 1)[1] for line in lines if " " in line]
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from c2rag.retrieve.evidence import dense_window, extract_evidence
 from c2rag.git.repo import GitRepo
+from c2rag.retrieve.evidence import dense_window, extract_evidence
 from c2rag.retrieve.localize import lexical_query, map_path, repository_names
 
 
