@@ -2,9 +2,10 @@
 
 Parses the frame formats agents meet most: Python tracebacks (and pytest's ``path:line: in
 f``), JavaScript/TypeScript (``at f (path:line:col)``), Java/Kotlin (``at pkg.Cls.m(File.java:
-line)``) and Go (``pkg.F(...)`` followed by ``\\tpath.go:line``), plus bare ``path.ext:line``
-references in prose or logs. It also picks the few lines worth embedding when the whole text
-does not fit the embedding model's window (see :func:`dense_window`).
+line)``), Go (``pkg.F(...)`` followed by ``\\tpath.go:line``), Ruby (``path.rb:12:in 'm'``),
+PHP (``#0 path.php(12): Cls->m()``) and .NET (``at Ns.Cls.M() in path.cs:line 12``), plus bare
+``path.ext:line`` references in prose or logs. It also picks the few lines worth embedding
+when the whole text does not fit the embedding model's window (see :func:`dense_window`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,22 @@ _JAVA = re.compile(
 _GO_FILE = re.compile(r"^\s+(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
 _GO_CLOSURE = re.compile(r"(?:\.(?:func|gowrap)\d+)+$")
 _GO_FUNC = re.compile(r"^(?P<func>[\w./*()\-]+)\(.*\)\s*$")
+# Ruby: "path.rb:12:in 'Cls#m'" (3.4) or "path.rb:12:in `m'", later frames prefixed "from".
+_RUBY = re.compile(
+    r"^\s*(?:from )?(?P<path>[^\s:]+\.rb):(?P<line>\d+):in [`'](?:block (?:\(\d+ levels\) )?in )?"
+    r"(?P<func>[^'`]+)'"
+)
+# PHP: "#0 /app/src/Bar.php(30): Foo->explode()": line 30 of Bar.php called Foo->explode.
+_PHP = re.compile(r"^\s*#\d+ (?P<path>\S+\.php)\((?P<line>\d+)\): (?P<call>[^(]+)\(")
+_PHP_CALL = re.compile(
+    r"^\s*#\d+ (?:\S+\(\d+\): |\[internal function\]: )?(?P<call>[\w\\]+(?:(?:->|::)\w+)?)\("
+)
+# PHP's error line: "... in /app/src/Foo.php:12" or "thrown in /app/src/Foo.php on line 12".
+_PHP_ERROR = re.compile(r"\bin (?P<path>\S+\.php)(?::(?P<line>\d+)| on line (?P<on>\d+))\b")
+# .NET: "   at Acme.Io.Reader.ReadLine() in C:\src\Io\Reader.cs:line 57"
+_DOTNET = re.compile(r"^\s*at (?P<qual>[^(]+)\(.*\) in (?P<path>.+\.cs):line (?P<line>\d+)\s*$")
 _REFERENCE = re.compile(
-    r"(?<![\w/.])(?P<path>[\w.\-]+(?:/[\w.\-]+)*\.(?:py|pyi|js|jsx|ts|tsx|java|kt|go|rs|rb|c|h|"
+    r"(?<![\w/.])(?P<path>/?[\w.\-]+(?:/[\w.\-]+)*\.(?:py|pyi|js|jsx|ts|tsx|java|kt|go|rs|rb|c|h|"
     r"cc|cpp|hpp|cs|php)):(?P<line>\d+)"
 )
 _EXCEPTION = re.compile(
@@ -56,7 +71,8 @@ class Frame:
         line: The line number, when given.
         function: The function or method name, ``""`` when not given.
         depth: 0 for the frame nearest the error in its trace, 1 for its caller, and so on.
-        style: ``python``, ``pytest``, ``javascript``, ``java``, ``go`` or ``reference``.
+        style: ``python``, ``pytest``, ``javascript``, ``java``, ``go``, ``ruby``, ``php``,
+            ``dotnet`` or ``reference``.
     """
 
     path: str
@@ -135,6 +151,8 @@ def _frames(lines: list[str]) -> list[Frame]:
             blocks.append([item])
     out: list[Frame] = []
     for block in blocks:
+        # PHP names the error's line twice (the message, then "thrown in ... on line N")
+        block = [x for i, x in enumerate(block) if x[1:4] not in {y[1:4] for y in block[:i]}]
         innermost_last = block[0][1] in ("python", "pytest")
         for i, (_, style, path, line, func) in enumerate(block):
             depth = len(block) - 1 - i if innermost_last else i
@@ -158,6 +176,24 @@ def _frame_at(lines: list[str], n: int) -> tuple[str, str, int | None, str] | No
     if m := _JS.match(line):
         func = (m.group("func") or "").rsplit(".", 1)[-1]
         return "javascript", m.group("path"), int(m.group("line")), func
+    if m := _RUBY.match(line):
+        func = re.split(r"#|::|\.", m.group("func").strip())[-1]
+        return "ruby", m.group("path"), int(m.group("line")), func
+    if not line.lstrip().startswith("#") and (m := _PHP_ERROR.search(line)):
+        # the error's own line, in the function that the first frame (#0) called
+        first = next((x for x in lines[n + 1 : n + 4] if x.lstrip().startswith("#0 ")), "")
+        call = _PHP_CALL.match(first)
+        func = re.split(r"->|::|\\", call.group("call"))[-1] if call else ""
+        return "php", m.group("path"), int(m.group("line") or m.group("on")), func
+    if m := _PHP.match(line):
+        # PHP names the function *called* from a frame's line: the one running there is the
+        # function the next frame called (none at the top level).
+        after = _PHP_CALL.match(lines[n + 1]) if n + 1 < len(lines) else None
+        func = re.split(r"->|::|\\", after.group("call"))[-1].strip() if after else ""
+        return "php", m.group("path"), int(m.group("line")), func
+    if m := _DOTNET.match(line):
+        func = re.sub(r"<([^>]+)>.*", r"\1", m.group("qual").strip()).rsplit(".", 1)[-1]
+        return "dotnet", m.group("path"), int(m.group("line")), func
     if (m := _GO_FILE.match(line)) and n > 0 and (f := _GO_FUNC.match(lines[n - 1].strip())):
         func = re.sub(r"\(.*?\)\.", "", f.group("func"))
         func = _GO_CLOSURE.sub("", func).rsplit(".", 1)[-1]  # Find.func1: a closure in Find

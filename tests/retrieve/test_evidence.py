@@ -74,6 +74,51 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
             "Get",
             0,
         ),
+        (  # Ruby: innermost first, later frames after "from", blocks named by their method
+            "lib/rack/multipart/parser.rb:317:in `get_filename': undefined method `empty?' "
+            "for nil:NilClass (NoMethodError)\n"
+            "\tfrom /gems/rack-2.2.22/lib/rack/multipart/parser.rb:91:in `block in parse'\n",
+            "/gems/rack-2.2.22/lib/rack/multipart/parser.rb",
+            91,
+            "parse",
+            1,
+        ),
+        (  # Ruby 3.4 quotes the qualified method
+            "app/models/user.rb:12:in 'User#full_name': undefined method 'upcase' for nil\n",
+            "app/models/user.rb",
+            12,
+            "full_name",
+            0,
+        ),
+        (  # PHP: the error's line runs in the function #0 called; #0's line in the one #1 called
+            "PHP Fatal error:  Uncaught LogicException: ambiguous in /app/src/Application.php:737\n"
+            "Stack trace:\n"
+            "#0 /app/src/Application.php(266): Acme\\Console\\Application->find('ca')\n"
+            "#1 /app/bin/console(42): Acme\\Console\\Application->doRun(Object(Input))\n"
+            "#2 {main}\n  thrown in /app/src/Application.php on line 737\n",
+            "/app/src/Application.php",
+            266,
+            "doRun",
+            1,
+        ),
+        (
+            "PHP Fatal error:  Uncaught LogicException: ambiguous in /app/src/Application.php:737\n"
+            "Stack trace:\n"
+            "#0 /app/src/Application.php(266): Acme\\Console\\Application->find('ca')\n",
+            "/app/src/Application.php",
+            737,
+            "find",
+            0,
+        ),
+        (  # .NET
+            "System.NullReferenceException: Object reference not set to an instance of an object.\n"
+            "   at Acme.Io.Reader.ReadLine() in C:\\src\\Acme\\Io\\Reader.cs:line 57\n"
+            "   at Acme.App.Main(String[] args) in C:\\src\\Acme\\App.cs:line 12\n",
+            "C:\\src\\Acme\\App.cs",
+            12,
+            "Main",
+            1,
+        ),
         (  # a closure (Find.func1) is reported as the function it is defined in
             "goroutine 1 [running]:\n"
             "github.com/spf13/cobra.(*Command).Find.func1(0xc0001b2000, {0xc000012110, 0x1})\n"
@@ -95,7 +140,7 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
 )
 def test_other_frame_formats(trace: str, path: str, line: int, function: str, depth: int) -> None:
     frames = extract_evidence(trace).frames
-    match = [f for f in frames if f.path == path]
+    match = [f for f in frames if f.path == path and f.line == line]
     assert match, frames
     assert (match[0].line, match[0].function, match[0].depth) == (line, function, depth)
 

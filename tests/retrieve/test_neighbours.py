@@ -148,3 +148,22 @@ def test_a_changelog_or_config_naming_a_function_is_not_its_caller(tmp_path: Pat
     paths = {lexical.symbols.get(cid).path for cid in found}  # type: ignore[union-attr]
     assert "psutil/sensors.py" in paths
     assert not paths & {"CHANGES.md", "config/sensors.yaml"}
+
+
+def test_a_php_method_calling_itself_is_not_its_own_callee(tmp_path: Path) -> None:
+    # A frame in the tail part of Application::find named find's first part as "called by
+    # Application::find": the own-name check split names on "." only, not "::" or "#".
+    body = "\n".join(f"        $alt_{n} = $this->lookup($name, {n});" for n in range(30))
+    php = (
+        "<?php\nnamespace Acme;\n\nclass Application\n{\n"
+        "    public function find(string $name)\n    {\n"
+        f"{body}\n        return $this->find($alt_0);\n    }}\n\n"
+        "    public function lookup(string $name, int $n)\n    {\n        return $name;\n    }\n}\n"
+    )
+    chunks = Chunker(max_tokens=120).chunk("src/Application.php", php.encode()).chunks
+    lexical = LexicalIndex(tmp_path / "lexical")
+    lexical.upsert([(f"c{n}", c) for n, c in enumerate(chunks)])
+    tail = next(c for n, c in enumerate(chunks) if c.name.endswith("::find") and c.part > 1)
+    tail_id = f"c{chunks.index(tail)}"
+    names = {lexical.symbols.get(cid).name for cid in callees(tail, lexical, self_id=tail_id)}
+    assert names == {"Acme\\Application::lookup"}, names
