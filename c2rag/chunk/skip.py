@@ -23,6 +23,8 @@ LOCK_FILES = frozenset(
     }
 )  # fmt: skip
 
+# Written by cargo into every packaged or vendored crate: file checksums and the commit.
+_TOOL_WRITTEN = frozenset({".cargo-checksum.json", ".cargo_vcs_info.json"})
 _SNIFF_BYTES = 8192  # git looks this far for a NUL byte to call a file binary
 _HEADER_LINES = 10
 # "@generated" (Meta tooling), "Code generated ... DO NOT EDIT." (Go), protoc, Thrift, Cython's
@@ -38,7 +40,7 @@ _MINIFIED_MEAN = 300
 
 
 def _is_generated(path: PurePosixPath, data: bytes) -> bool:
-    if path.name.endswith((".min.js.map", ".js.map", ".css.map")):
+    if path.name.endswith((".min.js.map", ".js.map", ".css.map")) or path.name in _TOOL_WRITTEN:
         return True
     # Only comment lines at the top count: a string literal naming a marker is not one.
     for line in data.split(b"\n", _HEADER_LINES)[:_HEADER_LINES]:

@@ -37,6 +37,12 @@ from tests.chunk.checks import assert_invariants
             "generated",
         ),
         ("parse.tab.c", b"/* A Bison parser, made by GNU Bison 3.8.2.  */\n", "generated"),
+        (  # cargo's checksums in a packaged crate: one line of hashes
+            "vendor/serde_json/.cargo-checksum.json",
+            b'{"files":{"src/de.rs":"3f1a9c"},"package":"0a7e"}',
+            "generated",
+        ),
+        (".cargo_vcs_info.json", b'{"git": {"sha1": "993e7a6e"}}\n', "generated"),
         (
             "types.ts",
             b"/* eslint-disable */\n// DO NOT EDIT: built from schema\nexport {};\n",
