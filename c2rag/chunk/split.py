@@ -248,7 +248,27 @@ class Splitter:
             and inside[0].node.named_child_count == 0
         ):
             return None
-        return self._units(unit.start, unit.end, inside, unit.depth + 1)
+        return self._at_line_starts(self._units(unit.start, unit.end, inside, unit.depth + 1))
+
+    def _at_line_starts(self, units: list[_Unit]) -> list[_Unit]:
+        """``units`` joined so that each starts a line: children that share a line (the tokens
+        of a macro body, ``a = 1; b = 2``) are never cut apart. A joined unit is cut between
+        lines when it is still too large."""
+        source = self.source
+        out: list[_Unit] = []
+        for unit in units:
+            line_start = source.line_start(source.line_of(unit.start))
+            mid_line = not source.is_blank(line_start, unit.start)
+            if not out or not mid_line or unit.replaced or out[-1].replaced:
+                out.append(unit)
+                continue
+            last = out[-1]
+            text = last.text + unit.text
+            out[-1] = _Unit(
+                last.start, unit.end, text, self.count(text), ((last.start, unit.end),),
+                None, last.depth, replaced=False,
+            )  # fmt: skip
+        return out
 
     def _cut_nodes(self, nodes: Sequence[Node], depth: int) -> list[Node]:
         """``nodes`` to cut between. One that opens on a line another starts (the ``{`` block of
@@ -334,9 +354,13 @@ class Splitter:
                     stack.extend(reversed(children))
                     continue
                 # a comment ending the part introduces the next statement: it goes along
-                carried = []
-                while len(current) > 1 and _is_comment(current[-1]):
-                    carried.insert(0, current.pop())
+                carried: list[_Unit] = []
+                while (
+                    len(current) > 1
+                    and _is_comment(current[-1])
+                    and sum(u.tokens for u in carried) + current[-1].tokens <= self.max_tokens // 4
+                ):
+                    carried.insert(0, current.pop())  # a short comment; not a page of docs
                 groups.append(current)
                 current, size = carried, header_tokens + sum(u.tokens for u in carried)
                 if current and size + unit.tokens > self.max_tokens:

@@ -84,6 +84,40 @@ def test_a_loop_filling_a_function_is_cut_at_line_starts_with_its_header() -> No
     assert not any(p.text.rstrip().endswith("of the update") for p in parts)
 
 
+def test_children_sharing_a_line_are_never_cut_apart() -> None:
+    # A macro body is a token tree: cut between its tokens, a module part of serde_json began
+    # "(&mut self) -> Option<Self::Item> {" in the middle of a `fn next` line.
+    impls = "".join(
+        f"        impl $($generics)* Iterator{i} for $name $($generics)* {{\n"
+        f"            fn next_{i}(&mut self) -> Option<Self::Item> {{ self.iter.next() }}\n"
+        "        }\n"
+        for i in range(14)
+    )
+    data = (
+        "//! Maps.\n\nmacro_rules! delegate_iterator {\n"
+        f"    (($name:ident $($generics:tt)*) => $item:ty) => {{\n{impls}    }}\n}}\n"
+    ).encode()
+    fc = Chunker(max_tokens=100).chunk("src/map.rs", data)
+    assert_invariants(fc, data)
+    assert len(fc.chunks) > 2
+    for chunk in fc.chunks:
+        assert data[chunk.start_byte - 1 : chunk.start_byte] in (b"", b"\n"), chunk.text[:40]
+
+
+def test_a_page_of_doc_comments_is_packed_not_shredded() -> None:
+    # Rust's `//!` module docs are one comment node per line: carrying "the comment that
+    # introduces the next statement" into the next part shredded them into 1-line parts.
+    docs = "".join(f"//! Line {i} of the crate documentation, with words.\n" for i in range(60))
+    data = (
+        docs + "\npub fn to_string(value: &Value) -> String {\n    value.render()\n}\n"
+    ).encode()
+    fc = Chunker(max_tokens=100).chunk("src/lib.rs", data)
+    assert_invariants(fc, data)
+    module = [c for c in fc.chunks if c.kind == "module"]
+    assert len(module) > 1
+    assert all(estimate_tokens(c.text) >= 48 for c in module[:-1])
+
+
 def test_large_nested_function_becomes_its_own_chunk() -> None:
     inner = "".join(f"        step_{i} = transform(step_{i - 1})\n" for i in range(1, 40))
     data = (
