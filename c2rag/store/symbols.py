@@ -21,6 +21,12 @@ _SEP = re.compile(r"\.|::|#|/|\\")
 _DEFINING_KINDS = frozenset({"function", "method", "class"})
 
 
+def _in_order(wanted: list[str], parts: list[str]) -> bool:
+    """Whether ``wanted`` occurs in ``parts`` in order (other parts may come between)."""
+    remaining = iter(parts)
+    return all(any(w == p for p in remaining) for w in wanted)
+
+
 def name_parts(name: str) -> list[str]:
     """Components of a qualified name or path (``a.b::C#d`` → ``[a, b, C, d]``)."""
     return [p for p in _SEP.split(name) if p]
@@ -149,6 +155,7 @@ class SymbolTable:
                 elif low.endswith("/" + want):
                     put(ids, 0.9)
         last = parts[-1]
+        loose: list[str] = []
         for cid in self._by_short.get(last, ()):
             qual = [p.lower() for p in name_parts(self._info[cid].name)]
             if qual == parts:
@@ -157,11 +164,26 @@ class SymbolTable:
                 put([cid], 0.9)
             elif len(parts) == 1:
                 put([cid], 0.8)
+            elif _in_order(parts[:-1], self._qualifiers(cid, qual)):
+                loose.append(cid)
+        if not scores:
+            # ``requests.get`` is ``requests.api.get``; Rust's ``Context::context`` is
+            # implemented as ``Result::context`` in context.rs: the qualifiers are there, in
+            # order, in the name or the path, with other parts between.
+            put(loose, 0.85)
         if prefix and len(parts) == 1 and len(last) >= 4:
             for short, ids in self._by_short.items():
                 if short != last and short.startswith(last):
                     put(ids, 0.5)
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _qualifiers(self, cid: str, qual: list[str]) -> list[str]:
+        """What qualifies a definition: its path's components (file name without extension),
+        then its qualified name's parts before the last."""
+        path = [p.lower() for p in self._info[cid].path.split("/")]
+        if path:
+            path[-1] = path[-1].rsplit(".", 1)[0]
+        return [*path, *qual[:-1]]
 
     # ---------------------------------------------------------------------------- persistence
     def to_json(self) -> dict[str, Any]:

@@ -127,6 +127,12 @@ def test_symbol_matching(lex: LexicalIndex) -> None:
     assert sym.match("src/io/upload.py") == [("u", 1.0)]
     assert sym.defining("BACKOFF") == ["b"]
     assert sym.in_path("src/io/retry.py") == ["b"]
+    # qualifiers found in order in the name or the path, with parts between, when nothing
+    # matches better: `io.backoff` (re-exported) and a trait's `Retry::backoff` (in retry.py)
+    assert sym.match("io.backoff") == [("b", 0.85)]
+    assert sym.match("Retry::backoff") == [("b", 0.85)]
+    assert sym.match("users.backoff") == []
+    assert sym.match("RetryPolicy.io.backoff") == []  # out of order
 
 
 def test_bad_options_and_corrupt_file(tmp_path) -> None:
