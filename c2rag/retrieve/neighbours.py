@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 
-from c2rag.retrieve.arrange import is_doc_or_data_file, symbol_key
+from c2rag.retrieve.arrange import is_doc_or_data_file, is_test_code, symbol_key
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.symbols import SymbolInfo, name_parts
 from c2rag.store.tokens import code_tokens
 from c2rag.types import Chunk
 
-__all__ = ["callees", "callers", "definitions"]
+__all__ = ["callees", "callers", "definitions", "names_in_text"]
 
 _CALL = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\(")
 _KEYWORDS_AND_BUILTINS = (
@@ -46,6 +46,12 @@ def callees(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5
     return out[:limit]
 
 
+def names_in_text(name: str, text: str) -> bool:
+    """Whether ``text`` spells ``name`` as a whole identifier (``c.Flags()``, ``->find(``,
+    ``request.params``), not as part of another (``LocalFlags``, ``flags``)."""
+    return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text) is not None
+
+
 def definitions(name: str, lexical: LexicalIndex, *, near: str = "") -> list[str]:
     """The first part of each definition of ``name``, nearest to the file ``near`` first
     (same file, same directory, others), then by path and line."""
@@ -69,8 +75,10 @@ def definitions(name: str, lexical: LexicalIndex, *, near: str = "") -> list[str
 
 
 def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5) -> list[str]:
-    """Ids of chunks that use ``chunk``'s name: those that also name its class or share its
-    file first, then by specificity (functions and methods before classes and modules)."""
+    """Ids of chunks that use ``chunk``'s name (by its identifier token: the caller's text
+    is not read here, see :func:`names_in_text`): those in its file first, then those that also
+    name its class, code before tests, then by specificity (functions and methods before
+    classes and modules)."""
     info = lexical.symbols.get(self_id)
     if info is None or not info.defines:
         return []
@@ -96,11 +104,17 @@ def callers(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5
         parent_tokens = code_tokens(info.parent.rsplit(".", 1)[-1])
         if parent_tokens:
             owner = set(lexical.containing(parent_tokens[0]))
-    owner |= set(lexical.symbols.in_path(info.path))
+    own_file = set(lexical.symbols.in_path(info.path))
 
-    def rank(cid: str) -> tuple[int, int]:
-        kind = lexical.symbols.get(cid).kind  # type: ignore[union-attr]
-        return (0 if cid in owner else 1, order.get(kind, 3))
+    # Tests call everything: the code that uses it comes first, unless it is test code itself.
+    in_tests = is_test_code(info)
+
+    def rank(cid: str) -> tuple[int, int, int]:
+        other = lexical.symbols.get(cid)
+        assert other is not None  # filtered above
+        test = 0 if in_tests else int(is_test_code(other))
+        near = 0 if cid in own_file else 1 if cid in owner else 2
+        return (near, test, order.get(other.kind, 3))
 
     found.sort(key=rank)
     return found[:limit]

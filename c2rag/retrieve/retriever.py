@@ -16,6 +16,7 @@ from c2rag.retrieve.arrange import (
     asks_for_tests,
     explains_module,
     named_first,
+    symbol_key,
     symbol_parts,
     whole_definition,
 )
@@ -37,12 +38,12 @@ from c2rag.retrieve.filters import (
     emptied_by,
 )
 from c2rag.retrieve.fusion import Fused, FusionWeights, QueryEvidence, fuse
-from c2rag.retrieve.neighbours import callees, callers
+from c2rag.retrieve.neighbours import callees, callers, names_in_text
 from c2rag.retrieve.snapshot import cited_commit, default_snapshot
 from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.store import IndexStore
-from c2rag.store.symbols import SymbolTable
+from c2rag.store.symbols import SymbolTable, name_parts
 from c2rag.types import Embedder, Hit
 
 if TYPE_CHECKING:
@@ -461,7 +462,20 @@ class CodeRetriever:
             raise ValueError(msg)
         skip = set(exclude or ()) | {hit.id}
         down = callees(hit.chunk, self.lexical, self_id=hit.id, limit=limit * 2)
-        up = callers(hit.chunk, self.lexical, self_id=hit.id, limit=limit * 2)
+        up: list[str] = []
+        if direction != "callees":
+            # Callers are found by a shared token ("flags" in LocalFlags too): read the
+            # candidates and keep those that spell the name whole.
+            candidates = callers(hit.chunk, self.lexical, self_id=hit.id, limit=limit * 10)
+            texts = self.fetch([c for c in candidates if c not in skip], branch=branch)
+            name = (name_parts(hit.chunk.name) or [hit.chunk.name])[-1]
+            seen: set[tuple[str, ...]] = set()
+            for cid in candidates:
+                key = symbol_key(cid, self.lexical.symbols.get(cid))
+                if cid in texts and key not in seen and names_in_text(name, texts[cid].chunk.text):
+                    seen.add(key)  # one part of a split caller: the one that calls it
+                    up.append(cid)
+            up = up[: limit * 2]
         if direction == "callees":
             order = down
         elif direction == "callers":

@@ -167,3 +167,54 @@ def test_a_php_method_calling_itself_is_not_its_own_callee(tmp_path: Path) -> No
     tail_id = f"c{chunks.index(tail)}"
     names = {lexical.symbols.get(cid).name for cid in callees(tail, lexical, self_id=tail_id)}
     assert names == {"Acme\\Application::lookup"}, names
+
+
+def test_callers_spell_the_name_whole_come_once_and_code_before_tests(
+    tmp_path: Path, minilm_encoder
+) -> None:
+    """Cobra's ``Command.Flags``: its identifier token ("flag") is in every chunk that says
+    "flags" or calls ``LocalFlags``, so "who calls it?" listed bash-script writers. Callers
+    now spell ``Flags`` whole, one part of a split caller stands for it, its own file comes
+    first and tests come after code."""
+    from c2rag.git import GitRepo
+    from c2rag.index import CodeIndex
+    from c2rag.retrieve import CodeRetriever
+    from c2rag.store import IndexStore, StoreLocation
+    from tests.fixtures.repos import init_repo
+
+    steps = "\n".join(f"\tc.step{n}(fs, {n})" for n in range(40))
+    files = {
+        "command.go": (
+            "package cobra\n\n// Command is a command.\ntype Command struct{ flags *FlagSet }\n\n"
+            "// Flags returns the flag set.\nfunc (c *Command) Flags() *FlagSet {\n"
+            "\treturn c.flags\n}\n\n"
+            "// ParseFlags parses the flags.\nfunc (c *Command) ParseFlags(args []string) error {\n"
+            f"\tfs := c.LocalFlags()\n{steps}\n\treturn c.Flags().Parse(args)\n}}\n\n"
+            "// LocalFlags are the local flags.\nfunc (c *Command) LocalFlags() *FlagSet {\n"
+            "\treturn nil\n}\n"
+        ),
+        "bash.go": (
+            "package cobra\n\n// writeFlags writes the flags of a command into the script.\n"
+            'func writeFlags(buf *Buffer, cmd *Command) {\n\tbuf.Write("flags=()")\n}\n'
+        ),
+        "command_test.go": (
+            "package cobra\n\nfunc TestFlags(t *testing.T) {\n\tc := &Command{}\n"
+            "\tif c.Flags() == nil {\n\t\tt.Fatal()\n\t}\n}\n"
+        ),
+    }
+    root = tmp_path / "repo"
+    init_repo(root, files=files)
+    CodeIndex(root, encoder=minilm_encoder, store_dir=tmp_path / "store").update()
+    store = IndexStore.open(StoreLocation.for_repo(root, store_dir=tmp_path / "store"))
+    with CodeRetriever(store, minilm_encoder, GitRepo(root)) as retriever:
+        flags = retriever.search("Command.Flags", k=1)[0]
+        assert flags.chunk.name == "cobra.Command.Flags"
+        parse = [
+            c
+            for c in retriever.lexical.symbols.in_path("command.go")
+            if retriever.lexical.symbols.get(c).name.endswith("ParseFlags")  # type: ignore[union-attr]
+        ]
+        assert len(parse) >= 2, "MiniLM's window must split ParseFlags"
+        found = retriever.neighbours(flags, limit=5, direction="callers")
+        names = [h.chunk.name for h in found]
+        assert names == ["cobra.Command.ParseFlags", "cobra.TestFlags"]
