@@ -148,7 +148,9 @@ class Splitter:
         if self.count(whole) <= self.max_tokens:
             part = self._part(units, "")
             return [part] if part is not None else []
-        units = self._units(start, end, self._expand(pieces), depth=0, counted=False)
+        units = self._at_line_starts(
+            self._units(start, end, self._expand(pieces), depth=0, counted=False)
+        )
         for unit in units:
             unit.tokens = self.count(unit.text)
         if not self.repeat_header:
@@ -253,7 +255,7 @@ class Splitter:
     def _at_line_starts(self, units: list[_Unit]) -> list[_Unit]:
         """``units`` joined so that each starts a line: children that share a line (the tokens
         of a macro body, ``a = 1; b = 2``) are never cut apart. A joined unit is cut between
-        lines when it is still too large."""
+        lines (or between the first one's children) when it is still too large."""
         source = self.source
         out: list[_Unit] = []
         for unit in units:
@@ -264,9 +266,10 @@ class Splitter:
                 continue
             last = out[-1]
             text = last.text + unit.text
+            # the first unit's node still cuts the joined text (its last child takes the rest)
             out[-1] = _Unit(
                 last.start, unit.end, text, self.count(text), ((last.start, unit.end),),
-                None, last.depth, replaced=False,
+                last.node, last.depth, replaced=False,
             )  # fmt: skip
         return out
 

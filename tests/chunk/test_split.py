@@ -104,6 +104,25 @@ def test_children_sharing_a_line_are_never_cut_apart() -> None:
         assert data[chunk.start_byte - 1 : chunk.start_byte] in (b"", b"\n"), chunk.text[:40]
 
 
+def test_a_trailing_comment_never_starts_a_part() -> None:
+    # JDK style: `super(capacity, fair); // Lock only for visibility` put the comment, cut
+    # from its statement, at the head of the next part.
+    body = "".join(
+        f"        items[{i}] = copy(source, {i}); // keep slot {i} visible\n" for i in range(30)
+    )
+    data = (
+        "class Queue {\n    Queue(int capacity, boolean fair) {\n"
+        f"        super(capacity, fair); // Lock only for visibility\n{body}    }}\n}}\n"
+    ).encode()
+    fc = Chunker(max_tokens=90).chunk("Queue.java", data)
+    assert_invariants(fc, data)
+    parts = [c for c in fc.chunks if c.name == "Queue.Queue"]
+    assert len(parts) > 2
+    for part in parts:
+        assert data[part.start_byte - 1 : part.start_byte] in (b"", b"\n"), part.text[:60]
+        assert not part.text.splitlines()[1 if part.part > 1 else 0].lstrip().startswith("//")
+
+
 def test_a_page_of_doc_comments_is_packed_not_shredded() -> None:
     # Rust's `//!` module docs are one comment node per line: carrying "the comment that
     # introduces the next statement" into the next part shredded them into 1-line parts.
