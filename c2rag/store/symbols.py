@@ -126,8 +126,9 @@ class SymbolTable:
 
         Scores: 1.0 whole qualified name or path; 0.9 qualified-name suffix
         (``Policy.backoff`` ↔ ``pkg.Policy.backoff``) or path suffix (``upload.py``);
-        0.8 last component; 0.5 prefix of the last component (``getUser`` ↔ ``getUserById``,
-        when ``prefix`` is true and the mention has at least 4 characters).
+        0.8 last component (0.6 for a constructor named like its class); 0.5 prefix of the
+        last component (``getUser`` ↔ ``getUserById``, when ``prefix`` is true and the mention
+        has at least 4 characters).
 
         Args:
             mention: An identifier, dotted/qualified name or path.
@@ -163,7 +164,9 @@ class SymbolTable:
             elif len(parts) > 1 and qual[-len(parts) :] == parts:
                 put([cid], 0.9)
             elif len(parts) == 1:
-                put([cid], 0.8)
+                # A Java/C#/C++ constructor is named like its class: a question naming the
+                # class ("how does ConcurrentHashMap resize?") is about the class first.
+                put([cid], 0.6 if len(qual) > 1 and qual[-2] == last else 0.8)
             elif _in_order(parts[:-1], self._qualifiers(cid, qual)):
                 loose.append(cid)
         if not scores:

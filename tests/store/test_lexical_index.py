@@ -135,6 +135,15 @@ def test_symbol_matching(lex: LexicalIndex) -> None:
     assert sym.match("RetryPolicy.io.backoff") == []  # out of order
 
 
+def test_a_class_name_means_the_class_before_its_constructor(tmp_path) -> None:
+    index = LexicalIndex.open(tmp_path / "lex")
+    cls = _chunk("Map.java", "util.Map", "class Map {\n  Map() {}\n}", kind="class")
+    ctor = _chunk("Map.java", "util.Map.Map", "Map() {}", kind="method", line=2)
+    index.upsert([("c", cls), ("k", ctor)])
+    assert index.symbols.match("Map") == [("c", 0.8), ("k", 0.6)]
+    assert index.symbols.match("Map.Map") == [("k", 0.9)]
+
+
 def test_bad_options_and_corrupt_file(tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown field_weights"):
         LexicalIndex(tmp_path, field_weights={"body": 1.0})
