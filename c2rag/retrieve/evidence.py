@@ -29,7 +29,9 @@ _JS = re.compile(
     r"(?:file://)?(?P<path>[^\s()]+?\.(?:[cm]?js|jsx|ts|tsx|vue)):(?P<line>\d+)(?::\d+)?\)?\s*$"
 )
 _JAVA = re.compile(
-    r"^\s*at (?P<qual>[\w$.<>]+)\((?P<file>[\w$]+\.(?:java|kt|scala|groovy)):(?P<line>\d+)\)"
+    # Java 9+ prefixes the class loader or module: "app//", "java.base/", "lib@1.2/"
+    r"^\s*at (?:[\w.$@\-]*/+)?(?P<qual>[\w$.<>]+)\((?P<file>[\w$]+\.(?:java|kt|scala|groovy)):"
+    r"(?P<line>\d+)\)"
 )
 _GO_FILE = re.compile(r"^\s+(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
 _GO_CLOSURE = re.compile(r"(?:\.(?:func|gowrap)\d+)+$")

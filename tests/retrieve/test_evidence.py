@@ -74,6 +74,16 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
             "Get",
             0,
         ),
+        (  # Java 9+: the module or class loader before the class
+            "java.util.concurrent.RejectedExecutionException: Task rejected\n"
+            "\tat java.base/java.util.concurrent.ThreadPoolExecutor$AbortPolicy"
+            ".rejectedExecution(ThreadPoolExecutor.java:2065)\n"
+            "\tat app//com.acme.App.main(App.java:12)\n",
+            "com/acme/App.java",
+            12,
+            "main",
+            1,
+        ),
         (  # Ruby: innermost first, later frames after "from", blocks named by their method
             "lib/rack/multipart/parser.rb:317:in `get_filename': undefined method `empty?' "
             "for nil:NilClass (NoMethodError)\n"
