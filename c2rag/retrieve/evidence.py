@@ -22,7 +22,7 @@ __all__ = ["Frame", "ReportEvidence", "dense_window", "extract_evidence"]
 # Inputs beyond this many characters are cut (head and tail kept: logs end in the traceback).
 MAX_CHARS = 200_000
 
-_PY = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[^\s]+))?')
+_PY = re.compile(r'^[\s|]*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[^\s]+))?')
 _PYTEST = re.compile(r"^(?P<path>[\w.\-/\\]+\.py):(?P<line>\d+):(?: in (?P<func>[\w<>]+))?")
 _JS = re.compile(
     r"^\s*at (?:(?:async )?(?P<func>[^\s(]+)(?: \[as [^\]]+\])? \()?"
@@ -55,7 +55,8 @@ _REFERENCE = re.compile(
     r"cc|cpp|hpp|cs|php)):(?P<line>\d+)"
 )
 _EXCEPTION = re.compile(
-    r"^\s*(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|Failure|Panic))"
+    r"^[\s|]*(?P<type>(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Warning|Exit|Interrupt|Failure"
+    r"|Panic|ExceptionGroup))"
     r"(?::\s*(?P<message>.*))?$"
 )
 # A code name found on more lines than this is log noise, not a pointer to the bug.
@@ -128,7 +129,9 @@ def extract_evidence(text: str, *, max_chars: int = MAX_CHARS) -> ReportEvidence
     lines = text.splitlines()
     frames = _frames(lines)
     exceptions = tuple(
-        dict.fromkeys(m.group(0).strip() for line in lines if (m := _EXCEPTION.match(line)))
+        dict.fromkeys(
+            line[m.start("type") :].strip() for line in lines if (m := _EXCEPTION.match(line))
+        )
     )
     return ReportEvidence(
         text, tuple(frames), exceptions, tuple(identifier_mentions(text)), tuple(notes)

@@ -77,7 +77,7 @@ _DOCS_TITLE = re.compile(
     r"\b(docs?|documentation|readme|changelog|typos?|makefile|dockerfile|pyproject|tox)\b",
     re.IGNORECASE,
 )
-_PY_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+(?:, in (?P<func>\S+))?.*$', re.M)
+_PY_FRAME = re.compile(r'^[\s|]*File "(?P<path>[^"]+)", line \d+(?:, in (?P<func>\S+))?.*$', re.M)
 
 
 @dataclass(frozen=True)

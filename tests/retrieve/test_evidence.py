@@ -155,6 +155,32 @@ def test_other_frame_formats(trace: str, path: str, line: int, function: str, de
     assert (match[0].line, match[0].function, match[0].depth) == (line, function, depth)
 
 
+def test_an_exception_groups_frames_are_found(tmp_path) -> None:
+    # Python 3.11 prints an ExceptionGroup's traceback behind "|" margins.
+    pkg = tmp_path / "shop"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "batch.py").write_text(
+        "def check_all(prices):\n"
+        "    errors = [ValueError(p) for p in prices if not p.startswith('$')]\n"
+        "    raise ExceptionGroup('bad prices', errors)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", "from shop.batch import check_all; check_all(['1', '$2'])"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1 and "|" in run.stderr, run.stderr
+    ev = extract_evidence(run.stderr)
+    frame = next(f for f in ev.frames if f.function == "check_all")
+    assert frame.path.endswith("shop/batch.py") and frame.line == 3 and frame.depth == 0
+    assert any(e.startswith("ExceptionGroup: bad prices") for e in ev.exceptions)
+    assert any(e.startswith("ValueError") for e in ev.exceptions)
+    # a bare base class is an exception line too (it was missed: one letter before the suffix)
+    assert extract_evidence("it fails\nException: boom").exceptions == ("Exception: boom",)
+
+
 def test_frame_paths_map_to_indexed_files_by_their_tail() -> None:
     by_name = {
         "core.py": ["markdown/core.py", "other/core.py"],
