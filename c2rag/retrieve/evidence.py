@@ -25,7 +25,7 @@ MAX_CHARS = 200_000
 _PY = re.compile(r'^[\s|]*File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[^\s]+))?')
 _PYTEST = re.compile(r"^(?P<path>[\w.\-/\\]+\.py):(?P<line>\d+):(?: in (?P<func>[\w<>]+))?")
 _JS = re.compile(
-    r"^\s*at (?:(?:async )?(?P<func>[^\s(]+)(?: \[as [^\]]+\])? \()?"
+    r"^\s*at (?:(?:async |new )?(?P<func>[^\s(]+)(?: \[as [^\]]+\])? \()?"
     r"(?:file://)?(?P<path>[^\s()]+?\.(?:[cm]?js|jsx|ts|tsx|vue)):(?P<line>\d+)(?::\d+)?\)?\s*$"
 )
 _JAVA = re.compile(

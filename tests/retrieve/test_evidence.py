@@ -74,6 +74,15 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
             "Get",
             0,
         ),
+        (  # Node: a constructor's frame
+            "TypeError: Cannot read properties of undefined (reading 'handle')\n"
+            "    at new Router (/app/node_modules/express/lib/router/index.js:46:12)\n"
+            "    at Object.<anonymous> (/app/server.js:3:14)\n",
+            "/app/node_modules/express/lib/router/index.js",
+            46,
+            "Router",
+            0,
+        ),
         (  # Java 9+: the module or class loader before the class
             "java.util.concurrent.RejectedExecutionException: Task rejected\n"
             "\tat java.base/java.util.concurrent.ThreadPoolExecutor$AbortPolicy"
