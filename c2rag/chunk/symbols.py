@@ -83,6 +83,24 @@ class _Scope:
     """Inside Ruby's ``class << self``: methods are class methods (``Class.method``)."""
 
 
+def _macro_class_name(node: Node) -> str:
+    """The class name of a C++ class declared with an export macro (``class API Name {``),
+    which parses as a function definition; ``""`` for anything else."""
+    if node.type != "function_definition":
+        return ""
+    kind = node.child_by_field_name("type")
+    declarator = node.child_by_field_name("declarator")
+    if (
+        kind is None
+        or kind.type not in {"class_specifier", "struct_specifier", "union_specifier"}
+        or kind.child_by_field_name("body") is not None
+        or declarator is None
+        or declarator.type != "identifier"
+    ):
+        return ""
+    return (declarator.text or b"").decode("utf-8", "replace")
+
+
 def statements_of(spec: LanguageSpec, body: Node) -> list[Node]:
     """Statements of a body, looking through single wrappers (Go ``block → statement_list``)."""
     for _ in range(4):
@@ -180,6 +198,8 @@ class SymbolWalker:
             return self._walk(body.named_children, _Scope(prefix, depth=scope.depth + 1))
         if node.type in spec.classes:
             return self._class(outer, node, scope)
+        if spec.name == "cpp" and (name := _macro_class_name(node)):
+            return self._macro_class(outer, node, name, scope)
         if node.type in spec.functions:
             return self._function(outer, node, node, scope)
         if spec.name in _JS_FAMILY and node.type in _JS_VALUE_HOLDERS:
@@ -229,6 +249,17 @@ class SymbolWalker:
         symbol = self._spanning("class", qualified, scope.parent, node, outer, body)
         if node.type == "type_definition":  # `typedef struct { ... } point;` names it last
             symbol.signature = f"{symbol.signature} {name}"
+        if body is not None:
+            inner = _Scope(qualified, qualified, in_class=True, depth=scope.depth + 1)
+            symbol.members = self._walk(body.named_children, inner)
+        return symbol
+
+    def _macro_class(self, outer: Node, node: Node, name: str, scope: _Scope) -> Symbol:
+        """``class GRPC_DLL ServerBuilder { ... };``: tree-sitter, not knowing the export macro,
+        reads a function ``ServerBuilder`` returning ``class GRPC_DLL``. It is the class."""
+        body = node.child_by_field_name("body")
+        qualified = self._join(scope.prefix, name)
+        symbol = self._spanning("class", qualified, scope.parent, node, outer, body)
         if body is not None:
             inner = _Scope(qualified, qualified, in_class=True, depth=scope.depth + 1)
             symbol.members = self._walk(body.named_children, inner)

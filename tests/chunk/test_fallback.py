@@ -94,3 +94,27 @@ def test_a_guarded_extern_c_block_keeps_its_functions() -> None:
     assert_invariants(fc, unclosed)
     assert fc.flags == ()
     assert [c.name for c in fc.chunks if c.kind == "function"] == [f"check_{i}" for i in range(8)]
+
+
+def test_a_class_declared_with_an_export_macro_is_a_class() -> None:
+    """``class GRPC_DLL ServerBuilder {`` (gRPC, protobuf, Qt, LLVM all export this way):
+    tree-sitter, not knowing the macro, reads a *function* ``ServerBuilder`` returning
+    ``class GRPC_DLL``, so the class was one function chunk and its methods no symbols."""
+    data = (
+        b"namespace grpc {\n/// A builder of servers.\n"
+        b"class GRPC_DLL ServerBuilder : public Base {\n public:\n  ServerBuilder();\n"
+        b"  int Port() const { return port_; }\n private:\n  int port_;\n};\n"
+        b"struct PROTOBUF_EXPORT Options final {\n  bool enabled;\n};\n"
+        b"int helper(int x) { return x; }\n}\n"
+    )
+    fc = Chunker().chunk("server_builder.h", data)
+    assert_invariants(fc, data)
+    kinds = {c.name: c.kind for c in fc.chunks if c.kind != "module"}
+    assert kinds == {
+        "grpc::ServerBuilder": "class",
+        "grpc::ServerBuilder::Port": "method",
+        "grpc::Options": "class",
+        "grpc::helper": "function",
+    }
+    builder = next(c for c in fc.chunks if c.name == "grpc::ServerBuilder")
+    assert builder.text.startswith("/// A builder of servers.\nclass GRPC_DLL ServerBuilder")
