@@ -53,8 +53,12 @@ _GENERIC_DETECTORS = frozenset(
         "Basic Auth Credentials",
     }
 )
+# Detectors of a fixed-length key ID, which must not be a slice of a longer base64 token.
+_BOUNDED_DETECTORS = frozenset({"AWS Access Key"})
+_TOKEN_CHAR = re.compile(r"[A-Za-z0-9+/]")
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9+/=]")
 # Bumped when a detector changes between skipping and redacting: indexes notice and re-scan.
-_POLICY_VERSION = "2"
+_POLICY_VERSION = "3"
 # detect-secrets keeps its plugin and filter choice in process-wide settings; one scan at a
 # time holds them.
 _SETTINGS_LOCK = threading.Lock()
@@ -131,7 +135,15 @@ class SecretScanner:
             found = (
                 list(_process_line_based_plugins(candidates, filename=name)) if candidates else []
             )
-        return sorted({SecretFinding(path, s.line_number, s.type) for s in found}, key=_order)
+        by_line = dict(candidates)
+        return sorted(
+            {
+                SecretFinding(path, s.line_number, s.type)
+                for s in found
+                if not _inside_a_longer_token(s, by_line.get(s.line_number, ""))
+            },
+            key=_order,
+        )
 
     def scan(self, path: str, data: bytes) -> list[SecretFinding]:
         """The secrets in ``data`` (the file at repository path ``path``), by line."""
@@ -160,6 +172,23 @@ class SecretScanner:
         if skip:
             return None, findings
         return _redact(text, findings).encode("utf-8"), findings
+
+
+def _inside_a_longer_token(secret: Any, line: str) -> bool:
+    """Whether a key-ID match is only a slice of a longer token: detect-secrets' AWS pattern
+    (``ABIA``/``AKIA``… and 16 more) has no word boundary, so a base64 run such as a class
+    diagram's ``AAAAAABIAAABDAAAIAIAAAA…=`` hash "held" a key and skipped the file. A real
+    key ID stands alone."""
+    value = getattr(secret, "secret_value", None)
+    if secret.type not in _BOUNDED_DETECTORS or not value:
+        return False
+    spans = [m.start() for m in re.finditer(re.escape(value), line)]
+    # base64 padding ("=") may follow a token, never precede it: KEY=AKIA… is a key
+    return bool(spans) and all(
+        _TOKEN_CHAR.match(line[i - 1 : i] or " ") is not None
+        or _TOKEN_TAIL.match(line[i + len(value) : i + len(value) + 1] or " ") is not None
+        for i in spans
+    )
 
 
 def _split_plugins(plugins: list[Any]) -> tuple[list[re.Pattern[str]], list[Any]]:

@@ -61,3 +61,15 @@ def test_every_regex_detector_line_is_found() -> None:
     found = reference("lines.py", "\n".join(LINES) + "\n")
     # all but the last (clean) line hold a finding, so the comparison above is not vacuous
     assert {f.line for f in found} >= set(range(1, len(LINES)))
+
+
+def test_an_aws_key_id_inside_a_longer_token_is_no_key() -> None:
+    # pythonnet's class diagram: detect-secrets' AWS pattern ("ABIA" + 16) matched inside a
+    # base64 hash and skipped the whole file. A key ID standing alone still counts.
+    diagram = "<HashCode>AAAAAABIAAABDAAAIAIAAAAAAAAAAAAAAAAACAiAAAQ=</HashCode>\n"
+    assert [f.detector for f in reference("Types.cd", diagram)] == ["AWS Access Key"]
+    assert SecretScanner().scan("Types.cd", diagram.encode()) == []
+    keys = 'AWS_ACCESS_KEY_ID = "AKIAZ3MBQ7XPL2RTYWQ4"\nAWS_KEY=AKIAZ3MBQ7XPL2RTYWQ4\n'
+    assert [f.line for f in SecretScanner().scan("deploy.env", keys.encode())] == [1, 2]
+    data, _ = SecretScanner().check("deploy.py", keys.encode())
+    assert data is None  # still skipped
