@@ -2,7 +2,8 @@
 
 Parses the frame formats agents meet most: Python tracebacks (and pytest's ``path:line: in
 f``), JavaScript/TypeScript (``at f (path:line:col)``), Java/Kotlin (``at pkg.Cls.m(File.java:
-line)``), Go (``pkg.F(...)`` followed by ``\\tpath.go:line``), Ruby (``path.rb:12:in 'm'``),
+line)``), Go (``pkg.F(...)`` followed by ``\\tpath.go:line``), Rust backtraces (``3: a::b::f``
+followed by ``at src/b.rs:12:5``), Ruby (``path.rb:12:in 'm'``),
 PHP (``#0 path.php(12): Cls->m()``) and .NET (``at Ns.Cls.M() in path.cs:line 12``), plus bare
 ``path.ext:line`` references in prose or logs. It also picks the few lines worth embedding
 when the whole text does not fit the embedding model's window (see :func:`dense_window`).
@@ -36,6 +37,10 @@ _JAVA = re.compile(
 _GO_FILE = re.compile(r"^\s+(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-f]+)?\s*$")
 _GO_CLOSURE = re.compile(r"(?:\.(?:func|gowrap)\d+)+$")
 _GO_FUNC = re.compile(r"^(?P<func>[\w./*()\-]+)\(.*\)\s*$")
+# Rust backtrace: "  3: serde_json::de::Deserializer<R>::parse_number" then "at ./src/de.rs:429:9".
+_RUST_FILE = re.compile(r"^\s+at (?P<path>\S+\.rs):(?P<line>\d+)(?::\d+)?\s*$")
+_RUST_FUNC = re.compile(r"^\s*\d+: (?P<func>\S.*?)\s*$")
+_GENERICS = re.compile(r"<[^<>]*>")
 # Ruby: "path.rb:12:in 'Cls#m'" (3.4) or "path.rb:12:in `m'", later frames prefixed "from".
 _RUBY = re.compile(
     r"^\s*(?:from )?(?P<path>[^\s:]+\.rb):(?P<line>\d+):in [`'](?:block (?:\(\d+ levels\) )?in )?"
@@ -74,8 +79,8 @@ class Frame:
         line: The line number, when given.
         function: The function or method name, ``""`` when not given.
         depth: 0 for the frame nearest the error in its trace, 1 for its caller, and so on.
-        style: ``python``, ``pytest``, ``javascript``, ``java``, ``go``, ``ruby``, ``php``,
-            ``dotnet`` or ``reference``.
+        style: ``python``, ``pytest``, ``javascript``, ``java``, ``go``, ``rust``, ``ruby``,
+            ``php``, ``dotnet`` or ``reference``.
     """
 
     path: str
@@ -199,6 +204,14 @@ def _frame_at(lines: list[str], n: int) -> tuple[str, str, int | None, str] | No
     if m := _DOTNET.match(line):
         func = re.sub(r"<([^>]+)>.*", r"\1", m.group("qual").strip()).rsplit(".", 1)[-1]
         return "dotnet", m.group("path"), int(m.group("line")), func
+    if (m := _RUST_FILE.match(line)) and n > 0 and (f := _RUST_FUNC.match(lines[n - 1])):
+        func = f.group("func")
+        for _ in range(8):  # generics and `<T as Trait>` qualifiers, innermost first
+            func, found = _GENERICS.subn("", func)
+            if not found:
+                break
+        func = re.sub(r"::\{\{closure\}\}|::h[0-9a-f]{16}$", "", func).rsplit("::", 1)[-1]
+        return "rust", m.group("path"), int(m.group("line")), func
     if (m := _GO_FILE.match(line)) and n > 0 and (f := _GO_FUNC.match(lines[n - 1].strip())):
         func = re.sub(r"\(.*?\)\.", "", f.group("func"))
         func = _GO_CLOSURE.sub("", func).rsplit(".", 1)[-1]  # Find.func1: a closure in Find

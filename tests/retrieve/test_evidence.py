@@ -74,6 +74,18 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
             "Get",
             0,
         ),
+        (  # Rust: "N: path::to::fn" then "at file.rs:line:col"; generics and <T as Trait> go
+            "thread 'main' panicked at src/de.rs:437:50:\nstack backtrace:\n"
+            "   0: rust_begin_unwind\n"
+            "             at /rustc/90c5418/library/std/src/panicking.rs:578:5\n"
+            "   1: <&mut serde_json::de::Deserializer<R> as serde::de::Deserializer>"
+            "::deserialize_any::{{closure}}\n"
+            "             at /cargo/registry/src/serde_json-1.0.87/src/de.rs:1300:13\n",
+            "/cargo/registry/src/serde_json-1.0.87/src/de.rs",
+            1300,
+            "deserialize_any",
+            1,
+        ),
         (  # Node: a constructor's frame
             "TypeError: Cannot read properties of undefined (reading 'handle')\n"
             "    at new Router (/app/node_modules/express/lib/router/index.js:46:12)\n"
