@@ -1,7 +1,7 @@
 """Fit retrieved chunks into a token budget as cited, non-overlapping snippets.
 
-Hits are taken best first. Overlapping and adjacent ranges of one file merge into one
-snippet; when enough members of one class (or module) are hits and its outline is too, the
+Hits are taken best first. Overlapping and adjacent ranges of one file (or ranges with only
+blank lines between, such as the parts of one split function) merge into one snippet; when enough members of one class (or module) are hits and its outline is too, the
 outline replaces the fragments. A hit that would push the rendered context over the budget
 is dropped (and a smaller, lower-ranked one may still fit). The result is ordered by file
 (most relevant file first) and line, and every snippet carries ``path:start-end@sha``.
@@ -45,6 +45,7 @@ class _Piece:
     hit: Hit
     lines: list[str]
     summary: bool
+    file_lines: list[str] | None = None  # the whole file, when read from git
 
     @property
     def start(self) -> int:
@@ -175,7 +176,7 @@ def _piece(hit: Hit, source: SourceReader | None) -> _Piece:
             # An outline is shown as the chunker wrote it; everything else verbatim from git.
             if chunk.kind in _SUMMARY_KINDS and chunk.text.count("\n") + 1 < span:
                 return _Piece(hit, chunk.text.split("\n"), summary=True)
-            return _Piece(hit, lines, summary=False)
+            return _Piece(hit, lines, summary=False, file_lines=file_lines)
     lines = chunk.text.split("\n")
     if len(lines) == span:
         return _Piece(hit, lines, summary=False)
@@ -222,7 +223,9 @@ def _merge_verbatim(
 ) -> list[Snippet]:
     groups: list[list[_Piece]] = []
     for p in sorted(pieces, key=lambda p: (p.start, -p.end)):
-        if groups and p.start <= max(q.end for q in groups[-1]) + 1:
+        if groups and (
+            p.start <= max(q.end for q in groups[-1]) + 1 or _gap(groups[-1], p) is not None
+        ):
             groups[-1].append(p)
         else:
             groups.append([p])
@@ -230,8 +233,11 @@ def _merge_verbatim(
     for group in groups:
         start = group[0].start
         lines: list[str] = []
-        for p in group:  # stitch: each piece contributes only lines past what we have
+        for i, p in enumerate(group):  # stitch: each piece adds only lines past what we have
             have_until = start + len(lines) - 1
+            if p.start > have_until + 1:
+                lines += _gap(group[:i], p) or []
+                have_until = p.start - 1
             if p.end > have_until:
                 lines += p.lines[have_until - p.start + 1 :]
         best = max(group, key=lambda p: p.hit.score)
@@ -250,6 +256,18 @@ def _merge_verbatim(
         )
         out.append(replace(snippet, tokens=count(render_snippet(snippet))))
     return out
+
+
+def _gap(group: list[_Piece], piece: _Piece) -> list[str] | None:
+    """The blank lines between ``group`` and the ``piece`` after it, when only blank lines
+    lie between (two parts of one split function, two neighbouring functions): one snippet
+    then shows both. ``None`` when code lies between, or the file was not read."""
+    end = max(q.end for q in group)
+    lines = next((q.file_lines for q in (*group, piece) if q.file_lines is not None), None)
+    if lines is None or piece.start <= end or piece.start - 1 > len(lines):
+        return None
+    between = lines[end : piece.start - 1]
+    return between if all(not line.strip() for line in between) else None
 
 
 def _summary_snippet(

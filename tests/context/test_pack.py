@@ -155,6 +155,24 @@ def test_source_gives_exact_lines_for_parts_with_headers() -> None:
     assert packed.snippets[0].text == _resolve(packed.snippets[0].citation)
 
 
+def test_parts_parted_by_blank_lines_show_as_one_snippet() -> None:
+    # The JDK's processWorkerExit: its two parts (976-1002, 1004-1015) came back as two
+    # snippets of one function, split at the blank line between them.
+    lines = list(FILE_LINES)
+    lines[29] = lines[30] = "   "  # lines 30-31 blank
+    text = "\n".join(lines)
+    first = _hit(20, 29, 0.9, name="mod.exit", text="\n".join(lines[19:29]))
+    second = _hit(32, 40, 0.5, name="mod.exit", text="\n".join(lines[31:40]))
+    apart = _hit(42, 45, 0.4, name="mod.other", text="\n".join(lines[41:45]))
+    packed = pack_context([first, second, apart], budget_tokens=10_000, source=lambda h: text)
+    spans = [(s.citation.start_line, s.citation.end_line) for s in packed.snippets]
+    assert spans == [(20, 40), (42, 45)]  # line 41 holds code: no merge across it
+    assert packed.snippets[0].text == "\n".join(lines[19:40])
+    # without the file, the blank lines are unknown: the parts stay apart
+    alone = pack_context([first, second], budget_tokens=10_000)
+    assert len(alone.snippets) == 2
+
+
 def test_freshness_is_carried_and_rendered() -> None:
     def check(hit: Hit) -> Freshness:
         return Freshness(hit.commit, "b" * 40, changed=hit.chunk.path == "old.py")
