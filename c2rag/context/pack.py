@@ -1,10 +1,11 @@
 """Fit retrieved chunks into a token budget as cited, non-overlapping snippets.
 
 Hits are taken best first. Overlapping and adjacent ranges of one file (or ranges with only
-blank lines between, such as the parts of one split function) merge into one snippet; when enough members of one class (or module) are hits and its outline is too, the
-outline replaces the fragments. A hit that would push the rendered context over the budget
-is dropped (and a smaller, lower-ranked one may still fit). The result is ordered by file
-(most relevant file first) and line, and every snippet carries ``path:start-end@sha``.
+blank lines between, such as the parts of one split function) merge into one snippet; when
+enough members of one class (or module) are hits and its outline is too, the outline replaces
+the fragments. A hit that would push the rendered context over the budget is dropped (and a
+smaller, lower-ranked one may still fit). The result is ordered by file (most relevant file
+first) and line, and every snippet carries ``path:start-end@sha``.
 """
 
 from __future__ import annotations

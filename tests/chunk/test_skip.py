@@ -43,6 +43,17 @@ from tests.chunk.checks import assert_invariants
             "generated",
         ),
         (".cargo_vcs_info.json", b'{"git": {"sha1": "993e7a6e"}}\n', "generated"),
+        (  # Babel's output beside the source it was built from names its source map last
+            "lib/commonjs/Screen.js",
+            b'"use strict";\nexports.default = Screen;\n//# sourceMappingURL=Screen.js.map\n',
+            "generated",
+        ),
+        ("dist/app.css", b"a{color:red}\n/*# sourceMappingURL=app.css.map */\n", "generated"),
+        (
+            "lib/typescript/index.d.ts.map",
+            b'{"version":3,"file":"index.d.ts","sources":["../../src/index.tsx"]}',
+            "generated",
+        ),
         (
             "types.ts",
             b"/* eslint-disable */\n// DO NOT EDIT: built from schema\nexport {};\n",
@@ -63,6 +74,11 @@ def test_too_large_uses_the_configured_limit() -> None:
     data = b"x = 1\n" * 100
     assert Chunker(max_file_bytes=599).chunk("a.py", data).skipped == "too_large"
     assert Chunker(max_file_bytes=600).chunk("a.py", data).skipped is None
+
+
+def test_a_source_map_url_counts_only_on_the_last_line() -> None:
+    code = b"// See how //# sourceMappingURL=x.js.map is written\nexport const a = 1;\n"
+    assert Chunker().chunk("src/maps.js", code).skipped is None
 
 
 def test_markers_only_count_in_header_comments() -> None:
