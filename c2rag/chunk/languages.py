@@ -221,6 +221,36 @@ SPECS: dict[str, LanguageSpec] = {
             bodies=_f("class_body", "enum_class_body", "function_body"),
         ),
         LanguageSpec(
+            "swift",
+            "tree_sitter_swift",
+            functions=_f(
+                "function_declaration",
+                "init_declaration",
+                "deinit_declaration",
+                "protocol_function_declaration",
+                "subscript_declaration",
+            ),
+            # class, struct, enum, extension and actor are all class_declaration
+            classes=_f("class_declaration", "protocol_declaration"),
+            comments=_f("comment", "multiline_comment"),
+            bodies=_f("class_body", "protocol_body", "enum_class_body", "function_body"),
+        ),
+        LanguageSpec(
+            "scala",
+            "tree_sitter_scala",
+            functions=_f("function_definition", "function_declaration"),
+            classes=_f(
+                "class_definition", "object_definition", "trait_definition", "enum_definition"
+            ),
+            comments=_f("comment", "block_comment"),
+            bodies=_f("template_body"),
+        ),
+        LanguageSpec(
+            "lua",
+            "tree_sitter_lua",
+            functions=_f("function_declaration"),
+        ),
+        LanguageSpec(
             "bash",
             "tree_sitter_bash",
             functions=_f("function_definition"),
@@ -244,14 +274,16 @@ _EXTENSIONS: dict[str, str] = {
     ".rb": "ruby", ".rake": "ruby", ".gemspec": "ruby", ".ru": "ruby",
     ".php": "php", ".phtml": "php",
     ".kt": "kotlin", ".kts": "kotlin",
+    ".swift": "swift",
+    ".scala": "scala", ".sc": "scala",
+    ".lua": "lua",
     ".sh": "bash", ".bash": "bash",
     # windows only
     ".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
     ".json": "json", ".jsonc": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml",
     ".ini": "ini", ".cfg": "ini", ".xml": "xml", ".html": "html", ".htm": "html",
-    ".css": "css", ".scss": "css", ".sql": "sql", ".zsh": "shell", ".swift": "swift",
-    ".scala": "scala", ".lua": "lua", ".pl": "perl", ".r": "r", ".dart": "dart",
-    ".vue": "vue", ".svelte": "svelte", ".proto": "protobuf", ".pyx": "cython",
+    ".css": "css", ".scss": "css", ".sql": "sql", ".zsh": "shell", ".pl": "perl", ".r": "r",
+    ".dart": "dart", ".vue": "vue", ".svelte": "svelte", ".proto": "protobuf", ".pyx": "cython",
     ".pxd": "cython", ".ipynb": "json",
 }  # fmt: skip
 
@@ -267,7 +299,8 @@ _INTERPRETERS: dict[str, str] = {
     "python": "python", "pypy": "python", "node": "javascript", "nodejs": "javascript",
     "deno": "typescript", "ts-node": "typescript", "tsx": "typescript", "bun": "javascript",
     "bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash", "zsh": "shell",
-    "ruby": "ruby", "php": "php", "kotlin": "kotlin", "kscript": "kotlin",
+    "ruby": "ruby", "php": "php", "kotlin": "kotlin", "kscript": "kotlin", "lua": "lua",
+    "luajit": "lua", "scala": "scala",
 }  # fmt: skip
 _VERSION_SUFFIX = re.compile(r"[\d.]+$")
 # ``.h`` is shared by C and C++: these only occur in C++ headers.

@@ -123,6 +123,10 @@ def definition_name(spec: LanguageSpec, node: Node) -> str:
             return _declarator_name(node)
         if kind == "type_definition":
             return _text(node.child_by_field_name("declarator"))
+    if kind == "deinit_declaration":  # Swift's deinitializer has no name of its own
+        return "deinit"
+    if spec.name == "lua" and kind == "function_declaration":
+        return _WS.sub("", _text(node.child_by_field_name("name"))).replace(":", ".")  # M:m
     if spec.name == "rust" and kind == "impl_item":
         return _type_name(node.child_by_field_name("type"))
     if spec.name == "go" and kind == "type_declaration":

@@ -172,6 +172,47 @@ GOLDEN: dict[str, tuple[str, list[tuple[str, str, int, int]]]] = {
             ("function", "App\\Models\\slugify", 46, 49),
         ],
     ),
+    "swift": (
+        "sample.swift",
+        [
+            ("class", "Point", 3, 16),
+            ("method", "Point.init", 8, 11),
+            ("method", "Point.moved", 13, 15),
+            ("class", "Router", 18, 33),
+            ("method", "Router.add", 22, 24),
+            ("method", "Router.route", 26, 28),
+            ("method", "Router.deinit", 30, 32),
+            ("class", "Router", 35, 39),  # an extension is named by the type it extends
+            ("method", "Router.shared", 36, 38),
+            ("class", "Handler", 41, 43),
+            ("class", "Method", 45, 47),
+            ("function", "normalize", 49, 51),
+        ],
+    ),
+    "scala": (
+        "sample.scala",
+        [
+            ("class", "com.acme.http.Router", 5, 16),
+            ("method", "com.acme.http.Router.add", 9, 11),
+            ("method", "com.acme.http.Router.route", 13, 13),
+            ("method", "com.acme.http.Router.handle", 15, 15),
+            ("class", "com.acme.http.Router", 18, 20),  # the companion object
+            ("method", "com.acme.http.Router.apply", 19, 19),
+            ("class", "com.acme.http.Handler", 22, 24),
+            ("class", "com.acme.http.Point", 26, 28),
+            ("method", "com.acme.http.Point.moved", 27, 27),
+            ("function", "com.acme.http.normalize", 30, 31),
+        ],
+    ),
+    "lua": (
+        "sample.lua",
+        [
+            ("function", "Router.new", 5, 11),
+            ("function", "Router.add", 13, 16),  # Router:add, a method by Lua's colon
+            ("function", "Router.route", 18, 20),
+            ("function", "normalize", 22, 27),
+        ],
+    ),
     "kotlin": (
         "sample.kt",
         [

@@ -18,7 +18,8 @@ from c2rag.chunk.languages import load_language
         ("x.gemspec", "ruby"), ("index.php", "php"), ("App.kt", "kotlin"),
         ("build.gradle.kts", "kotlin"), ("run.sh", "bash"), ("README.md", "markdown"),
         ("pyproject.toml", "toml"), ("ci.yml", "yaml"), ("NOTES", "text"),
-        ("C:\\w\\A.JAVA", "java"),
+        ("C:\\w\\A.JAVA", "java"), ("Sources/App.swift", "swift"), ("Main.scala", "scala"),
+        ("build.sc", "scala"), ("init.lua", "lua"),
     ],
 )  # fmt: skip
 def test_detect_by_name(path: str, language: str) -> None:
