@@ -8,8 +8,9 @@ import itertools
 import pytest
 from tokenizers import Tokenizer
 
-from c2rag.chunk import Chunker, ChunkPolicy, estimate_tokens
+from c2rag.chunk import Chunker, ChunkPolicy, FileChunks, estimate_tokens
 from c2rag.errors import ChunkingError
+from c2rag.types import Chunk
 from tests.chunk.checks import assert_invariants
 
 
@@ -18,11 +19,21 @@ def _long_python_function(statements: int) -> bytes:
     return f"import os\n\n\ndef long_function(items, scale):\n{body}    return total\n".encode()
 
 
+def _chunked(path: str, data: bytes, max_tokens: int) -> FileChunks:
+    """The file chunked under ``max_tokens``, its invariants checked."""
+    fc = Chunker(max_tokens=max_tokens).chunk(path, data)
+    assert_invariants(fc, data)
+    return fc
+
+
+def _parts(path: str, data: bytes, name: str, max_tokens: int) -> list[Chunk]:
+    """The parts of definition ``name`` in the file."""
+    return [c for c in _chunked(path, data, max_tokens).chunks if c.name == name]
+
+
 def test_parts_respect_the_cap_and_carry_the_header() -> None:
     data = _long_python_function(60)
-    fc = Chunker(max_tokens=64).chunk("pkg/calc.py", data)
-    assert_invariants(fc, data)
-    parts = [c for c in fc.chunks if c.name == "pkg.calc.long_function"]
+    parts = _parts("pkg/calc.py", data, "pkg.calc.long_function", 64)
     assert len(parts) > 3
     assert [c.part for c in parts] == list(range(1, len(parts) + 1))
     assert {c.parts for c in parts} == {len(parts)}
@@ -44,8 +55,7 @@ def test_brace_language_parts_cut_between_statements() -> None:
         "class Stats {\n    // Weighted sum.\n    public int total(int[] weights, int[] values) {\n"
         f"        int sum = 0;\n{body}        return sum;\n    }}\n}}\n"
     ).encode()
-    fc = Chunker(max_tokens=80).chunk("Stats.java", data)
-    assert_invariants(fc, data)
+    fc = _chunked("Stats.java", data, 80)
     parts = [c for c in fc.chunks if c.name == "Stats.total"]
     assert len(parts) > 2 and parts[0].start_line == 2 and parts[-1].end_line == 56
     for part in parts[1:]:
@@ -69,9 +79,7 @@ def test_a_loop_filling_a_function_is_cut_at_line_starts_with_its_header() -> No
         f"func (c *Command) AddCommand(cmds ...*Command) {{\n\tfor _, x := range cmds {{\n{body}"
         "\t}\n}\n"
     ).encode()
-    fc = Chunker(max_tokens=120).chunk("command.go", data)
-    assert_invariants(fc, data)
-    parts = [c for c in fc.chunks if c.name == "cobra.Command.AddCommand"]
+    parts = _parts("command.go", data, "cobra.Command.AddCommand", 120)
     assert len(parts) > 1
     lines = data.decode().splitlines()
     assert "for _, x := range cmds {" in parts[0].text and "if x.Size > c.max0" in parts[0].text
@@ -97,8 +105,7 @@ def test_children_sharing_a_line_are_never_cut_apart() -> None:
         "//! Maps.\n\nmacro_rules! delegate_iterator {\n"
         f"    (($name:ident $($generics:tt)*) => $item:ty) => {{\n{impls}    }}\n}}\n"
     ).encode()
-    fc = Chunker(max_tokens=100).chunk("src/map.rs", data)
-    assert_invariants(fc, data)
+    fc = _chunked("src/map.rs", data, 100)
     assert len(fc.chunks) > 2
     for chunk in fc.chunks:
         assert data[chunk.start_byte - 1 : chunk.start_byte] in (b"", b"\n"), chunk.text[:40]
@@ -114,9 +121,7 @@ def test_a_trailing_comment_never_starts_a_part() -> None:
         "class Queue {\n    Queue(int capacity, boolean fair) {\n"
         f"        super(capacity, fair); // Lock only for visibility\n{body}    }}\n}}\n"
     ).encode()
-    fc = Chunker(max_tokens=90).chunk("Queue.java", data)
-    assert_invariants(fc, data)
-    parts = [c for c in fc.chunks if c.name == "Queue.Queue"]
+    parts = _parts("Queue.java", data, "Queue.Queue", 90)
     assert len(parts) > 2
     for part in parts:
         assert data[part.start_byte - 1 : part.start_byte] in (b"", b"\n"), part.text[:60]
@@ -130,8 +135,7 @@ def test_a_page_of_doc_comments_is_packed_not_shredded() -> None:
     data = (
         docs + "\npub fn to_string(value: &Value) -> String {\n    value.render()\n}\n"
     ).encode()
-    fc = Chunker(max_tokens=100).chunk("src/lib.rs", data)
-    assert_invariants(fc, data)
+    fc = _chunked("src/lib.rs", data, 100)
     module = [c for c in fc.chunks if c.kind == "module"]
     assert len(module) > 1
     assert all(estimate_tokens(c.text) >= 48 for c in module[:-1])

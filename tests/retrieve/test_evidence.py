@@ -13,24 +13,31 @@ from c2rag.retrieve.evidence import dense_window, extract_evidence
 from c2rag.retrieve.localize import lexical_query, map_path, repository_names
 
 
-def _real_traceback(tmp_path) -> str:
-    """A traceback printed by a real interpreter, through two modules of a package."""
+def _run_in_package(tmp_path, files: dict[str, str], code: str) -> str:
+    """What a real interpreter prints to stderr running ``code`` beside the package ``shop``
+    made of ``files``."""
     pkg = tmp_path / "shop"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "prices.py").write_text("def parse_price(text):\n    return float(text.strip('$'))\n")
-    (pkg / "cart.py").write_text(
-        "from shop.prices import parse_price\n\n\n"
-        "def cart_total(items):\n    return sum(parse_price(i) for i in items)\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", "from shop.cart import cart_total; cart_total(['$1', 'ten'])"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert run.returncode == 1
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr
     return run.stderr
+
+
+def _real_traceback(tmp_path) -> str:
+    """A traceback printed by a real interpreter, through two modules of a package."""
+    files = {
+        "prices.py": "def parse_price(text):\n    return float(text.strip('$'))\n",
+        "cart.py": (
+            "from shop.prices import parse_price\n\n\n"
+            "def cart_total(items):\n    return sum(parse_price(i) for i in items)\n"
+        ),
+    }
+    return _run_in_package(
+        tmp_path, files, "from shop.cart import cart_total; cart_total(['$1', 'ten'])"
+    )
 
 
 def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
@@ -178,22 +185,16 @@ def test_other_frame_formats(trace: str, path: str, line: int, function: str, de
 
 def test_an_exception_groups_frames_are_found(tmp_path) -> None:
     # Python 3.11 prints an ExceptionGroup's traceback behind "|" margins.
-    pkg = tmp_path / "shop"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "batch.py").write_text(
+    batch = (
         "def check_all(prices):\n"
         "    errors = [ValueError(p) for p in prices if not p.startswith('$')]\n"
         "    raise ExceptionGroup('bad prices', errors)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", "from shop.batch import check_all; check_all(['1', '$2'])"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+    stderr = _run_in_package(
+        tmp_path, {"batch.py": batch}, "from shop.batch import check_all; check_all(['1', '$2'])"
     )
-    assert run.returncode == 1 and "|" in run.stderr, run.stderr
-    ev = extract_evidence(run.stderr)
+    assert "|" in stderr, stderr
+    ev = extract_evidence(stderr)
     frame = next(f for f in ev.frames if f.function == "check_all")
     assert frame.path.endswith("shop/batch.py") and frame.line == 3 and frame.depth == 0
     assert any(e.startswith("ExceptionGroup: bad prices") for e in ev.exceptions)
