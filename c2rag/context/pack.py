@@ -1,11 +1,11 @@
 """Fit retrieved chunks into a token budget as cited, non-overlapping snippets.
 
-Hits are taken best first. Overlapping and adjacent ranges of one file (or ranges with only
-blank lines between, such as the parts of one split function) merge into one snippet; when
-enough members of one class (or module) are hits and its outline is too, the outline replaces
-the fragments. A hit that would push the rendered context over the budget is dropped (and a
-smaller, lower-ranked one may still fit). The result is ordered by file (most relevant file
-first) and line, and every snippet carries ``path:start-end@sha``.
+Hits are taken best first. Overlapping and adjacent ranges of one file (and parts of one split
+function with only blank lines between) merge into one snippet; when enough members of one
+class (or module) are hits and its outline is too, the outline replaces the fragments. A hit
+that would push the rendered context over the budget is dropped (and a smaller, lower-ranked
+one may still fit). The result is ordered by file (most relevant file first) and line, and
+every snippet carries ``path:start-end@sha``.
 """
 
 from __future__ import annotations
@@ -260,12 +260,20 @@ def _merge_verbatim(
 
 
 def _gap(group: list[_Piece], piece: _Piece) -> list[str] | None:
-    """The blank lines between ``group`` and the ``piece`` after it, when only blank lines
-    lie between (two parts of one split function, two neighbouring functions): one snippet
-    then shows both. ``None`` when code lies between, or the file was not read."""
+    """The blank lines between ``group`` and the ``piece`` after it, when ``piece`` is another
+    part of a definition the group ends with and only blank lines lie between: one snippet
+    then shows the function whole. ``None`` otherwise, or when the file was not read (two
+    neighbouring functions stay two snippets, each with its own citation)."""
     end = max(q.end for q in group)
+    last = max(group, key=lambda q: q.end)
     lines = next((q.file_lines for q in (*group, piece) if q.file_lines is not None), None)
-    if lines is None or piece.start <= end or piece.start - 1 > len(lines):
+    if (
+        lines is None
+        or piece.start <= end
+        or piece.start - 1 > len(lines)
+        or (piece.hit.chunk.name, piece.hit.chunk.kind)
+        != (last.hit.chunk.name, last.hit.chunk.kind)
+    ):
         return None
     between = lines[end : piece.start - 1]
     return between if all(not line.strip() for line in between) else None

@@ -160,13 +160,18 @@ def test_parts_parted_by_blank_lines_show_as_one_snippet() -> None:
     # snippets of one function, split at the blank line between them.
     lines = list(FILE_LINES)
     lines[29] = lines[30] = "   "  # lines 30-31 blank
-    text = "\n".join(lines)
     first = _hit(20, 29, 0.9, name="mod.exit", text="\n".join(lines[19:29]))
     second = _hit(32, 40, 0.5, name="mod.exit", text="\n".join(lines[31:40]))
     apart = _hit(42, 45, 0.4, name="mod.other", text="\n".join(lines[41:45]))
-    packed = pack_context([first, second, apart], budget_tokens=10_000, source=lambda h: text)
+    lines[45] = ""
+    other = _hit(47, 50, 0.3, name="mod.next", text="\n".join(lines[46:50]))
+    packed = pack_context(
+        [first, second, apart, other], budget_tokens=10_000, source=lambda h: "\n".join(lines)
+    )
     spans = [(s.citation.start_line, s.citation.end_line) for s in packed.snippets]
-    assert spans == [(20, 40), (42, 45)]  # line 41 holds code: no merge across it
+    # line 41 holds code: no merge across it; mod.other and mod.next are two functions, each
+    # keeps its own citation though only a blank line parts them
+    assert spans == [(20, 40), (42, 45), (47, 50)]
     assert packed.snippets[0].text == "\n".join(lines[19:40])
     # without the file, the blank lines are unknown: the parts stay apart
     alone = pack_context([first, second], budget_tokens=10_000)
