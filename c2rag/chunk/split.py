@@ -356,19 +356,19 @@ class Splitter:
                 if children is not None:
                     stack.extend(reversed(children))
                     continue
-                # A short comment ending the part introduces the next statement: it goes
-                # along when both fit (a page of docs stays where it is).
-                n = 0
-                while n < len(current) - 1 and _is_comment(current[-1 - n]):
-                    n += 1
-                carried = current[len(current) - n :] if n else []
-                weight = sum(u.tokens for u in carried)
-                if weight > self.max_tokens // 4 or header_tokens + weight + unit.tokens > (
-                    self.max_tokens
+                # a comment ending the part introduces the next statement: it goes along
+                carried: list[_Unit] = []
+                while (
+                    len(current) > 1
+                    and _is_comment(current[-1])
+                    and sum(u.tokens for u in carried) + current[-1].tokens <= self.max_tokens // 4
                 ):
-                    carried, weight = [], 0
-                groups.append(current[: len(current) - len(carried)])
-                current, size = list(carried), header_tokens + weight
+                    carried.insert(0, current.pop())  # a short comment; not a page of docs
+                groups.append(current)
+                current, size = carried, header_tokens + sum(u.tokens for u in carried)
+                if current and size + unit.tokens > self.max_tokens:
+                    groups.append(current)  # the comment alone, rather than past the cap
+                    current, size = [], header_tokens
             current.append(unit)
             size += unit.tokens
         if current:
