@@ -57,7 +57,7 @@ _PHP_ERROR = re.compile(r"\bin (?P<path>\S+\.php)(?::(?P<line>\d+)| on line (?P<
 _DOTNET = re.compile(r"^\s*at (?P<qual>[^(]+)\(.*\) in (?P<path>.+\.cs):line (?P<line>\d+)\s*$")
 _REFERENCE = re.compile(
     r"(?<![\w/.])(?P<path>/?[\w.\-]+(?:/[\w.\-]+)*\.(?:py|pyi|js|jsx|ts|tsx|java|kt|go|rs|rb|c|h|"
-    r"cc|cpp|hpp|cs|php)):(?P<line>\d+)"
+    r"cc|cpp|hpp|cs|php|swift|scala|lua|kts)):(?P<line>\d+)"
 )
 _EXCEPTION = re.compile(
     r"^[\s|]*(?P<type>(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Warning|Exit|Interrupt|Failure"

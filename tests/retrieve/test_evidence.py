@@ -93,6 +93,14 @@ def test_python_traceback_frames_are_found_innermost_first(tmp_path) -> None:
             "deserialize_any",
             1,
         ),
+        (  # a Swift crash report names file:line in parentheses
+            "Fatal error: Unexpectedly found nil while unwrapping an Optional value\n"
+            "0  App  0x0000000100a1 Router.route(_:) + 120 (Router.swift:42)\n",
+            "Router.swift",
+            42,
+            "",
+            0,
+        ),
         (  # Node: a constructor's frame
             "TypeError: Cannot read properties of undefined (reading 'handle')\n"
             "    at new Router (/app/node_modules/express/lib/router/index.js:46:12)\n"
