@@ -192,9 +192,8 @@ def report(
             "strings. CodeSplitter refuses files whose first top-level node is a syntax error.",
             table(["language", "files", "c2rag chunks", "CodeSplitter chunks"], per_language),
             "site-packages holds no TypeScript, Java, Go, Rust, C#, Ruby, PHP, Kotlin, Swift, "
-            "Scala or Lua; those grammars are exercised by the golden tests in `tests/chunk/`. "
-            "Rerun with "
-            "`--root <checkout>` on a tree that has them.",
+            "Scala, Lua or Objective-C; those grammars are exercised by the golden tests in "
+            "`tests/chunk/`. Rerun with `--root <checkout>` on a tree that has them.",
         ]
     )
 

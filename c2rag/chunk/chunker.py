@@ -29,7 +29,7 @@ __all__ = ["CHUNKER_VERSION", "Chunker", "FileChunks", "chunk_file"]
 
 logger = logging.getLogger(__name__)
 
-CHUNKER_VERSION = "11"
+CHUNKER_VERSION = "12"
 """Bumped whenever the same file and settings would give different chunks."""
 
 _MAX_ERROR_SHARE = 0.5  # a tree that is mostly ERROR nodes is chunked in windows instead

@@ -221,6 +221,16 @@ SPECS: dict[str, LanguageSpec] = {
             bodies=_f("class_body", "enum_class_body", "function_body"),
         ),
         LanguageSpec(
+            "objc",
+            "tree_sitter_objc",
+            functions=_f("method_definition", "function_definition"),
+            # an @interface/@implementation holds its members directly, with no body node
+            classes=_f("class_interface", "class_implementation", "protocol_declaration"),
+            transparent=_C_FAMILY_PREPROC,
+            wrappers=_f("implementation_definition"),
+            bodies=_f("compound_statement"),
+        ),
+        LanguageSpec(
             "swift",
             "tree_sitter_swift",
             functions=_f(
@@ -274,6 +284,7 @@ _EXTENSIONS: dict[str, str] = {
     ".rb": "ruby", ".rake": "ruby", ".gemspec": "ruby", ".ru": "ruby",
     ".php": "php", ".phtml": "php",
     ".kt": "kotlin", ".kts": "kotlin",
+    ".mm": "objc",
     ".swift": "swift",
     ".scala": "scala", ".sc": "scala",
     ".lua": "lua",
@@ -303,6 +314,7 @@ _INTERPRETERS: dict[str, str] = {
     "luajit": "lua", "scala": "scala",
 }  # fmt: skip
 _VERSION_SUFFIX = re.compile(r"[\d.]+$")
+_OBJC = re.compile(rb"^\s*(?:@interface|@implementation|@protocol|#import)\b", re.MULTILINE)
 # ``.h`` is shared by C and C++: these only occur in C++ headers.
 _CPP_HEADER = re.compile(
     rb"^\s*(?:namespace\b|template\s*<|class\s+\w+[^;]*\{|(?:public|private|protected)\s*:)"
@@ -348,6 +360,10 @@ def detect_language(path: str, data: bytes | None = None) -> str:
     language = _FILENAMES.get(name) or _EXTENSIONS.get(PurePosixPath(name).suffix.lower())
     if language is None and data:
         language = _from_shebang(data[:256])
+    if name.endswith((".h", ".m")) and data and _OBJC.search(data[:16384]):
+        language = "objc"  # a .m is Objective-C (or MATLAB), a .h may be an ObjC header
+    elif name.endswith(".m"):
+        language = "matlab"
     if language == "c" and name.endswith(".h") and data and _CPP_HEADER.search(data[:16384]):
         language = "cpp"
     return language or "text"

@@ -123,6 +123,8 @@ def definition_name(spec: LanguageSpec, node: Node) -> str:
             return _declarator_name(node)
         if kind == "type_definition":
             return _text(node.child_by_field_name("declarator"))
+    if spec.name == "objc":
+        return _objc_name(node)
     if kind == "deinit_declaration":  # Swift's deinitializer has no name of its own
         return "deinit"
     if spec.name == "lua" and kind == "function_declaration":
@@ -142,6 +144,25 @@ def definition_name(spec: LanguageSpec, node: Node) -> str:
     if name_node is None:
         name_node = node.child_by_field_name("property")  # JS class fields holding a function
     return _WS.sub("", _text(name_node))
+
+
+def _objc_name(node: Node) -> str:
+    """An Objective-C class's name (``RNSRouter``, for its categories too), a method's
+    selector (``addPath:handler:``, ``shared``) or a C function's name."""
+    if node.type == "function_definition":
+        return _declarator_name(node)
+    if node.type == "method_definition":
+        words: list[str] = []
+        for child in node.named_children:
+            if child.type == "identifier":
+                words.append(_text(child))
+            elif child.type == "method_parameter" and words:
+                words[-1] += ":"  # each keyword of the selector takes one argument
+        return "".join(words)
+    # a category (@interface RNSRouter (Private)) is named by its class, like a Swift
+    # extension: its members are the class's methods
+    name = next((c for c in node.named_children if c.type == "identifier"), None)
+    return _text(name)
 
 
 def package_name(node: Node) -> str:

@@ -236,6 +236,8 @@ class SymbolWalker:
             body = specifier.child_by_field_name("body") if specifier is not None else None
             if body is None:
                 return None  # a forward declaration or a plain typedef
+        elif spec.name == "objc":
+            body = node  # @interface/@implementation: members sit in the node itself
         elif spec.name == "go":
             spec_nodes = [c for c in node.named_children if c.type == "type_spec"]
             kind = spec_nodes[0].child_by_field_name("type") if len(spec_nodes) == 1 else None
@@ -249,6 +251,9 @@ class SymbolWalker:
         symbol = self._spanning("class", qualified, scope.parent, node, outer, body)
         if node.type == "type_definition":  # `typedef struct { ... } point;` names it last
             symbol.signature = f"{symbol.signature} {name}"
+        if spec.name == "objc":  # no body node: the declaration is the first line
+            first = self.source.text(node.start_byte, node.end_byte).split("\n", 1)[0]
+            symbol.signature = " ".join(first.split()).rstrip("{ ")
         if body is not None:
             inner = _Scope(qualified, qualified, in_class=True, depth=scope.depth + 1)
             symbol.members = self._walk(body.named_children, inner)

@@ -172,6 +172,20 @@ GOLDEN: dict[str, tuple[str, list[tuple[str, str, int, int]]]] = {
             ("function", "App\\Models\\slugify", 46, 49),
         ],
     ),
+    "objc": (
+        "sample.m",
+        [
+            ("class", "RNSRouter", 3, 7),  # the @interface
+            ("class", "RNSRouter", 9, 25),  # the @implementation
+            ("method", "RNSRouter.addPath:handler:", 13, 17),  # named by its selector
+            ("method", "RNSRouter.shared", 19, 23),
+            ("class", "RNSRouter", 27, 29),  # a category is named by its class
+            ("class", "RNSRouter", 31, 36),
+            ("method", "RNSRouter.reset", 32, 35),
+            ("class", "RNSHandler", 38, 40),
+            ("function", "normalize", 42, 45),
+        ],
+    ),
     "swift": (
         "sample.swift",
         [
@@ -255,7 +269,8 @@ def test_symbols_match_the_file(language: str) -> None:
     for c in fc.chunks:
         if c.kind == "module":
             continue
-        short = _SHORT_NAME.search(c.name).group()  # type: ignore[union-attr]
+        # an Objective-C selector ends in ":" (addPath:handler:): its last keyword names it
+        short = _SHORT_NAME.search(c.name.rstrip(":")).group()  # type: ignore[union-attr]
         assert short.lower() in c.signature.lower(), c
         # the signature is made of the chunk's own words, not invented
         assert all(word in c.text for word in c.signature.split()), c

@@ -19,11 +19,19 @@ from c2rag.chunk.languages import load_language
         ("build.gradle.kts", "kotlin"), ("run.sh", "bash"), ("README.md", "markdown"),
         ("pyproject.toml", "toml"), ("ci.yml", "yaml"), ("NOTES", "text"),
         ("C:\\w\\A.JAVA", "java"), ("Sources/App.swift", "swift"), ("Main.scala", "scala"),
-        ("build.sc", "scala"), ("init.lua", "lua"),
+        ("build.sc", "scala"), ("init.lua", "lua"), ("ios/RNSScreen.mm", "objc"),
     ],
 )  # fmt: skip
 def test_detect_by_name(path: str, language: str) -> None:
     assert detect_language(path) == language
+
+
+def test_objective_c_is_told_by_its_directives() -> None:
+    # .m is Objective-C or MATLAB, and an Objective-C header is a .h like C's
+    assert detect_language("RNSRouter.m", b"#import <UIKit/UIKit.h>\n") == "objc"
+    assert detect_language("fit.m", b"function y = fit(x)\n  y = x;\nend\n") == "matlab"
+    assert detect_language("RNSRouter.h", b"@interface RNSRouter : NSObject\n@end\n") == "objc"
+    assert detect_language("table.h", b"#include <stdio.h>\nint n(void);\n") == "c"
 
 
 @pytest.mark.parametrize(
