@@ -44,6 +44,9 @@ class IndexReport:
     """``(path, flag)`` for files indexed with a caveat (e.g. ``non_utf8``)."""
     vendored_dirs: dict[str, int] = field(default_factory=dict)
     """Files left out per vendored directory (``third_party/``, ``web/node_modules/``)."""
+    generated_dirs: dict[str, int] = field(default_factory=dict)
+    """Files of this update found generated, per directory (two levels at most:
+    ``lib/commonjs/``, ``build/``; ``./`` for the top level)."""
     chunks_added: int = 0
     chunks_relabelled: int = 0
     """Records written for renamed files (their vectors are reused, nothing is re-embedded)."""
@@ -73,6 +76,8 @@ class IndexReport:
         ):
             setattr(self, name, getattr(result, name))
         self.files_skipped += result.skipped
+        generated = [path for path, reason in self.files_skipped if reason == "generated"]
+        self.generated_dirs = dict(Counter(_directory(path) for path in generated))
         for name in ("texts_embedded", "tokens_embedded", "cache_hits", "store_hits"):
             setattr(self, name, getattr(result.vectors, name))
 
@@ -115,6 +120,10 @@ class IndexReport:
                 lines.append(
                     f"vendored code left out: {shown}; to index it, add `!{first}` to .c2ragignore"
                 )
+            if self.generated_dirs:
+                generated = Counter(self.generated_dirs).most_common(3)
+                shown = ", ".join(f"{d} ({n} files)" for d, n in generated)
+                lines.append(f"generated files left out: {shown}")
         redacted = sum(1 for _, flag in self.files_flagged if flag.startswith("secret redacted"))
         if redacted:
             lines.append(f"secrets redacted: lines in {redacted} files (see the warnings above)")
@@ -220,3 +229,9 @@ class IndexStatus:
                 f"`c2rag index` would rebuild every file from cached vectors: {self.rebuild_reason}"
             )
         return "\n".join(lines)
+
+
+def _directory(path: str) -> str:
+    """The directory of ``path``, two levels at most (``lib/commonjs/``), ``./`` at the top."""
+    parts = path.split("/")[:-1][:2]
+    return "/".join(parts) + "/" if parts else "./"
