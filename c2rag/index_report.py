@@ -114,16 +114,13 @@ class IndexReport:
             reasons = ", ".join(f"{r}: {n}" for r, n in self.skipped_by_reason().items())
             lines.append(f"skipped by reason: {reasons}")
             if self.vendored_dirs:
-                vendored = Counter(self.vendored_dirs)
-                shown = ", ".join(f"{d} ({n} files)" for d, n in vendored.most_common(3))
-                first = vendored.most_common(1)[0][0]
+                first = Counter(self.vendored_dirs).most_common(1)[0][0]
                 lines.append(
-                    f"vendored code left out: {shown}; to index it, add `!{first}` to .c2ragignore"
+                    f"vendored code left out: {_largest(self.vendored_dirs)}; "
+                    f"to index it, add `!{first}` to .c2ragignore"
                 )
             if self.generated_dirs:
-                generated = Counter(self.generated_dirs).most_common(3)
-                shown = ", ".join(f"{d} ({n} files)" for d, n in generated)
-                lines.append(f"generated files left out: {shown}")
+                lines.append(f"generated files left out: {_largest(self.generated_dirs)}")
         redacted = sum(1 for _, flag in self.files_flagged if flag.startswith("secret redacted"))
         if redacted:
             lines.append(f"secrets redacted: lines in {redacted} files (see the warnings above)")
@@ -235,3 +232,8 @@ def _directory(path: str) -> str:
     """The directory of ``path``, two levels at most (``lib/commonjs/``), ``./`` at the top."""
     parts = path.split("/")[:-1][:2]
     return "/".join(parts) + "/" if parts else "./"
+
+
+def _largest(counts: dict[str, int]) -> str:
+    """The three directories with the most files: ``third_party/ (2 files), …``."""
+    return ", ".join(f"{d} ({n} files)" for d, n in Counter(counts).most_common(3))

@@ -254,10 +254,7 @@ class SymbolWalker:
         if spec.name == "objc":  # no body node: the declaration is the first line
             first = self.source.text(node.start_byte, node.end_byte).split("\n", 1)[0]
             symbol.signature = " ".join(first.split()).rstrip("{ ")
-        if body is not None:
-            inner = _Scope(qualified, qualified, in_class=True, depth=scope.depth + 1)
-            symbol.members = self._walk(body.named_children, inner)
-        return symbol
+        return self._with_members(symbol, body, scope)
 
     def _macro_class(self, outer: Node, node: Node, name: str, scope: _Scope) -> Symbol:
         """``class GRPC_DLL ServerBuilder { ... };``: tree-sitter, not knowing the export macro,
@@ -265,8 +262,12 @@ class SymbolWalker:
         body = node.child_by_field_name("body")
         qualified = self._join(scope.prefix, name)
         symbol = self._spanning("class", qualified, scope.parent, node, outer, body)
+        return self._with_members(symbol, body, scope)
+
+    def _with_members(self, symbol: Symbol, body: Node | None, scope: _Scope) -> Symbol:
+        """``symbol`` (a class) with the definitions and statements of its ``body``."""
         if body is not None:
-            inner = _Scope(qualified, qualified, in_class=True, depth=scope.depth + 1)
+            inner = _Scope(symbol.name, symbol.name, in_class=True, depth=scope.depth + 1)
             symbol.members = self._walk(body.named_children, inner)
         return symbol
 

@@ -264,8 +264,8 @@ def _gap(group: list[_Piece], piece: _Piece) -> list[str] | None:
     part of a definition the group ends with and only blank lines lie between: one snippet
     then shows the function whole. ``None`` otherwise, or when the file was not read (two
     neighbouring functions stay two snippets, each with its own citation)."""
-    end = max(q.end for q in group)
     last = max(group, key=lambda q: q.end)
+    end = last.end
     lines = next((q.file_lines for q in (*group, piece) if q.file_lines is not None), None)
     if (
         lines is None

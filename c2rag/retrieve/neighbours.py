@@ -11,7 +11,7 @@ import re
 
 from c2rag.retrieve.arrange import is_doc_or_data_file, is_test_code, symbol_key
 from c2rag.store.lexical import LexicalIndex
-from c2rag.store.symbols import SymbolInfo, name_parts
+from c2rag.store.symbols import SymbolInfo, short_name
 from c2rag.store.tokens import code_tokens
 from c2rag.types import Chunk
 
@@ -33,7 +33,7 @@ def callees(chunk: Chunk, lexical: LexicalIndex, *, self_id: str, limit: int = 5
     part (its signature and docstring), not by a tail part whose lines say nothing of it.
     """
     out: list[str] = []
-    own = (name_parts(chunk.name) or [chunk.name])[-1]  # Cls::find, Cls#find, pkg.find
+    own = short_name(chunk.name)  # Cls::find, Cls#find, pkg.find
     for match in _CALL.finditer(chunk.text):
         name = match.group(1)
         if name in _NOT_CALLS or name == own:

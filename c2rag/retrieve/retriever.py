@@ -43,7 +43,7 @@ from c2rag.retrieve.snapshot import cited_commit, default_snapshot
 from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.store import IndexStore
-from c2rag.store.symbols import SymbolTable, name_parts
+from c2rag.store.symbols import SymbolTable, short_name
 from c2rag.types import Embedder, Hit
 
 if TYPE_CHECKING:
@@ -463,12 +463,13 @@ class CodeRetriever:
         skip = set(exclude or ()) | {hit.id}
         down = callees(hit.chunk, self.lexical, self_id=hit.id, limit=limit * 2)
         up: list[str] = []
+        texts: dict[str, Hit] = {}
         if direction != "callees":
             # Callers are found by a shared token ("flags" in LocalFlags too): read the
             # candidates and keep those that spell the name whole.
             candidates = callers(hit.chunk, self.lexical, self_id=hit.id, limit=limit * 10)
             texts = self.fetch([c for c in candidates if c not in skip], branch=branch)
-            name = (name_parts(hit.chunk.name) or [hit.chunk.name])[-1]
+            name = short_name(hit.chunk.name)
             seen: set[tuple[str, ...]] = set()
             for cid in candidates:
                 key = symbol_key(cid, self.lexical.symbols.get(cid))
@@ -490,7 +491,9 @@ class CodeRetriever:
             picked.append(cid)
             if len(picked) == limit:
                 break
-        found = self.fetch(picked, branch=branch)
+        # callers were read above to check their text: fetch only the rest
+        found = {cid: texts[cid] for cid in picked if cid in texts}
+        found |= self.fetch([cid for cid in picked if cid not in found], branch=branch)
         relation = {cid: "callee" for cid in down} | {cid: "caller" for cid in up}
         return [
             _with_score(found[cid], hit.score * 0.5, {relation.get(cid, "neighbour"): 1.0})

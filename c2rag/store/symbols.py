@@ -15,7 +15,7 @@ from typing import Any
 
 from c2rag.types import Chunk
 
-__all__ = ["SymbolInfo", "SymbolTable", "name_parts"]
+__all__ = ["SymbolInfo", "SymbolTable", "name_parts", "short_name"]
 
 _SEP = re.compile(r"\.|::|#|/|\\")
 _DEFINING_KINDS = frozenset({"function", "method", "class"})
@@ -30,6 +30,12 @@ def _in_order(wanted: list[str], parts: list[str]) -> bool:
 def name_parts(name: str) -> list[str]:
     """Components of a qualified name or path (``a.b::C#d`` → ``[a, b, C, d]``)."""
     return [p for p in _SEP.split(name) if p]
+
+
+def short_name(name: str) -> str:
+    """The last component of a qualified name (``Class.method``, ``Cls::find`` → ``find``)."""
+    parts = name_parts(name)
+    return parts[-1] if parts else name
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +65,7 @@ class SymbolInfo:
     @property
     def short_name(self) -> str:
         """The last component of the qualified name (``Class.method`` → ``method``)."""
-        parts = name_parts(self.name)
-        return parts[-1] if parts else self.name
+        return short_name(self.name)
 
     @property
     def defines(self) -> bool:
