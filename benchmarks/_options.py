@@ -25,15 +25,19 @@ def index_options(args: argparse.Namespace) -> dict[str, Any]:
     return {} if weight is None else {"signature_weight": weight}
 
 
-def add_layout(ap: argparse.ArgumentParser, *, applies_to: str = "") -> None:
-    """``--layout package|repo``; ``applies_to`` prefixes the help ("Docstring sets: ")."""
+def add_layout(
+    ap: argparse.ArgumentParser, *, applies_to: str = "", extra: dict[str, str] | None = None
+) -> None:
+    """``--layout package|repo``; ``applies_to`` prefixes the help ("Docstring sets: ");
+    ``extra`` adds layouts of one benchmark (name: what it indexes)."""
+    more = "".join(f"; {name}: {what}" for name, what in (extra or {}).items())
     what = (
         f"{applies_to}index the installed package alone, or its whole repository as its PyPI "
-        "source archive ships it (tests, docs, configuration; downloaded once)"
+        f"source archive ships it (tests, docs, configuration; downloaded once){more}"
     )
     ap.add_argument(
         "--layout",
-        choices=("package", "repo"),
+        choices=("package", "repo", *(extra or {})),
         default="package",
         help=what[0].upper() + what[1:],
     )

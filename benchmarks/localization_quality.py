@@ -43,6 +43,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT)]
 
+from benchmarks._fix_sets import FIX_SOURCES, FixCase, build_fix_cases, fix_files  # noqa: E402
 from benchmarks._localization_sets import LocalizationCase, build_cases, package_files  # noqa: E402
 from benchmarks._options import (  # noqa: E402
     add_dtype,
@@ -78,19 +79,34 @@ class Score:
     recall10: float = 0.0
     n: int = 0
 
-    def add(self, case: LocalizationCase, ranked: Ranked) -> None:
-        files, functions = ranked
+    n_functions: int = 0
+
+    def add(self, case: LocalizationCase | FixCase, ranked: Ranked) -> None:
+        if isinstance(case, FixCase):
+            self.add_gold(ranked, set(case.gold_paths), case.gold_functions)
+        else:
+            gold = (case.gold_path, case.gold_name, case.gold_start, case.gold_end)
+            self.add_gold(ranked, {case.gold_path}, (gold,))
+
+    def add_gold(
+        self, ranked: Ranked, paths: set[str], functions: Sequence[tuple[str, str, int, int]]
+    ) -> None:
+        """Acc@1: a gold file first; Acc@5: every gold file in the top 5; Recall@10: the
+        share of gold functions among the first 10 (cases with no gold function skip it)."""
+        files, found = ranked
         self.n += 1
-        self.acc1 += bool(files) and files[0] == case.gold_path
-        self.acc5 += case.gold_path in files[:5]
-        self.recall10 += any(
-            path == case.gold_path and start <= case.gold_end and case.gold_start <= end
-            for path, _, start, end in functions[:10]
-        )
+        self.acc1 += bool(files) and files[0] in paths
+        self.acc5 += paths <= set(files[:5])
+        if functions:
+            self.n_functions += 1
+            self.recall10 += sum(
+                any(p == path and s <= end and start <= e for p, _, s, e in found[:10])
+                for path, _, start, end in functions
+            ) / len(functions)
 
     def row(self) -> list[str]:
-        n = max(self.n, 1)
-        return [f"{self.acc1 / n:.3f}", f"{self.acc5 / n:.3f}", f"{self.recall10 / n:.3f}"]
+        n, nf = max(self.n, 1), max(self.n_functions, 1)
+        return [f"{self.acc1 / n:.3f}", f"{self.acc5 / n:.3f}", f"{self.recall10 / nf:.3f}"]
 
 
 def from_chunks(retriever: CodeRetriever, ranking: Sequence[tuple[str, float]]) -> Ranked:
@@ -158,7 +174,7 @@ def run_package(
     max_cases: int,
     index_options: dict | None = None,
     layout: str = "package",
-) -> tuple[list[LocalizationCase], dict[str, dict[str, Score]]]:
+) -> tuple[list[LocalizationCase | FixCase], dict[str, dict[str, Score]]]:
     """Scores per pipeline, per kind of case (``all``, ``traceback``, ``prose``)."""
     cases, files, where = indexed_set(package, work, max_cases, layout)
     scores: dict[str, dict[str, Score]] = {}
@@ -167,23 +183,27 @@ def run_package(
             per_kind = scores.setdefault(name, {})
             for case in cases:
                 ranked = run(case.text)
-                for kind in ("all", case.kind):
+                for kind in {"all", getattr(case, "kind", "all")}:
                     per_kind.setdefault(kind, Score()).add(case, ranked)
     return cases, scores
 
 
 def indexed_set(
     package: str, work: Path, max_cases: int, layout: str
-) -> tuple[list[LocalizationCase], dict[str, str], Path]:
+) -> tuple[list[LocalizationCase | FixCase], dict[str, str], Path]:
     """The cases, the files to index and where: the installed package alone (``package``),
-    or its whole repository from the PyPI source archive (``repo``: tests, docs and
-    configuration beside the code, the gold paths moved to where the repository keeps them)."""
-    cases = build_cases(package, work / "cases", max_cases=max_cases)
+    its whole repository from the PyPI source archive (``repo``: tests, docs and
+    configuration beside the code, the gold paths moved to where the repository keeps them),
+    or a release and the real fixes Debian applies to it (``fixes``, see ``_fix_sets.py``)."""
+    if layout == "fixes":
+        cases = build_fix_cases(package, work / "fixes")[:max_cases]
+        return cases, fix_files(package, work / "fixes"), work / "index-fixes" / package
+    injected = build_cases(package, work / "cases", max_cases=max_cases)
     if layout == "package":
-        return cases, package_files(package), work / "index" / package
+        return list(injected), package_files(package), work / "index" / package
     files, gold_paths = repository_files(package, work / "sdists")
-    cases = [replace(c, gold_path=gold_paths[c.gold_path]) for c in cases]
-    return cases, files, work / "index-repo" / package
+    moved = [replace(c, gold_path=gold_paths[c.gold_path]) for c in injected]
+    return list(moved), files, work / "index-repo" / package
 
 
 def grid(
@@ -219,6 +239,7 @@ def merge(parts: Sequence[dict[str, dict[str, Score]]]) -> dict[str, dict[str, S
                 t.acc5 += s.acc5
                 t.recall10 += s.recall10
                 t.n += s.n
+                t.n_functions += s.n_functions
     return out
 
 
@@ -233,6 +254,13 @@ def rows(label: str, scores: dict[str, dict[str, Score]]) -> list[list[object]]:
     return out
 
 
+_FIX_NOTE = (
+    "Issues written by people about real bugs, with the files and functions the real fix "
+    "edited (`--layout fixes`). A case may have several gold files: file Acc@5 counts a case "
+    "when all of them are in the top 5, and function Recall@10 is the share of its gold "
+    "functions among the first 10 (over the cases whose fix edits a function). "
+)
+_TUNE, _REPORT, _FIX_TUNE = "packaging,jinja2", "markdown,yaml,pathspec", "django,pip"
 _REPO_NOTE = (
     "The same cases on each package's whole repository as its PyPI source archive ships it "
     "(`--layout repo`: tests, docs, changelog and configuration beside the code, the code as "
@@ -242,8 +270,14 @@ _REPO_NOTE = (
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--tune", default="packaging,jinja2", help="Tuning packages")
-    ap.add_argument("--report", default="markdown,yaml,pathspec", help="Reported packages")
+    ap.add_argument(
+        "--tune", default=None, help=f"Tuning packages (default {_TUNE} or, for fixes, {_FIX_TUNE})"
+    )
+    ap.add_argument(
+        "--report",
+        default=None,
+        help=f"Reported packages (default {_REPORT} or, for fixes, the other fix packages)",
+    )
     ap.add_argument("--max-cases", type=int, default=30, help="Cases per package")
     ap.add_argument("--model", default=None, help="Embedding model (default: the MiniLM wheel)")
     ap.add_argument(
@@ -254,7 +288,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weights", default="{}", help="LocalizeWeights fields as JSON (tuning)")
     add_signature_weight(ap)
     add_dtype(ap)
-    add_layout(ap)
+    add_layout(
+        ap,
+        extra={"fixes": "a release and the real fixes Debian applies to it (_fix_sets.py)"},
+    )
     ap.add_argument("--no-write", action="store_true", help="Print, do not update the docs")
     ap.add_argument(
         "--grid",
@@ -262,6 +299,12 @@ def main(argv: list[str] | None = None) -> None:
         help="Tuning: a JSON list of LocalizeWeights settings, scored on --tune packages only",
     )
     args = ap.parse_args(argv)
+    fixes = args.layout == "fixes"
+    if args.tune is None:
+        args.tune = _FIX_TUNE if fixes else _TUNE
+    if args.report is None:
+        tuned = set(args.tune.split(","))
+        args.report = ",".join(p for p in FIX_SOURCES if p not in tuned) if fixes else _REPORT
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("c2rag").setLevel(logging.ERROR)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -304,23 +347,46 @@ def main(argv: list[str] | None = None) -> None:
     md = [
         f"Measured {machine()}; load average {load[0]:.2f} at the start (the machine is "
         f"shared). Embedder `{encoder.model_name}` "
-        f"({str(encoder.dtype).removeprefix('torch.')}) for every pipeline. Cases: one "
-        "injected bug each (a one-line mutation of one function of an installed package, see "
-        "`benchmarks/_localization_sets.py`), turned into an issue: with the real traceback "
-        "when the bug raises, as prose quoting the wrong result when it does not. The gold "
-        "function is often *not* in the traceback (a bad value crashes a caller). Weights "
-        f"tuned on {args.tune} only; the held-out packages ({args.report}) were not looked "
-        "at while tuning. Package versions: "
-        f"{data_versions(filter(None, f'{args.tune},{args.report}'.split(',')))}.",
+        f"({str(encoder.dtype).removeprefix('torch.')}) for every pipeline. ",
         "",
         table(HEADER, result_rows),
     ]
+    if fixes:
+        md[0] += (
+            "Cases: the patches Debian applies to a release that edit its code, each "
+            "patch's description (a commit message by the project's developers) as the "
+            "issue; gold: the code files it edits and the functions its changed lines fall "
+            "in; the release indexed as its PyPI source archive ships it (Django: its "
+            "`django/` directory only, to keep the run short). See "
+            "`benchmarks/_fix_sets.py`. Weights were tuned on the injected bugs below, never "
+            f"on these cases; {args.tune} were looked at while developing, {args.report} "
+            f"were not. Releases: {_fix_releases(args.tune, args.report)}."
+        )
+    else:
+        md[0] += (
+            "Cases: one injected bug each (a one-line mutation of one function of an "
+            "installed package, see `benchmarks/_localization_sets.py`), turned into an "
+            "issue: with the real traceback when the bug raises, as prose quoting the wrong "
+            "result when it does not. The gold function is often *not* in the traceback (a "
+            f"bad value crashes a caller). Weights tuned on {args.tune} only; the held-out "
+            f"packages ({args.report}) were not looked at while tuning. Package versions: "
+            f"{data_versions(filter(None, f'{args.tune},{args.report}'.split(',')))}."
+        )
     text = "\n".join(md)
     print(text)
-    if not args.no_write and args.layout == "package":
+    if args.no_write:
+        return
+    if fixes:
+        write_section("localization_fixes", "### Real fixes\n\n" + _FIX_NOTE + text)
+    elif args.layout == "package":
         write_section("localization", "## Localization\n\n" + text)
-    elif not args.no_write:
+    else:
         write_section("localization_repo", "### Whole repositories\n\n" + _REPO_NOTE + text)
+
+
+def _fix_releases(*packages: str) -> str:
+    names = [p for group in packages for p in group.split(",") if p]
+    return ", ".join(f"{FIX_SOURCES[p].dist} {FIX_SOURCES[p].version}" for p in names)
 
 
 if __name__ == "__main__":
