@@ -166,6 +166,10 @@ _TRAILER = re.compile(
     r"mime-version|content-type|content-transfer-encoding|backport of|\(cherry picked)\b",
     re.IGNORECASE,
 )
+# git format-patch folds a non-ASCII message's MIME headers into a long subject line.
+_MIME = re.compile(
+    r"\s*MIME-Version: 1\.0\s+Content-Type:.*?Content-Transfer-Encoding:\s*\S+", re.DOTALL
+)
 _DROP_PARAGRAPH = re.compile(r"^(thanks|co-authored|signed-off|backport of|\(cherry)", re.I)
 _NOT_CODE_DIRS = {"tests", "test", "testing", "docs", "doc", "examples", "debian", "_vendor"}
 
@@ -185,7 +189,7 @@ def _is_code(path: str) -> bool:
 def _description(header: str) -> str:
     """Subject and body of a patch header (DEP-3 or ``git format-patch``)."""
     lines: list[str] = []
-    for line in header.splitlines():
+    for line in _MIME.sub("", header).splitlines():
         m = re.match(r"^(Subject|Description):\s*(.*)", line)
         if m:
             lines.append(re.sub(r"^\[PATCH[^\]]*\]\s*(\[[\d.]+\.x\]\s*)?", "", m.group(2)))

@@ -278,7 +278,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help=f"Reported packages (default {_REPORT} or, for fixes, the other fix packages)",
     )
-    ap.add_argument("--max-cases", type=int, default=30, help="Cases per package")
+    ap.add_argument(
+        "--max-cases",
+        type=int,
+        default=None,
+        help="Cases per package (default 30 injected bugs; every real fix)",
+    )
     ap.add_argument("--model", default=None, help="Embedding model (default: the MiniLM wheel)")
     ap.add_argument(
         "--workdir",
@@ -300,6 +305,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     fixes = args.layout == "fixes"
+    if args.max_cases is None:
+        args.max_cases = 10_000 if fixes else 30
     if args.tune is None:
         args.tune = _FIX_TUNE if fixes else _TUNE
     if args.report is None:

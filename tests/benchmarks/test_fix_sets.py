@@ -24,14 +24,19 @@ def helper(x):
     return x + 1
 """
 
-# git format-patch, as Debian's gbp writes it: subject over two lines, a body, thanks and
-# trailers, a diffstat after '---', then one code file and one test file. Its first hunk is
-# one line off (the release differs from the patch's base), as real patches often are.
+# git format-patch, as Debian's gbp writes it: subject over two lines (with the MIME headers
+# of a non-ASCII message folded in), a body, thanks and trailers, a diffstat after '---',
+# then one code file and one test file. Its first hunk is one line off (the release differs
+# from the patch's base), as real patches often are.
 GIT_PATCH = """\
 From: Jane Dev <jane@example.org>
 Date: Tue, 4 May 2021 23:42:52 -0400
 Subject: [PATCH] [4.2.x] Fixed CVE-2024-0001 -- Mitigated potential DoS in
- Parser.parse().
+ Parser.parse(). MIME-Version: 1.0 Content-Type: text/plain;
+ charset=UTF-8 Content-Transfer-Encoding: 8bit
+MIME-Version: 1.0
+Content-Type: text/plain; charset="utf-8"
+Content-Transfer-Encoding: 8bit
 
 Splitting on every comma was quadratic on crafted input.
 
