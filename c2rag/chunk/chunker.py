@@ -29,8 +29,10 @@ __all__ = ["CHUNKER_VERSION", "Chunker", "FileChunks", "chunk_file"]
 
 logger = logging.getLogger(__name__)
 
-CHUNKER_VERSION = "12"
-"""Bumped whenever the same file and settings would give different chunks."""
+CHUNKER_VERSION = "13"
+"""Bumped whenever the same file and settings would give different chunks, or a different
+set of files is chunked (13: translation catalogs left out by ``git/ignore.py``), so that a
+stored index is rebuilt (from cached vectors)."""
 
 _MAX_ERROR_SHARE = 0.5  # a tree that is mostly ERROR nodes is chunked in windows instead
 

@@ -35,8 +35,9 @@ class Skipped:
     """A path that is not indexed, and why.
 
     ``reason`` is a short stable code to group and count by: ``"submodule"``, ``"symlink"``,
-    ``"secret"``, ``"vendored"``, ``"generated"``, ``"c2ragignore"``, ``"non_utf8_path"``,
-    ``"unreadable"``. ``detail`` says which rule fired (e.g. the pattern ``"*.pem"``).
+    ``"secret"``, ``"vendored"``, ``"generated"``, ``"translation"``, ``"c2ragignore"``,
+    ``"non_utf8_path"``, ``"unreadable"``. ``detail`` says which rule fired (e.g. the
+    pattern ``"*.pem"``).
     """
 
     path: str

@@ -28,6 +28,7 @@ from c2rag.git import BUILTIN_EXCLUDES, IgnoreRules, Skipped
         ("web/node_modules/x/y.js", "vendored", "node_modules/"),
         ("vendor/github.com/pkg/errors/errors.go", "vendored", "vendor/"),
         ("third_party/zlib/inflate.c", "vendored", "third_party/"),
+        ("src/pip/_vendor/urllib3/poolmanager.py", "vendored", "_vendor/"),
         (".venv/lib/python3.12/site.py", "vendored", ".venv/"),
         ("dist/bundle.js", "generated", "dist/"),
         ("pkg/build/lib/mod.py", "generated", "build/"),
@@ -35,6 +36,9 @@ from c2rag.git import BUILTIN_EXCLUDES, IgnoreRules, Skipped
         ("old/mod.pyc", "generated", "*.pyc"),
         ("static/app.min.js", "generated", "*.min.js"),
         ("mylib.egg-info/PKG-INFO", "generated", "*.egg-info/"),
+        ("django/conf/locale/fr/LC_MESSAGES/django.po", "translation", "*.po"),
+        ("po/messages.pot", "translation", "*.pot"),
+        ("src/locale/messages.de.xlf", "translation", "*.xlf"),
     ],
 )
 def test_builtin_excludes_name_reason_and_pattern(path: str, reason: str, detail: str) -> None:
@@ -83,6 +87,13 @@ def test_c2ragignore_negation_takes_back_a_builtin() -> None:
     assert rules.check("secrets/prod.pem") is not None
 
 
+def test_translation_catalogs_can_be_taken_back() -> None:
+    path = "app/locale/fr/LC_MESSAGES/django.po"
+    assert IgnoreRules("!*.po\n").check(path) is None
+    # the code that holds the source strings is indexed either way
+    assert IgnoreRules().check("app/locale/__init__.py") is None
+
+
 def test_last_matching_pattern_decides() -> None:
     rules = IgnoreRules("!keep.pem\n")
     assert rules.check("keep.pem") is None
@@ -118,4 +129,9 @@ def test_rules_compare_by_content() -> None:
 
 
 def test_every_builtin_reason_is_a_known_code() -> None:
-    assert {reason for reason, _ in BUILTIN_EXCLUDES} == {"secret", "vendored", "generated"}
+    assert {reason for reason, _ in BUILTIN_EXCLUDES} == {
+        "secret",
+        "vendored",
+        "generated",
+        "translation",
+    }
