@@ -162,7 +162,7 @@ class FixCase:
 
 _TRAILER = re.compile(
     r"^(signed-off-by|co-authored-by|reviewed-by|reviewed-on|acked-by|origin|bug(-\w+)?|"
-    r"forwarded|last-update|applied-upstream|author|from|date|index|gbp-pq|change-id|"
+    r"forwarded|last-update|applied-upstream|author|from|date|index|gbp-pq|patch-name|change-id|"
     r"mime-version|content-type|content-transfer-encoding|backport of|\(cherry picked)\b",
     re.IGNORECASE,
 )
