@@ -350,7 +350,8 @@ def main(argv: list[str] | None = None) -> None:
             for name, kinds in scores.items():
                 log.info("  %-32s %s", name, kinds["all"].row())
             parts.append(scores)
-        result_rows += rows(f"{label}: {', '.join(names)}", merge(parts))
+        named = ", ".join(names) if len(names) <= 4 else f"{len(names)} packages"
+        result_rows += rows(f"{label}: {named}", merge(parts))
     md = [
         f"Measured {machine()}; load average {load[0]:.2f} at the start (the machine is "
         f"shared). Embedder `{encoder.model_name}` "
