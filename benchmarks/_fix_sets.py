@@ -53,91 +53,42 @@ class FixSource:
     under: str = ""
 
 
-def _pool(base: str, name: str, file: str) -> str:
-    return f"{base}/main/{name[:4] if name.startswith('lib') else name[0]}/{name}/{file}"
+# One release per line: key, Debian source package, the Debian version whose patches are
+# read, the archive serving it, PyPI distribution, release, directory indexed ("-": all).
+# Each Debian version was the newest the archive served on 2026-12-07 for that release.
+_RELEASES = """
+django          python-django          3.2.25-0+deb12u4  security Django          3.2.25  django/
+pip             python-pip             20.3.4-4+deb11u1  main     pip             20.3.4  -
+jinja2          jinja2                 2.11.3-1+deb11u4  security Jinja2          2.11.3  -
+aiohttp         python-aiohttp         3.8.4-1+deb12u1   security aiohttp         3.8.4   -
+authlib         python-authlib         1.2.0-1+deb12u2   security Authlib         1.2.0   -
+tornado         python-tornado         6.2.0-3+deb12u4   security tornado         6.2     -
+urllib3         python-urllib3         1.26.12-1+deb12u4 security urllib3         1.26.12 -
+httplib2        python-httplib2        0.20.4-3+deb12u1  security httplib2        0.20.4  -
+internetarchive python-internetarchive 3.3.0-2~deb12u1   main     internetarchive 3.3.0   -
+oslo.messaging  python-oslo.messaging  14.0.3-0+deb12u1  main     oslo.messaging  14.0.3  -
+nbxmpp          python-nbxmpp          2.0.2-1+deb11u1   main     nbxmpp          2.0.2   -
+idna            python-idna            2.10-1+deb11u1    security idna            2.10    -
+python-sql      python-sql             1.4.0-1+deb12u1   main     python-sql      1.4.0   -
+django-storages python-django-storages 1.13.2-1+deb12u1  main     django-storages 1.13.2  -
+"""
+_ARCHIVES = {"main": f"{_DEBIAN}/pool", "security": _SECURITY}
 
 
-FIX_SOURCES: dict[str, FixSource] = {
-    "django": FixSource(
-        _pool(_SECURITY, "python-django", "python-django_3.2.25-0+deb12u4.debian.tar.xz"),
-        "Django",
-        "3.2.25",
-        "django/",
-    ),
-    "pip": FixSource(
-        _pool(f"{_DEBIAN}/pool", "python-pip", "python-pip_20.3.4-4+deb11u1.debian.tar.xz"),
-        "pip",
-        "20.3.4",
-    ),
-    "jinja2": FixSource(
-        _pool(_SECURITY, "jinja2", "jinja2_2.11.3-1+deb11u4.debian.tar.xz"), "Jinja2", "2.11.3"
-    ),
-    "aiohttp": FixSource(
-        _pool(_SECURITY, "python-aiohttp", "python-aiohttp_3.8.4-1+deb12u1.debian.tar.xz"),
-        "aiohttp",
-        "3.8.4",
-    ),
-    "authlib": FixSource(
-        _pool(_SECURITY, "python-authlib", "python-authlib_1.2.0-1+deb12u2.debian.tar.xz"),
-        "Authlib",
-        "1.2.0",
-    ),
-    "tornado": FixSource(
-        _pool(_SECURITY, "python-tornado", "python-tornado_6.2.0-3+deb12u4.debian.tar.xz"),
-        "tornado",
-        "6.2",
-    ),
-    "urllib3": FixSource(
-        _pool(_SECURITY, "python-urllib3", "python-urllib3_1.26.12-1+deb12u4.debian.tar.xz"),
-        "urllib3",
-        "1.26.12",
-    ),
-    "httplib2": FixSource(
-        _pool(_SECURITY, "python-httplib2", "python-httplib2_0.20.4-3+deb12u1.debian.tar.xz"),
-        "httplib2",
-        "0.20.4",
-    ),
-    "internetarchive": FixSource(
-        _pool(
-            f"{_DEBIAN}/pool",
-            "python-internetarchive",
-            "python-internetarchive_3.3.0-2~deb12u1.debian.tar.xz",
-        ),
-        "internetarchive",
-        "3.3.0",
-    ),
-    "oslo.messaging": FixSource(
-        _pool(
-            f"{_DEBIAN}/pool",
-            "python-oslo.messaging",
-            "python-oslo.messaging_14.0.3-0+deb12u1.debian.tar.xz",
-        ),
-        "oslo.messaging",
-        "14.0.3",
-    ),
-    "nbxmpp": FixSource(
-        _pool(f"{_DEBIAN}/pool", "python-nbxmpp", "python-nbxmpp_2.0.2-1+deb11u1.debian.tar.xz"),
-        "nbxmpp",
-        "2.0.2",
-    ),
-    "idna": FixSource(
-        _pool(_SECURITY, "python-idna", "python-idna_2.10-1+deb11u1.debian.tar.xz"), "idna", "2.10"
-    ),
-    "python-sql": FixSource(
-        _pool(f"{_DEBIAN}/pool", "python-sql", "python-sql_1.4.0-1+deb12u1.debian.tar.xz"),
-        "python-sql",
-        "1.4.0",
-    ),
-    "django-storages": FixSource(
-        _pool(
-            f"{_DEBIAN}/pool",
-            "python-django-storages",
-            "python-django-storages_1.13.2-1+deb12u1.debian.tar.xz",
-        ),
-        "django-storages",
-        "1.13.2",
-    ),
-}
+def _patches_url(source: str, version: str, archive: str) -> str:
+    return f"{_ARCHIVES[archive]}/main/{source[0]}/{source}/{source}_{version}.debian.tar.xz"
+
+
+def _sources() -> dict[str, FixSource]:
+    out = {}
+    for line in _RELEASES.strip().splitlines():
+        key, source, deb, archive, dist, version, under = line.split()
+        url = _patches_url(source, deb, archive)
+        out[key] = FixSource(url, dist, version, "" if under == "-" else under)
+    return out
+
+
+FIX_SOURCES: dict[str, FixSource] = _sources()
 
 
 @dataclass(frozen=True)
