@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -121,6 +122,18 @@ class IndexReport:
                 )
             if self.generated_dirs:
                 lines.append(f"generated files left out: {_largest(self.generated_dirs)}")
+            catalogs = Counter(
+                PurePosixPath(path).suffix
+                for path, reason in self.files_skipped
+                if reason == "translation"
+            )
+            if catalogs:
+                kinds = ", ".join(f"*{suffix} ({n} files)" for suffix, n in catalogs.most_common())
+                first = catalogs.most_common(1)[0][0]
+                lines.append(
+                    f"translation catalogs left out: {kinds}; "
+                    f"to index them, add `!*{first}` to .c2ragignore"
+                )
         redacted = sum(1 for _, flag in self.files_flagged if flag.startswith("secret redacted"))
         if redacted:
             lines.append(f"secrets redacted: lines in {redacted} files (see the warnings above)")

@@ -200,6 +200,10 @@ def test_translation_catalogs_are_left_out_until_taken_back(
     report = CodeIndex(repo.root, encoder=counting, store_dir=store_dir).update()
     assert report.skipped_by_reason()["translation"] == 3
     assert "translation: 3" in report.summary()
+    assert (
+        "translation catalogs left out: *.po (2 files), *.pot (1 files); "
+        "to index them, add `!*.po` to .c2ragignore"
+    ) in report.summary()
     with CodeIndex(repo.root, encoder=counting, store_dir=store_dir).open_store() as store:
         paths = {m["path"] for _, m in snapshot(store).values()}
     assert not any(p.endswith((".po", ".pot")) for p in paths)
