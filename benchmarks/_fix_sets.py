@@ -54,25 +54,30 @@ class FixSource:
 
 
 # One release per line: key, Debian source package, the Debian version whose patches are
-# read, the archive serving it, PyPI distribution, release, directory indexed ("-": all).
-# Each Debian version was the newest the archive served on 2026-12-07 for that release.
+# read, the archive serving it (main or sec: security), PyPI distribution ("=": the key),
+# release, the directory indexed ("-": all of it). Each Debian version was the newest the
+# archive served on 2026-12-07 for that release; the last four are Debian 13's.
 _RELEASES = """
-django          python-django          3.2.25-0+deb12u4  security Django          3.2.25  django/
-pip             python-pip             20.3.4-4+deb11u1  main     pip             20.3.4  -
-jinja2          jinja2                 2.11.3-1+deb11u4  security Jinja2          2.11.3  -
-aiohttp         python-aiohttp         3.8.4-1+deb12u1   security aiohttp         3.8.4   -
-authlib         python-authlib         1.2.0-1+deb12u2   security Authlib         1.2.0   -
-tornado         python-tornado         6.2.0-3+deb12u4   security tornado         6.2     -
-urllib3         python-urllib3         1.26.12-1+deb12u4 security urllib3         1.26.12 -
-httplib2        python-httplib2        0.20.4-3+deb12u1  security httplib2        0.20.4  -
-internetarchive python-internetarchive 3.3.0-2~deb12u1   main     internetarchive 3.3.0   -
-oslo.messaging  python-oslo.messaging  14.0.3-0+deb12u1  main     oslo.messaging  14.0.3  -
-nbxmpp          python-nbxmpp          2.0.2-1+deb11u1   main     nbxmpp          2.0.2   -
-idna            python-idna            2.10-1+deb11u1    security idna            2.10    -
-python-sql      python-sql             1.4.0-1+deb12u1   main     python-sql      1.4.0   -
-django-storages python-django-storages 1.13.2-1+deb12u1  main     django-storages 1.13.2  -
+django             python-django             3.2.25-0+deb12u4        sec  Django  3.2.25    django
+pip                python-pip                20.3.4-4+deb11u1        main =       20.3.4    -
+jinja2             jinja2                    2.11.3-1+deb11u4        sec  Jinja2  2.11.3    -
+aiohttp            python-aiohttp            3.8.4-1+deb12u1         sec  =       3.8.4     -
+authlib            python-authlib            1.2.0-1+deb12u2         sec  Authlib 1.2.0     -
+tornado            python-tornado            6.2.0-3+deb12u4         sec  =       6.2       -
+urllib3            python-urllib3            1.26.12-1+deb12u4       sec  =       1.26.12   -
+httplib2           python-httplib2           0.20.4-3+deb12u1        sec  =       0.20.4    -
+internetarchive    python-internetarchive    3.3.0-2~deb12u1         main =       3.3.0     -
+oslo.messaging     python-oslo.messaging     14.0.3-0+deb12u1        main =       14.0.3    -
+nbxmpp             python-nbxmpp             2.0.2-1+deb11u1         main =       2.0.2     -
+idna               python-idna               2.10-1+deb11u1          sec  =       2.10      -
+python-sql         python-sql                1.4.0-1+deb12u1         main =       1.4.0     -
+django-storages    python-django-storages    1.13.2-1+deb12u1        main =       1.13.2    -
+aiohttp-3.11       python-aiohttp            3.11.16-1+deb13u1       sec  aiohttp 3.11.16   -
+urllib3-2          python-urllib3            2.3.0-3+deb13u2         sec  urllib3 2.3.0     -
+keystonemiddleware python-keystonemiddleware 10.9.0-2+deb13u1        main =       10.9.0    -
+parsl              python-parsl              2025.01.13+ds-1+deb13u1 main =       2025.1.13 -
 """
-_ARCHIVES = {"main": f"{_DEBIAN}/pool", "security": _SECURITY}
+_ARCHIVES = {"main": f"{_DEBIAN}/pool", "sec": _SECURITY}
 
 
 def _patches_url(source: str, version: str, archive: str) -> str:
@@ -84,7 +89,8 @@ def _sources() -> dict[str, FixSource]:
     for line in _RELEASES.strip().splitlines():
         key, source, deb, archive, dist, version, under = line.split()
         url = _patches_url(source, deb, archive)
-        out[key] = FixSource(url, dist, version, "" if under == "-" else under)
+        directory = "" if under == "-" else f"{under}/"
+        out[key] = FixSource(url, key if dist == "=" else dist, version, directory)
     return out
 
 
