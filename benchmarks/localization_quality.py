@@ -255,10 +255,11 @@ def rows(label: str, scores: dict[str, dict[str, Score]]) -> list[list[object]]:
 
 
 _FIX_NOTE = (
-    "Issues written by people about real bugs, with the files and functions the real fix "
-    "edited (`--layout fixes`). A case may have several gold files: file Acc@5 counts a case "
-    "when all of them are in the top 5, and function Recall@10 is the share of its gold "
-    "functions among the first 10 (over the cases whose fix edits a function). "
+    "Real bugs described by the projects' developers (the fix's commit message), with the "
+    "files and functions the fix edited (`--layout fixes`). A case may have several gold "
+    "files: file Acc@5 counts a case when all of them are in the top 5, and function "
+    "Recall@10 is the share of its gold functions among the first 10 (over the cases whose "
+    "fix edits a function). "
 )
 _TUNE, _REPORT, _FIX_TUNE = "packaging,jinja2", "markdown,yaml,pathspec", "django,pip"
 _REPO_NOTE = (
