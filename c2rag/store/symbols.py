@@ -133,8 +133,7 @@ class SymbolTable:
         (``Policy.backoff`` ↔ ``pkg.Policy.backoff``) or path suffix (``upload.py``);
         0.8 last component (0.6 for a constructor named like its class); 0.5 prefix of the
         last component (``getUser`` ↔ ``getUserById``, when ``prefix`` is true and the mention
-        has at least 4 characters). Names match whatever their case, except an all-capital
-        mention (an acronym: ``XML``, ``ASGI``), which matches only names written so.
+        has at least 4 characters).
 
         Args:
             mention: An identifier, dotted/qualified name or path.
@@ -184,16 +183,7 @@ class SymbolTable:
             for short, ids in self._by_short.items():
                 if short != last and short.startswith(last):
                     put(ids, 0.5)
-        written = mention.strip()
-        if len(parts) == 1 and written.isalpha() and written.isupper():
-            # An acronym ("XML serializer", "SQL injection", "WARNING") names code only as
-            # written: ASGIRequest for "ASGI", not a method xml() or a class Warning.
-            scores = {i: v for i, v in scores.items() if self._last_part(i).startswith(written)}
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-
-    def _last_part(self, cid: str) -> str:
-        parts = name_parts(self._info[cid].name)
-        return parts[-1] if parts else ""
 
     def _qualifiers(self, cid: str, qual: list[str]) -> list[str]:
         """What qualifies a definition: its path's components (file name without extension),

@@ -144,20 +144,6 @@ def test_a_class_name_means_the_class_before_its_constructor(tmp_path) -> None:
     assert index.symbols.match("Map.Map") == [("k", 0.9)]
 
 
-def test_an_acronym_names_only_code_written_so(tmp_path) -> None:
-    # "Corrected quadratic text accumulation in XML serializer" voted for a GDAL method
-    # xml(); "ASGI requests" should still find ASGIRequest.
-    index = LexicalIndex.open(tmp_path / "lex")
-    method = _chunk("srs.py", "gdal.srs.SpatialReference.xml", "def xml(self): ...")
-    request = _chunk("asgi.py", "handlers.asgi.ASGIRequest", "class ASGIRequest: ...", kind="class")
-    parser = _chunk("xml.py", "serializers.XML", "class XML: ...", kind="class")
-    index.upsert([("m", method), ("r", request), ("p", parser)])
-    assert index.symbols.match("XML") == [("p", 0.8)]
-    assert index.symbols.match("ASGI") == [("r", 0.5)]
-    assert index.symbols.match("xml") == [("m", 0.8), ("p", 0.8)]  # as code, any case
-    assert index.symbols.match("Asgi") == [("r", 0.5)]
-
-
 def test_bad_options_and_corrupt_file(tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown field_weights"):
         LexicalIndex(tmp_path, field_weights={"body": 1.0})
