@@ -206,7 +206,8 @@ def _touched(functions: list[tuple[str, int, int]], first: int, last: int) -> se
 
 
 def _functions(source: str) -> list[tuple[str, int, int]]:
-    """``(qualified name, start, end)`` of each function and method (nested ones included)."""
+    """``(qualified name, start, end)`` of each function and method; a function nested in
+    another is part of it (its lines count for the outer one)."""
     out: list[tuple[str, int, int]] = []
 
     def walk(node: ast.AST, prefix: str, *, in_function: bool) -> None:
@@ -241,8 +242,12 @@ def _release(source: FixSource, work: Path) -> Path:
     archives = work / "archives"
     archives.mkdir(parents=True, exist_ok=True)
     pattern = f"{source.dist}-{source.version}.tar.gz".lower().replace("-", "[-_]")
-    found = [a for a in archives.iterdir() if re.fullmatch(pattern, a.name.lower())]
-    if not found:
+
+    def downloaded() -> Path | None:
+        return next((a for a in archives.iterdir() if re.fullmatch(pattern, a.name.lower())), None)
+
+    archive = downloaded()
+    if archive is None:
         subprocess.run(
             [
                 *(sys.executable, "-m", "pip", "download", "-q", "--no-deps"),
@@ -250,10 +255,13 @@ def _release(source: FixSource, work: Path) -> Path:
             ],
             check=True,
         )
-        found = [a for a in archives.iterdir() if re.fullmatch(pattern, a.name.lower())]
+        archive = downloaded()
+    if archive is None:
+        msg = f"pip downloaded no source archive named like {pattern} into {archives}"
+        raise FileNotFoundError(msg)
     unpack = work / "unpack"
     shutil.rmtree(unpack, ignore_errors=True)
-    with tarfile.open(found[0]) as tar:
+    with tarfile.open(archive) as tar:
         tar.extractall(unpack, filter="data")
     (top,) = unpack.iterdir()
     top.rename(root)

@@ -367,9 +367,9 @@ def main(argv: list[str] | None = None) -> None:
             "issue; gold: the code files it edits and the functions its changed lines fall "
             "in; the release indexed as its PyPI source archive ships it (Django: its "
             "`django/` directory only, to keep the run short). See "
-            "`benchmarks/_fix_sets.py`. Weights were tuned on the injected bugs below, never "
-            f"on these cases; {args.tune} were looked at while developing, {args.report} "
-            f"were not. Releases: {_fix_releases(args.tune, args.report)}."
+            "`benchmarks/_fix_sets.py`. Weights were tuned on the injected bugs (the tables "
+            f"above), never on these cases; {args.tune} were looked at while developing, "
+            f"{args.report} were not. Releases: {_fix_releases(args.tune, args.report)}."
         )
     else:
         md[0] += (

@@ -1,7 +1,7 @@
 """Which paths are never indexed: built-in secret and vendor excludes, plus ``.c2ragignore``.
 
 ``.gitignore`` needs no code here: files come from git objects, so what git ignores was
-never committed. These rules exclude more, for two reasons:
+never committed. These rules exclude more, for three reasons:
 
 * **secrets** must never reach an embedding model, an index on disk or an agent's prompt,
   even when someone committed them;
