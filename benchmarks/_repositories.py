@@ -14,9 +14,13 @@ import importlib.util
 import subprocess
 import sys
 import tarfile
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-__all__ = ["installed_sources", "repository_files"]
+from c2rag.retrieve.evaluate import EvalCase, docstring_cases
+
+__all__ = ["in_repository", "installed_sources", "repository_files"]
 
 
 def installed_sources(package: str) -> dict[str, str]:
@@ -92,3 +96,14 @@ def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dic
     for path, text in installed.items():  # as installed: the lines the cases were built on
         files[gold_paths[path]] = text
     return files, gold_paths
+
+
+def in_repository(
+    package: str, cases: Sequence[EvalCase], sdist_dir: Path
+) -> tuple[dict[str, str], list[EvalCase]]:
+    """The package's whole repository (tests, docs, configuration; every Python file's
+    docstrings removed) and the same cases, their paths moved to where the repository keeps
+    the package (stripping a file gives the same lines either way)."""
+    files, gold_paths = repository_files(package, sdist_dir)
+    stripped, _ = docstring_cases(files)
+    return stripped, [replace(c, path=gold_paths[c.path]) for c in cases]

@@ -42,7 +42,7 @@ from benchmarks._options import (  # noqa: E402
     encoder_dtype,
     index_options,
 )
-from benchmarks._repositories import installed_sources  # noqa: E402
+from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     MemoQueries,
     conversation_set,
@@ -60,6 +60,8 @@ log = logging.getLogger("fusion_tuning")
 # joblib and tornado (tuning), jsonschema, gitdb and importlib_resources ship their tests.
 TUNING_PACKAGES = ("click", "jinja2", "joblib", "tornado")
 HELD_OUT_PACKAGES = ("httpx", "markdown", "jsonschema", "gitdb", "importlib_resources")
+# Whole-repository sets, as retrieval_quality.py --layout repo publishes them.
+REPO_PACKAGES = ("click", "jinja2", "httpx", "markdown")
 
 
 @dataclass
@@ -202,6 +204,10 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         stripped, cases = docstring_cases(sources, max_cases=150)
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         add(package, group, stripped, cases, work / package)
+        if args.repos and package in REPO_PACKAGES:
+            # the same questions over the whole repository (docs, tests, configuration)
+            files, moved = in_repository(package, cases, Path(args.repos) / "sdists")
+            add(f"{package} repo", group, files, moved, Path(args.repos) / f"{package}-repo")
     return sets
 
 
@@ -219,6 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cosql")
     ap.add_argument("--conversations", action="store_true", help="requests and urllib3 sets")
     ap.add_argument("--workdir", required=True)
+    ap.add_argument(
+        "--repos",
+        metavar="DIR",
+        help="Also the whole-repository sets (the --workdir of retrieval_quality.py --layout repo)",
+    )
     ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
     add_signature_weight(ap)
     add_dtype(ap)

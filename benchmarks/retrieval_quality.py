@@ -42,7 +42,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +58,7 @@ from benchmarks._options import (  # noqa: E402
     index_options,
 )
 from benchmarks._report import data_versions, machine, table, write_section  # noqa: E402
-from benchmarks._repositories import installed_sources, repository_files  # noqa: E402
+from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     HashingEmbedder,
     MemoQueries,
@@ -350,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         name, where = f"docstring→function, {package}", work / package
         if args.layout == "repo":
-            stripped, cases = _in_repository(package, cases, work / "sdists")
+            stripped, cases = in_repository(package, cases, work / "sdists")
             name, where = f"{name} (whole repository)", work / f"{package}-repo"
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         rows += _quality(name, group, stripped, cases, encoder, where, args, index_options=built)
@@ -389,17 +388,6 @@ def main(argv: list[str] | None = None) -> None:
     }
     (work / "results.json").write_text(json.dumps(result, ensure_ascii=False), "utf-8")
     _publish(result, write=not args.no_write)
-
-
-def _in_repository(
-    package: str, cases: Sequence[EvalCase], sdist_dir: Path
-) -> tuple[dict[str, str], list[EvalCase]]:
-    """The package's whole repository (tests, docs, configuration; every Python file's
-    docstrings removed) and the same cases, their paths moved to where the repository keeps
-    the package (stripping a file gives the same lines either way)."""
-    files, gold_paths = repository_files(package, sdist_dir)
-    stripped, _ = docstring_cases(files)
-    return stripped, [replace(c, path=gold_paths[c.path]) for c in cases]
 
 
 def _percentiles(samples: list[float]) -> list[str]:
