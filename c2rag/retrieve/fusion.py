@@ -75,8 +75,10 @@ class FusionWeights:
     baselines such as naive RRF and single channels).
 
     The adaptive parameters were tuned on a declared tuning group (half of CoSQA dev, the
-    first half of CoSQL dev's dialogues, docstring→function queries of ``click`` and
-    ``jinja2``) and are reported on the other half; see ``benchmarks/retrieval_quality.py``.
+    first half of CoSQL dev's dialogues, docstring→function queries of ``click``, ``jinja2``,
+    ``joblib`` and ``tornado``, the whole repositories of ``click`` and ``jinja2``, the
+    ``requests`` conversations) and are reported on the rest; see
+    ``benchmarks/fusion_tuning.py`` and ``benchmarks/retrieval_quality.py``.
 
     Attributes:
         prose: RRF channel weights for a question that names no code (``adaptive=False``).
@@ -87,7 +89,8 @@ class FusionWeights:
         adaptive: Use :func:`adaptive_fuse`.
         score_share: Share of each channel's contribution that comes from its normalised
             score (the rest from its reciprocal rank).
-        lexical_base: Lexical weight for a prose question on which dense and BM25 disagree.
+        lexical_base: Lexical weight for a prose question on which dense and BM25 disagree
+            and BM25 has no standout result (a floor: BM25 still breaks dense's near-ties).
         lexical_agreement: Added to the lexical weight per unit of top-10 agreement.
         lexical_identifiers: Added per unit of identifier share.
         lexical_max: Cap on the lexical weight.
@@ -111,8 +114,8 @@ class FusionWeights:
     k: float = 5.0
     depth: int = 100
     adaptive: bool = True
-    score_share: float = 0.5
-    lexical_base: float = 0.0
+    score_share: float = 0.6
+    lexical_base: float = 0.1
     lexical_agreement: float = 0.5
     lexical_identifiers: float = 1.0
     lexical_max: float = 1.2
