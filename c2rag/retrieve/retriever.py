@@ -30,6 +30,7 @@ from c2rag.retrieve.channels import (
     symbol_channel,
 )
 from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
+from c2rag.retrieve.evidence import dense_window, extract_evidence
 from c2rag.retrieve.filters import (
     CompiledFilters,
     Scope,
@@ -302,6 +303,20 @@ class CodeRetriever:
             order=self.history_order,
             max_turns=self.max_history_turns,
         )
+        if not dq.multi_turn and dq.text != dq.latest:
+            # A lone question longer than the model's window (a pasted issue, a traceback):
+            # embed what carries the most, as localize does, rather than its first tokens.
+            window, selected = dense_window(
+                extract_evidence(dq.latest),
+                self.encoder.count_tokens,
+                max(16, self.encoder.max_length - _PROMPT_ALLOWANCE),
+            )
+            if selected:
+                note = (
+                    "question longer than the embedding model's window: the dense channel "
+                    "embedded its title, exception lines, first paragraph and lines naming code"
+                )
+                dq = replace(dq, text=window, notes=(note,))
         notes = (*capped, *dq.notes)
         for note in notes:
             logger.warning("%s", note)

@@ -121,7 +121,9 @@ def test_bad_input(codeqa_retriever: CodeRetriever, codeqa_index, tiny_encoder, 
         codeqa_retriever.search("upload", k=0)
     long = "where do we retry uploads " + "please " * 2000
     result = codeqa_retriever.search_detailed(long, k=3)
-    assert result.hits and any("truncated" in n for n in result.notes)
+    assert result.hits and any(
+        "longer than the embedding model's window" in n for n in result.notes
+    )
     huge = codeqa_retriever.search_detailed("where do we retry uploads " + "x" * 1_000_000, k=3)
     assert huge.hits and any("characters" in n for n in huge.notes)
     empty = codeqa_retriever.search_detailed("upload", filters={"paths": ["nothing/**"]})
@@ -132,6 +134,26 @@ def test_bad_input(codeqa_retriever: CodeRetriever, codeqa_index, tiny_encoder, 
         CodeRetriever(codeqa_retriever.store, tiny_encoder)
     with pytest.raises(IndexNotFoundError, match="c2rag index"):
         CodeRetriever.from_path(codeqa_index.root, store_dir=tmp_path / "empty")
+
+
+def test_a_long_report_embeds_what_carries_the_most(codeqa_retriever: CodeRetriever) -> None:
+    # An issue pasted whole: its title and the line naming code sit around a long log. The
+    # dense channel embeds those lines, not the first window's worth of log; BM25 reads it all.
+    log = "\n".join(f"2026-12-07 10:00:{i % 60:02d} INFO worker heartbeat ok" for i in range(300))
+    report = (
+        "Uploads give up after the first 429\n\n"
+        f"{log}\n\n"
+        "retry_with_backoff returns before parse_retry_after is consulted."
+    )
+    result = codeqa_retriever.search_detailed(report, k=3)
+    embedded = result.query.text
+    assert embedded.startswith("Uploads give up after the first 429")
+    assert "retry_with_backoff returns before" in embedded
+    assert "heartbeat" not in embedded
+    assert any("title, exception lines" in n for n in result.notes)
+    assert "retry_with_backoff" in {_short(h.chunk.name) for h in result.hits}
+    short = codeqa_retriever.search_detailed("where do we retry uploads?", k=3)
+    assert short.query.text == "where do we retry uploads?" and not short.notes
 
 
 def test_k_distinct_symbols_with_explained_scores(codeqa_retriever: CodeRetriever) -> None:
