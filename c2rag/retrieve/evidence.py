@@ -12,13 +12,14 @@ when the whole text does not fit the embedding model's window (see :func:`dense_
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from c2rag.retrieve.dialogue import _truncate
-from c2rag.store.tokens import identifier_mentions
+from c2rag.store.tokens import code_tokens, identifier_mentions
 
-__all__ = ["Frame", "ReportEvidence", "dense_window", "extract_evidence"]
+__all__ = ["Frame", "ReportEvidence", "dense_window", "extract_evidence", "lexical_query"]
 
 # Inputs beyond this many characters are cut (head and tail kept: logs end in the traceback).
 MAX_CHARS = 200_000
@@ -264,3 +265,26 @@ def dense_window(
 
 def _looks_like_trace(paragraph: str) -> bool:
     return paragraph.startswith("Traceback") or bool(_PY.match(paragraph.splitlines()[0]))
+
+
+# A term repeated in a long report (a log line, a frame) counts at most this often in BM25.
+_MAX_TERM_REPEAT = 3
+_PY_FRAME = re.compile(r'^[\s|]*File "(?P<path>[^"]+)", line \d+(?:, in (?P<func>\S+))?.*$', re.M)
+
+
+def lexical_query(evidence: ReportEvidence) -> list[str]:
+    """BM25 tokens of the whole text: Python frame lines reduced to file and function names,
+    and no term repeated more than a few times."""
+    text = _PY_FRAME.sub(
+        lambda m: (
+            f"{m.group('path').replace(chr(92), '/').rsplit('/', 1)[-1]} {m.group('func') or ''}"
+        ),
+        evidence.text,
+    )
+    counts: dict[str, int] = defaultdict(int)
+    out = []
+    for token in code_tokens(text):
+        counts[token] += 1
+        if counts[token] <= _MAX_TERM_REPEAT:
+            out.append(token)
+    return out

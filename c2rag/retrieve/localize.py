@@ -38,11 +38,16 @@ from c2rag.retrieve.channels import (
     lexical_channel,
     symbol_channel,
 )
-from c2rag.retrieve.evidence import Frame, ReportEvidence, dense_window, extract_evidence
+from c2rag.retrieve.evidence import (
+    Frame,
+    ReportEvidence,
+    dense_window,
+    extract_evidence,
+    lexical_query,
+)
 from c2rag.retrieve.filters import SearchFilters
 from c2rag.retrieve.neighbours import callees
 from c2rag.store.symbols import SymbolInfo, SymbolTable
-from c2rag.store.tokens import code_tokens
 from c2rag.types import Citation
 
 if TYPE_CHECKING:
@@ -64,8 +69,6 @@ _DEFINING = ("function", "method", "class")
 # A release suffix on a directory: Go's module cache (cobra@v1.6.1), gems and unpacked
 # archives (rack-2.2.22, requests-2.31.0).
 _RELEASE = re.compile(r"(?:@v?|-v?)\d+(?:\.\d+)*(?:[-+.]\w+)*$")
-# A term repeated in a long report (a log line, a frame) counts at most this often in BM25.
-_MAX_TERM_REPEAT = 3
 # Frames nearer the error than this (in-repository frames only) pass a share to their callees.
 _CALLEE_FRAMES = 3
 # A symbol-channel score at least this high is an exact (qualified) name of a definition.
@@ -77,7 +80,6 @@ _DOCS_TITLE = re.compile(
     r"\b(docs?|documentation|readme|changelog|typos?|makefile|dockerfile|pyproject|tox)\b",
     re.IGNORECASE,
 )
-_PY_FRAME = re.compile(r'^[\s|]*File "(?P<path>[^"]+)", line \d+(?:, in (?P<func>\S+))?.*$', re.M)
 
 
 @dataclass(frozen=True)
@@ -322,24 +324,6 @@ def localize(
         (f, None) for f in evidence.frames if f not in {m[0] for m in mapped}
     ]
     return Localization(files, frames, tuple(notes), rankings, window)
-
-
-def lexical_query(evidence: ReportEvidence) -> list[str]:
-    """BM25 tokens of the whole text: Python frame lines reduced to file and function names,
-    and no term repeated more than a few times."""
-    text = _PY_FRAME.sub(
-        lambda m: (
-            f"{m.group('path').replace(chr(92), '/').rsplit('/', 1)[-1]} {m.group('func') or ''}"
-        ),
-        evidence.text,
-    )
-    counts: dict[str, int] = defaultdict(int)
-    out = []
-    for token in code_tokens(text):
-        counts[token] += 1
-        if counts[token] <= _MAX_TERM_REPEAT:
-            out.append(token)
-    return out
 
 
 class _Board:

@@ -30,7 +30,7 @@ from c2rag.retrieve.channels import (
     symbol_channel,
 )
 from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
-from c2rag.retrieve.evidence import dense_window, extract_evidence
+from c2rag.retrieve.evidence import dense_window, extract_evidence, lexical_query
 from c2rag.retrieve.filters import (
     CompiledFilters,
     Scope,
@@ -303,11 +303,13 @@ class CodeRetriever:
             order=self.history_order,
             max_turns=self.max_history_turns,
         )
+        report = None
         if not dq.multi_turn and dq.text != dq.latest:
             # A lone question longer than the model's window (a pasted issue, a traceback):
             # embed what carries the most, as localize does, rather than its first tokens.
+            report = extract_evidence(dq.latest)
             window, selected = dense_window(
-                extract_evidence(dq.latest),
+                report,
                 self.encoder.count_tokens,
                 max(16, self.encoder.max_length - _PROMPT_ALLOWANCE),
             )
@@ -344,9 +346,10 @@ class CodeRetriever:
                     self.store.collection, vector, k=depth, where=compiled.where
                 )
         if "lexical" in needed:
-            rankings["lexical"] = lexical_channel(
-                self.lexical, lexical_tokens(turns), k=depth, allowed=allowed
-            )
+            tokens = lexical_tokens(turns)
+            if report is not None:
+                tokens = lexical_query(report)
+            rankings["lexical"] = lexical_channel(self.lexical, tokens, k=depth, allowed=allowed)
         if "symbol" in needed:
             rankings["symbol"] = symbol_channel(
                 self.lexical.symbols, mentions, k=depth, allowed=allowed

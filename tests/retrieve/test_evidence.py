@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from c2rag.git.repo import GitRepo
-from c2rag.retrieve.evidence import dense_window, extract_evidence
-from c2rag.retrieve.localize import lexical_query, map_path, repository_names
+from c2rag.retrieve.evidence import dense_window, extract_evidence, lexical_query
+from c2rag.retrieve.localize import map_path, repository_names
 
 
 def _run_in_package(tmp_path, files: dict[str, str], code: str) -> str:
