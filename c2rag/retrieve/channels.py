@@ -152,5 +152,12 @@ def symbol_channel(
             value = score * factor
             # several mentions of one chunk add up a little beyond the best one
             scores[cid] = max(scores.get(cid, 0.0), value) + 0.05 * min(scores.get(cid, 0.0), value)
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -_span(symbols, kv[0]), kv[0]))
     return ranked[:k]
+
+
+def _span(symbols: SymbolTable, cid: str) -> int:
+    """Lines of a chunk: among equal matches of one name the longer definition ranks first (an
+    implementation before the one-line wrapper that delegates to it)."""
+    info = symbols.get(cid)
+    return info.end_line - info.start_line if info is not None else 0

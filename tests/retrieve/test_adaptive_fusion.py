@@ -91,6 +91,18 @@ def test_backticked_names_in_prose_and_plain_words_do_not_act_as_code() -> None:
     assert [cid for cid, _ in symbol_channel(table, alone, k=5, allowed=None)] == ["concat"]
 
 
+def test_equal_name_matches_rank_the_longer_definition_first() -> None:
+    # Django's translation/__init__.py delegates get_supported_language_variant in one line
+    # to trans_real.py, where the code is: the implementation ranks before the wrapper.
+    table = SymbolTable()
+    table.add("a-wrap", SymbolInfo("t/__init__.py", "t.variant", "function", "python", 5, 6))
+    table.add("b-impl", SymbolInfo("t/real.py", "t.real.variant", "function", "python", 10, 60))
+    mentions = dialogue_mentions(as_turns("`variant()` returns the wrong code"))
+    ranked = symbol_channel(table, mentions, k=5, allowed=None)
+    assert [cid for cid, _ in ranked] == ["b-impl", "a-wrap"]
+    assert ranked[0][1] == ranked[1][1]
+
+
 def _table() -> SymbolTable:
     table = SymbolTable()
     for n, (start, end) in enumerate([(10, 40), (41, 70), (71, 75)], start=1):
