@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
 import shutil
+import sqlite3
 import tempfile
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,8 +189,11 @@ class IndexStore:
 
     def reset(self) -> None:
         """Drop every record and the manifest (a rebuild); the embedding cache is kept."""
+        leftovers = [] if self.location.is_server else _vector_dirs(self.location, self.collection)
         self.client.delete_collection(self.location.collection_name)
         self.collection = open_collection(self.client, self.location.collection_name, create=True)
+        for directory in leftovers:
+            shutil.rmtree(directory, ignore_errors=True)
         self._manifest = None
         self._lexical = None
         shutil.rmtree(self.location.lexical_dir, ignore_errors=True)
@@ -237,6 +243,35 @@ class IndexStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _vector_dirs(location: StoreLocation, collection: Any) -> list[Path]:
+    """The directories of an embedded collection's vector index.
+
+    Chroma 1.x leaves them on disk when the collection is deleted (deletion is left to a
+    garbage collector that embedded Chroma does not run: chroma-core/chroma#5259), so each
+    rebuild would keep a full copy of the previous index. They are named by the segment ids
+    of the collection in Chroma's own catalogue, read here without writing to it.
+    """
+    catalogue = location.chroma_dir / "chroma.sqlite3"
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True)) as db:
+            rows = db.execute(
+                "SELECT id FROM segments WHERE collection = ? AND scope = 'VECTOR'",
+                (str(collection.id),),
+            ).fetchall()
+    except sqlite3.Error as exc:  # another catalogue layout: leave the files alone
+        logger.debug("cannot list the vector segments of %s: %s", location.describe(), exc)
+        return []
+    out = []
+    for (segment,) in rows:
+        try:
+            name = str(uuid.UUID(str(segment)))
+        except ValueError:
+            continue
+        if (location.chroma_dir / name).is_dir():
+            out.append(location.chroma_dir / name)
+    return out
 
 
 def _writable(directory: Path) -> bool:

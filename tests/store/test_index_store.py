@@ -7,7 +7,7 @@ import pytest
 
 from c2rag.errors import IndexNotFoundError, StoreConnectionError
 from c2rag.store import IndexStore, StoreLocation
-from c2rag.store.chroma import ChromaWriter, get_all
+from c2rag.store.chroma import SEARCH_EF, ChromaWriter, get_all
 from c2rag.store.manifest import BranchState, Manifest
 from tests.fixtures.chroma import ChromaServer
 
@@ -50,6 +50,7 @@ def _exercise(location: StoreLocation) -> None:
     assert reopened.manifest == done
     assert reopened.collection.count() == 8
     assert reopened.collection.configuration["hnsw"]["space"] == "cosine"
+    assert reopened.collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
 
     store.reset()
     assert store.collection.count() == 0
@@ -58,6 +59,45 @@ def _exercise(location: StoreLocation) -> None:
 
 def test_embedded_store(tmp_path: Path) -> None:
     _exercise(_location(tmp_path))
+
+
+def test_rebuilds_leave_one_vector_index_on_disk(tmp_path: Path) -> None:
+    # Chroma 1.x keeps a deleted collection's HNSW files (chroma-core/chroma#5259): without
+    # clean-up every rebuild would leave a full copy of the previous vector index behind.
+    location = _location(tmp_path)
+    store = IndexStore.open(location, create=True)
+
+    def vector_dirs() -> list[str]:
+        return [p.name for p in location.chroma_dir.iterdir() if p.is_dir()]
+
+    for build in range(3):
+        ids = [f"b{build}-{i}" for i in range(1100)]  # past Chroma's sync threshold (1000)
+        vectors = np.random.default_rng(build).normal(size=(1100, 4)).astype(np.float32)
+        ChromaWriter(store.collection, store.client).upsert(
+            ids, vectors, ids, [{"branch:main": True}] * len(ids)
+        )
+        assert len(vector_dirs()) == 1
+        store.reset()
+    ChromaWriter(store.collection, store.client).upsert(
+        ["x"], np.ones((1, 4), dtype=np.float32), ["x"], [{"branch:main": True}]
+    )
+    assert store.collection.query(query_embeddings=[[1.0] * 4], n_results=1)["ids"] == [["x"]]
+    assert len(vector_dirs()) <= 1
+
+
+def test_the_writer_widens_the_search_of_an_older_index(tmp_path: Path) -> None:
+    import chromadb
+
+    from c2rag.store.chroma import chroma_settings
+
+    location = _location(tmp_path)
+    old = chromadb.PersistentClient(str(location.chroma_dir), settings=chroma_settings())
+    old.create_collection(location.collection_name, configuration={"hnsw": {"space": "cosine"}})
+    assert (
+        old.get_collection(location.collection_name).configuration["hnsw"]["ef_search"] < SEARCH_EF
+    )
+    store = IndexStore.open(location, create=True)
+    assert store.collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
 
 
 def test_a_store_deleted_while_this_process_holds_it_is_created_again(tmp_path: Path) -> None:
