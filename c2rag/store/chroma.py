@@ -31,8 +31,9 @@ SEARCH_EF = 400
 channel asks for) gave, on a 742-chunk index, different top-100 lists in two processes for 91
 of 150 queries (Chroma rebuilds the graph of records not yet synced to disk when a process
 opens it) and top-10 sets differing from exact cosine on 2 of them; at 400 both processes
-returned exactly the exact-cosine top 100 for every query. Query time did not move
-measurably (about 1 ms on a 13,734-chunk index)."""
+returned exactly the exact-cosine top 100 for every query. On a 13,734-chunk index the share
+of the exact top 100 found rose from 0.970 to 0.999, and query time did not move measurably
+(about 1 ms)."""
 COLLECTION_CONFIGURATION = {"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}}
 
 
