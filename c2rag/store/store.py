@@ -80,6 +80,8 @@ class IndexStore:
             raise IndexNotFoundError(_not_found(location, "there is none"))
         store = cls(location, client, collection)
         store._snapshot = snapshot
+        if create and not location.is_server:
+            _sweep_orphans(location)  # the writer holds the lock: nothing else is writing
         if not create and not (store.manifest and store.manifest.complete):
             raise IndexNotFoundError(_not_found(location, "its first build never finished"))
         return store
@@ -245,33 +247,63 @@ class IndexStore:
         self.close()
 
 
+def _segment_ids(location: StoreLocation, collection: Any = None) -> set[str] | None:
+    """Ids of the vector segments in Chroma's own catalogue (of one collection, or of all),
+    read without writing to it; ``None`` when the catalogue cannot be read that way."""
+    catalogue = location.chroma_dir / "chroma.sqlite3"
+    query, args = "SELECT id FROM segments WHERE scope = 'VECTOR'", ()
+    if collection is not None:
+        query, args = query + " AND collection = ?", (str(collection.id),)
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True)) as db:
+            return {str(row[0]) for row in db.execute(query, args)}
+    except sqlite3.Error as exc:  # another catalogue layout: leave the files alone
+        logger.debug("cannot list the vector segments of %s: %s", location.describe(), exc)
+        return None
+
+
+def _segment_dirs(location: StoreLocation) -> list[Path]:
+    """Directories under the Chroma directory named like segment ids."""
+    out = []
+    for path in location.chroma_dir.iterdir():
+        try:
+            uuid.UUID(path.name)
+        except ValueError:
+            continue
+        if path.is_dir():
+            out.append(path)
+    return out
+
+
 def _vector_dirs(location: StoreLocation, collection: Any) -> list[Path]:
     """The directories of an embedded collection's vector index.
 
     Chroma 1.x leaves them on disk when the collection is deleted (deletion is left to a
     garbage collector that embedded Chroma does not run: chroma-core/chroma#5259), so each
-    rebuild would keep a full copy of the previous index. They are named by the segment ids
-    of the collection in Chroma's own catalogue, read here without writing to it.
+    rebuild would keep a full copy of the previous index.
     """
-    catalogue = location.chroma_dir / "chroma.sqlite3"
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True)) as db:
-            rows = db.execute(
-                "SELECT id FROM segments WHERE collection = ? AND scope = 'VECTOR'",
-                (str(collection.id),),
-            ).fetchall()
-    except sqlite3.Error as exc:  # another catalogue layout: leave the files alone
-        logger.debug("cannot list the vector segments of %s: %s", location.describe(), exc)
-        return []
-    out = []
-    for (segment,) in rows:
-        try:
-            name = str(uuid.UUID(str(segment)))
-        except ValueError:
-            continue
-        if (location.chroma_dir / name).is_dir():
-            out.append(location.chroma_dir / name)
-    return out
+    ids = _segment_ids(location, collection) or set()
+    return [d for d in _segment_dirs(location) if d.name in ids]
+
+
+def _sweep_orphans(location: StoreLocation) -> None:
+    """Remove the vector directories of collections deleted before :meth:`IndexStore.reset`
+    cleaned up after itself (an index rebuilt by an earlier c2rag kept each old copy)."""
+    known = _segment_ids(location)
+    if not known:  # unreadable catalogue, or no vector segment yet: nothing is known orphaned
+        return
+    orphans = [d for d in _segment_dirs(location) if d.name not in known]
+    if not orphans:
+        return
+    size = sum(f.stat().st_size for d in orphans for f in d.rglob("*") if f.is_file())
+    for directory in orphans:
+        shutil.rmtree(directory, ignore_errors=True)
+    logger.info(
+        "removed %d vector index directories of deleted collections (%.1f MB) from %s",
+        len(orphans),
+        size / 1e6,
+        location.chroma_dir,
+    )
 
 
 def _writable(directory: Path) -> bool:

@@ -85,6 +85,28 @@ def test_rebuilds_leave_one_vector_index_on_disk(tmp_path: Path) -> None:
     assert len(vector_dirs()) <= 1
 
 
+def test_the_writer_removes_vector_indexes_an_earlier_rebuild_left(tmp_path: Path) -> None:
+    location = _location(tmp_path)
+    store = IndexStore.open(location, create=True)
+    ids = [f"i{n}" for n in range(1100)]
+    vectors = np.random.default_rng(0).normal(size=(1100, 4)).astype(np.float32)
+    ChromaWriter(store.collection, store.client).upsert(
+        ids, vectors, ids, [{"branch:main": True}] * len(ids)
+    )
+    # what a rebuild by an earlier c2rag did: delete the collection, keep its files
+    store.client.delete_collection(location.collection_name)
+    (location.chroma_dir / "notes").mkdir()  # not Chroma's: left alone
+    leaked = [p.name for p in location.chroma_dir.iterdir() if p.is_dir() and p.name != "notes"]
+    assert len(leaked) == 1
+    again = IndexStore.open(location, create=True)
+    left = sorted(p.name for p in location.chroma_dir.iterdir() if p.is_dir())
+    assert leaked[0] not in left and "notes" in left
+    ChromaWriter(again.collection, again.client).upsert(
+        ids[:5], vectors[:5], ids[:5], [{"branch:main": True}] * 5
+    )
+    assert again.collection.count() == 5
+
+
 def test_the_writer_widens_the_search_of_an_older_index(tmp_path: Path) -> None:
     import chromadb
 
