@@ -292,8 +292,10 @@ def _sweep_orphans(location: StoreLocation) -> None:
     known = _segment_ids(location)
     if not known:  # unreadable catalogue, or no vector segment yet: nothing is known orphaned
         return
-    orphans = [d for d in _segment_dirs(location) if d.name not in known]
-    if not orphans:
+    dirs = _segment_dirs(location)
+    orphans = [d for d in dirs if d.name not in known]
+    if not orphans or len(orphans) == len(dirs):
+        # no directory is named by a known segment: not the layout this was written for
         return
     size = sum(f.stat().st_size for d in orphans for f in d.rglob("*") if f.is_file())
     for directory in orphans:
