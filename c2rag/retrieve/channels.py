@@ -59,14 +59,20 @@ def dense_channel(
     return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=True)]
 
 
-def lexical_tokens(turns: Sequence[Turn]) -> list[str]:
+def lexical_tokens(turns: Sequence[Turn], *, latest: Sequence[str] | None = None) -> list[str]:
     """BM25 query tokens: the latest question in full, plus the code names of earlier ones
     (so that "does it retry?" after "what does ``upload_blob`` do?" still weighs
-    ``upload_blob``)."""
+    ``upload_blob``).
+
+    Args:
+        turns: The conversation.
+        latest: The latest question's tokens when they are read otherwise (a report's, see
+            :func:`c2rag.retrieve.evidence.lexical_query`).
+    """
     users = [t for t in turns if t.role == "user"]
     if not users:
         return []
-    tokens = code_tokens(users[-1].text)
+    tokens = list(latest) if latest is not None else code_tokens(users[-1].text)
     for turn in users[:-1]:
         for mention, strong in identifier_mentions(turn.text):
             if strong:

@@ -29,8 +29,20 @@ from c2rag.retrieve.channels import (
     lexical_tokens,
     symbol_channel,
 )
-from c2rag.retrieve.dialogue import DialogueQuery, HistoryOrder, as_turns, build_query, cap_turns
-from c2rag.retrieve.evidence import dense_window, extract_evidence, lexical_query
+from c2rag.retrieve.dialogue import (
+    DialogueQuery,
+    HistoryOrder,
+    Turn,
+    as_turns,
+    build_query,
+    cap_turns,
+)
+from c2rag.retrieve.evidence import (
+    ReportEvidence,
+    dense_window,
+    extract_evidence,
+    lexical_query,
+)
 from c2rag.retrieve.filters import (
     CompiledFilters,
     Scope,
@@ -296,29 +308,17 @@ class CodeRetriever:
             raise ValueError(msg)
         self.follow_index()
         turns, capped = cap_turns(as_turns(query), max_chars=self.max_query_chars)
+        max_tokens = max(16, self.encoder.max_length - _PROMPT_ALLOWANCE)
+        report, embedded, windowed = self._windowed(turns, max_tokens)
         dq = build_query(
-            turns,
+            embedded,
             count_tokens=self.encoder.count_tokens,
-            max_tokens=max(16, self.encoder.max_length - _PROMPT_ALLOWANCE),
+            max_tokens=max_tokens,
             order=self.history_order,
             max_turns=self.max_history_turns,
         )
-        report = None
-        if not dq.multi_turn and dq.text != dq.latest:
-            # A lone question longer than the model's window (a pasted issue, a traceback):
-            # embed what carries the most, as localize does, rather than its first tokens.
-            report = extract_evidence(dq.latest)
-            window, selected = dense_window(
-                report,
-                self.encoder.count_tokens,
-                max(16, self.encoder.max_length - _PROMPT_ALLOWANCE),
-            )
-            if selected:
-                note = (
-                    "question longer than the embedding model's window: the dense channel "
-                    "embedded its title, exception lines, first paragraph and lines naming code"
-                )
-                dq = replace(dq, text=window, notes=(note,))
+        if windowed:
+            dq = replace(dq, notes=(*windowed, *(n for n in dq.notes if "truncated" not in n)))
         notes = (*capped, *dq.notes)
         for note in notes:
             logger.warning("%s", note)
@@ -346,9 +346,8 @@ class CodeRetriever:
                     self.store.collection, vector, k=depth, where=compiled.where
                 )
         if "lexical" in needed:
-            tokens = lexical_tokens(turns)
-            if report is not None:
-                tokens = lexical_query(report)
+            # a report-sized latest question is read as localize reads a report
+            tokens = lexical_tokens(turns, latest=lexical_query(report) if report else None)
             rankings["lexical"] = lexical_channel(self.lexical, tokens, k=depth, allowed=allowed)
         if "symbol" in needed:
             rankings["symbol"] = symbol_channel(
@@ -393,6 +392,28 @@ class CodeRetriever:
                 branch=wanted.branch,
             )
         return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
+
+    def _windowed(
+        self, turns: list[Turn], max_tokens: int
+    ) -> tuple[ReportEvidence | None, list[Turn], tuple[str, ...]]:
+        """The turns to embed when the latest question alone is longer than the model's
+        window (a pasted issue, log or traceback): the lines of it that carry the most (see
+        :func:`~c2rag.retrieve.evidence.dense_window`) stand in for it, not its first
+        tokens. Returns the question read as a report (``None`` when it fits), the turns to
+        embed and a note."""
+        last = max(i for i, t in enumerate(turns) if t.role == "user")
+        if self.encoder.count_tokens(turns[last].text) <= max_tokens:
+            return None, turns, ()
+        report = extract_evidence(turns[last].text)
+        window, selected = dense_window(report, self.encoder.count_tokens, max_tokens)
+        if not selected:
+            return report, turns, ()
+        embedded = [*turns[:last], Turn(turns[last].role, window), *turns[last + 1 :]]
+        note = (
+            "question longer than the embedding model's window: the dense channel embedded its "
+            "title, exception lines, first paragraph and lines naming code"
+        )
+        return report, embedded, (note,)
 
     def _explained_modules(self, fused: Sequence[Fused]) -> set[str]:
         """Module chunks among the leading candidates whose docstring explains the file."""

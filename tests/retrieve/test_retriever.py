@@ -154,6 +154,12 @@ def test_a_long_report_embeds_what_carries_the_most(codeqa_retriever: CodeRetrie
     assert "retry_with_backoff" in {_short(h.chunk.name) for h in result.hits}
     short = codeqa_retriever.search_detailed("where do we retry uploads?", k=3)
     assert short.query.text == "where do we retry uploads?" and not short.notes
+    # pasted as a follow-up: the same lines stand in for it in the conversation's embedding
+    follow = codeqa_retriever.search_detailed(["where do we upload files?", report], k=3)
+    assert "Uploads give up after the first 429" in follow.query.text
+    assert "heartbeat" not in follow.query.text
+    assert "retry_with_backoff returns before" in follow.query.latest
+    assert follow.hits and any("title, exception lines" in n for n in follow.notes)
 
 
 def test_k_distinct_symbols_with_explained_scores(codeqa_retriever: CodeRetriever) -> None:
