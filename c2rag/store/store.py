@@ -248,12 +248,14 @@ class IndexStore:
 
 
 def _segment_ids(location: StoreLocation, collection: Any = None) -> set[str] | None:
-    """Ids of the vector segments in Chroma's own catalogue (of one collection, or of all),
-    read without writing to it; ``None`` when the catalogue cannot be read that way."""
+    """Ids in Chroma's own catalogue of one collection's vector segments, or of every segment
+    of every collection; read without writing to it. ``None`` when the catalogue cannot be
+    read that way."""
     catalogue = location.chroma_dir / "chroma.sqlite3"
-    query, args = "SELECT id FROM segments WHERE scope = 'VECTOR'", ()
+    query, args = "SELECT id FROM segments", ()
     if collection is not None:
-        query, args = query + " AND collection = ?", (str(collection.id),)
+        query += " WHERE scope = 'VECTOR' AND collection = ?"
+        args = (str(collection.id),)
     try:
         with contextlib.closing(sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True)) as db:
             return {str(row[0]) for row in db.execute(query, args)}
