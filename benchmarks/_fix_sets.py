@@ -24,11 +24,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from benchmarks._repositories import sdist_archive
 
 __all__ = ["FIX_SOURCES", "FixCase", "FixSource", "build_fix_cases", "fix_files"]
 
@@ -239,26 +240,7 @@ def _release(source: FixSource, work: Path) -> Path:
     root = work / f"{source.dist}-{source.version}"
     if root.is_dir():
         return root
-    archives = work / "archives"
-    archives.mkdir(parents=True, exist_ok=True)
-    pattern = f"{source.dist}-{source.version}.tar.gz".lower().replace("-", "[-_]")
-
-    def downloaded() -> Path | None:
-        return next((a for a in archives.iterdir() if re.fullmatch(pattern, a.name.lower())), None)
-
-    archive = downloaded()
-    if archive is None:
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "pip", "download", "-q", "--no-deps"),
-                *("--no-binary", ":all:", f"{source.dist}=={source.version}", "-d", str(archives)),
-            ],
-            check=True,
-        )
-        archive = downloaded()
-    if archive is None:
-        msg = f"pip downloaded no source archive named like {pattern} into {archives}"
-        raise FileNotFoundError(msg)
+    archive = sdist_archive(source.dist, source.version, work / "archives")
     unpack = work / "unpack"
     shutil.rmtree(unpack, ignore_errors=True)
     with tarfile.open(archive) as tar:

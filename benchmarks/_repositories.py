@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import re
 import subprocess
 import sys
 import tarfile
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from c2rag.retrieve.evaluate import EvalCase, docstring_cases
 
-__all__ = ["in_repository", "installed_sources", "repository_files"]
+__all__ = ["in_repository", "installed_sources", "repository_files", "sdist_archive"]
 
 
 def installed_sources(package: str) -> dict[str, str]:
@@ -42,6 +43,35 @@ _DISTRIBUTIONS = {"yaml": "pyyaml"}
 _MAX_REPO_FILE = 256_000
 
 
+def sdist_archive(dist: str, version: str, directory: Path) -> Path:
+    """The source archive of ``dist==version`` in ``directory``, downloaded from the package
+    registry (``pip download --no-binary``) the first time. Its name may spell ``-`` as
+    ``_`` (``django_storages-1.13.2.tar.gz``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pattern = re.escape(f"{dist}-{version}.tar.gz".lower()).replace(re.escape("-"), "[-_]")
+
+    def downloaded() -> Path | None:
+        return next(
+            (a for a in sorted(directory.iterdir()) if re.fullmatch(pattern, a.name.lower())),
+            None,
+        )
+
+    archive = downloaded()
+    if archive is None:
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "download", "-q", "--no-deps"),
+                *("--no-binary", ":all:", f"{dist}=={version}", "-d", str(directory)),
+            ],
+            check=True,
+        )
+        archive = downloaded()
+    if archive is None:
+        msg = f"pip downloaded no source archive of {dist} {version} into {directory}"
+        raise FileNotFoundError(msg)
+    return archive
+
+
 def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
     """The package's whole repository as its source archive on PyPI ships it (tests, docs,
     configuration, changelog), with its Python files as installed: ``(files, gold_paths)``
@@ -49,28 +79,7 @@ def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dic
     repository. Downloads the archive of the installed version into ``sdist_dir`` once.
     """
     dist = _DISTRIBUTIONS.get(package, package)
-    version = importlib.metadata.version(dist)
-    sdist_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{dist}-{version}.tar.gz".lower()
-    archive = next((a for a in sorted(sdist_dir.glob("*.tar.gz")) if a.name.lower() == name), None)
-    if archive is None:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                f"{dist}=={version}",
-                "-d",
-                str(sdist_dir),
-            ],
-            check=True,
-        )
-        archive = next(a for a in sorted(sdist_dir.glob("*.tar.gz")) if a.name.lower() == name)
+    archive = sdist_archive(dist, importlib.metadata.version(dist), sdist_dir)
     files: dict[str, str] = {}
     with tarfile.open(archive) as tar:
         for member in tar.getmembers():
