@@ -61,6 +61,15 @@ def test_embedded_store(tmp_path: Path) -> None:
     _exercise(_location(tmp_path))
 
 
+def _fill(store: IndexStore, prefix: str, n: int = 1100) -> None:
+    """Write ``n`` records: past Chroma's sync threshold (1000), so its HNSW files exist."""
+    ids = [f"{prefix}{i}" for i in range(n)]
+    vectors = np.random.default_rng(len(prefix)).normal(size=(n, 4)).astype(np.float32)
+    ChromaWriter(store.collection, store.client).upsert(
+        ids, vectors, ids, [{"branch:main": True}] * n
+    )
+
+
 def test_rebuilds_leave_one_vector_index_on_disk(tmp_path: Path) -> None:
     # Chroma 1.x keeps a deleted collection's HNSW files (chroma-core/chroma#5259): without
     # clean-up every rebuild would leave a full copy of the previous vector index behind.
@@ -71,11 +80,7 @@ def test_rebuilds_leave_one_vector_index_on_disk(tmp_path: Path) -> None:
         return [p.name for p in location.chroma_dir.iterdir() if p.is_dir()]
 
     for build in range(3):
-        ids = [f"b{build}-{i}" for i in range(1100)]  # past Chroma's sync threshold (1000)
-        vectors = np.random.default_rng(build).normal(size=(1100, 4)).astype(np.float32)
-        ChromaWriter(store.collection, store.client).upsert(
-            ids, vectors, ids, [{"branch:main": True}] * len(ids)
-        )
+        _fill(store, f"b{build}-")
         assert len(vector_dirs()) == 1
         store.reset()
     ChromaWriter(store.collection, store.client).upsert(
@@ -88,11 +93,7 @@ def test_rebuilds_leave_one_vector_index_on_disk(tmp_path: Path) -> None:
 def test_the_writer_removes_vector_indexes_an_earlier_rebuild_left(tmp_path: Path) -> None:
     location = _location(tmp_path)
     store = IndexStore.open(location, create=True)
-    ids = [f"i{n}" for n in range(1100)]
-    vectors = np.random.default_rng(0).normal(size=(1100, 4)).astype(np.float32)
-    ChromaWriter(store.collection, store.client).upsert(
-        ids, vectors, ids, [{"branch:main": True}] * len(ids)
-    )
+    _fill(store, "i")
     # what a rebuild by an earlier c2rag did: delete the collection, keep its files
     store.client.delete_collection(location.collection_name)
     (location.chroma_dir / "notes").mkdir()  # not Chroma's: left alone
@@ -101,9 +102,7 @@ def test_the_writer_removes_vector_indexes_an_earlier_rebuild_left(tmp_path: Pat
     again = IndexStore.open(location, create=True)
     # the new collection has no directory of its own yet: nothing shows which are orphans
     assert leaked[0] in [p.name for p in location.chroma_dir.iterdir()]
-    ChromaWriter(again.collection, again.client).upsert(
-        ids, vectors, ids, [{"branch:main": True}] * len(ids)
-    )
+    _fill(again, "i")
     IndexStore.open(location, create=True)  # the next update
     left = sorted(p.name for p in location.chroma_dir.iterdir() if p.is_dir())
     assert leaked[0] not in left and "notes" in left and len(left) == 2
