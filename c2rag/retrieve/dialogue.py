@@ -36,6 +36,8 @@ class DialogueQuery:
         latest: The last user turn (the lexical channel's main input).
         multi_turn: Whether more than one turn is kept (selects the multi-turn prompt).
         notes: What had to be changed to fit (dropped turns, truncation).
+        shortened: Whether the newest turn alone was longer than the window and was
+            shortened to fit.
     """
 
     turns: tuple[Turn, ...]
@@ -43,6 +45,11 @@ class DialogueQuery:
     latest: str
     multi_turn: bool
     notes: tuple[str, ...] = ()
+    shortened: bool = False
+
+
+# Shortens the newest turn's text to a token budget; returns the text and a note.
+Shorten = Callable[[str, int], tuple[str, str]]
 
 
 def as_turns(query: str | Sequence[Any]) -> list[Turn]:
@@ -118,6 +125,7 @@ def build_query(
     max_tokens: int,
     order: HistoryOrder = "chronological",
     max_turns: int | None = None,
+    shorten: Shorten | None = None,
 ) -> DialogueQuery:
     """Select and format turns for the dense channel within ``max_tokens``.
 
@@ -127,6 +135,8 @@ def build_query(
         max_tokens: Token budget for the text (the model window minus the prompt).
         order: Render the kept turns oldest first (as in training) or newest first.
         max_turns: Keep at most this many most recent turns.
+        shorten: How to fit a newest turn that is alone longer than the budget (default:
+            :func:`prefix_cut`, its first tokens); older turns still join it if they fit.
     """
     notes: list[str] = []
     latest = next(t.text for t in reversed(turns) if t.role == "user")
@@ -137,37 +147,35 @@ def build_query(
         candidates = candidates[-max_turns:]
     kept: list[Turn] = []
     used = 0
+    shortened = False
     for turn in reversed(candidates):  # most recent first
-        line = _format(turn)
-        cost = count_tokens(line) + 1
-        if used + cost > max_tokens:
-            if not kept:  # the newest turn alone is too long: cut it
-                cut = _truncate(line, count_tokens, max_tokens)
-                notes.append(
-                    f"query truncated from {cost - 1} to at most {max_tokens} tokens "
-                    "(the embedding model's limit)"
-                )
-                kept.append(Turn(turn.role, cut.split(": ", 1)[1] if ": " in cut else cut))
+        cost = count_tokens(_format(turn)) + 1
+        if used + cost > max_tokens and not kept:
+            # the newest turn alone is too long: shorten its text within what its
+            # "Role: " prefix leaves of the budget
+            prefix = count_tokens(_format(Turn(turn.role, ""))) + 1
+            cut = shorten or (lambda text, budget: prefix_cut(text, count_tokens, budget))
+            text, note = cut(turn.text, max(1, max_tokens - prefix))
+            notes.append(note)
+            turn, shortened = Turn(turn.role, text), True
+            cost = count_tokens(_format(turn)) + 1
+        if used + cost > max_tokens and kept:
             break
         kept.append(turn)
         used += cost
-    if len(kept) < len(candidates):
+    if len(kept) < len(candidates) and not shortened:
         dropped = len(candidates) - len(kept)
-        if not notes:
-            notes.append(f"{dropped} older turn(s) left out to fit the embedding model's window")
+        notes.append(f"{dropped} older turn(s) left out to fit the embedding model's window")
     chronological = list(reversed(kept))
     shown = chronological if order == "chronological" else kept
     multi = len(kept) > 1
     text = "\n".join(_format(t) for t in shown) if multi else kept[0].text
-    return DialogueQuery(tuple(chronological), text, latest, multi, tuple(notes))
+    return DialogueQuery(tuple(chronological), text, latest, multi, tuple(notes), shortened)
 
 
-def _format(turn: Turn) -> str:
-    return f"{turn.role.capitalize()}: {turn.text}"
-
-
-def _truncate(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> str:
-    """The longest prefix of ``text`` within ``max_tokens`` (character bisection)."""
+def prefix_cut(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> tuple[str, str]:
+    """The longest prefix of ``text`` within ``max_tokens`` (character bisection), and a
+    note saying it was cut."""
     lo, hi = 0, min(len(text), max_tokens * 16)  # no tokenizer fits 16+ characters a token
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -175,4 +183,12 @@ def _truncate(text: str, count_tokens: Callable[[str], int], max_tokens: int) ->
             lo = mid
         else:
             hi = mid - 1
-    return text[:lo]
+    note = (
+        f"query truncated from {count_tokens(text)} to at most {max_tokens} tokens "
+        "(the embedding model's limit)"
+    )
+    return text[:lo], note
+
+
+def _format(turn: Turn) -> str:
+    return f"{turn.role.capitalize()}: {turn.text}"

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from c2rag.retrieve.dialogue import _truncate
+from c2rag.retrieve.dialogue import prefix_cut
 from c2rag.store.tokens import code_tokens, identifier_mentions
 
 __all__ = ["Frame", "ReportEvidence", "dense_window", "extract_evidence", "lexical_query"]
@@ -256,7 +256,7 @@ def dense_window(
         cost = count_tokens(part) + 1
         if used + cost > max_tokens:
             if not window:
-                window.append(_truncate(part, count_tokens, max_tokens))
+                window.append(prefix_cut(part, count_tokens, max_tokens)[0])
             continue
         window.append(part)
         used += cost

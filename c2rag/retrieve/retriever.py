@@ -32,13 +32,12 @@ from c2rag.retrieve.channels import (
 from c2rag.retrieve.dialogue import (
     DialogueQuery,
     HistoryOrder,
-    Turn,
     as_turns,
     build_query,
     cap_turns,
+    prefix_cut,
 )
 from c2rag.retrieve.evidence import (
-    ReportEvidence,
     dense_window,
     extract_evidence,
     lexical_query,
@@ -308,17 +307,14 @@ class CodeRetriever:
             raise ValueError(msg)
         self.follow_index()
         turns, capped = cap_turns(as_turns(query), max_chars=self.max_query_chars)
-        max_tokens = max(16, self.encoder.max_length - _PROMPT_ALLOWANCE)
-        report, embedded, windowed = self._windowed(turns, max_tokens)
         dq = build_query(
-            embedded,
+            turns,
             count_tokens=self.encoder.count_tokens,
-            max_tokens=max_tokens,
+            max_tokens=max(16, self.encoder.max_length - _PROMPT_ALLOWANCE),
             order=self.history_order,
             max_turns=self.max_history_turns,
+            shorten=self._dense_window,
         )
-        if windowed:
-            dq = replace(dq, notes=(*windowed, *(n for n in dq.notes if "truncated" not in n)))
         notes = (*capped, *dq.notes)
         for note in notes:
             logger.warning("%s", note)
@@ -328,8 +324,9 @@ class CodeRetriever:
             logger.warning("%s", scope.empty_note)
             return SearchResult([], dq, {}, (*notes, scope.empty_note))
         latest = next(t.text for t in reversed(turns) if t.role == "user")
-        # The lexical and symbol channels read the whole question, not the text cut to the
-        # embedding model's window.
+        # A question too long for the model's window is read as a report (as localize reads
+        # one); the lexical and symbol channels read all of it, not the embedded window.
+        report = extract_evidence(latest) if dq.shortened else None
         mentions = [*dialogue_mentions(turns), *extra_mentions]
         evidence = query_evidence(latest, multi_turn=dq.multi_turn, hinted=bool(hint))
         depth = max(self.candidates, k)
@@ -393,27 +390,21 @@ class CodeRetriever:
             )
         return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
 
-    def _windowed(
-        self, turns: list[Turn], max_tokens: int
-    ) -> tuple[ReportEvidence | None, list[Turn], tuple[str, ...]]:
-        """The turns to embed when the latest question alone is longer than the model's
-        window (a pasted issue, log or traceback): the lines of it that carry the most (see
+    def _dense_window(self, text: str, max_tokens: int) -> tuple[str, str]:
+        """A latest question longer than the model's window (a pasted issue, log or
+        traceback), fitted to ``max_tokens``: the lines of it that carry the most (see
         :func:`~c2rag.retrieve.evidence.dense_window`) stand in for it, not its first
-        tokens. Returns the question read as a report (``None`` when it fits), the turns to
-        embed and a note."""
-        last = max(i for i, t in enumerate(turns) if t.role == "user")
-        if self.encoder.count_tokens(turns[last].text) <= max_tokens:
-            return None, turns, ()
-        report = extract_evidence(turns[last].text)
-        window, selected = dense_window(report, self.encoder.count_tokens, max_tokens)
+        tokens (those only when no line stands out). Returns the text and a note."""
+        window, selected = dense_window(
+            extract_evidence(text), self.encoder.count_tokens, max_tokens
+        )
         if not selected:
-            return report, turns, ()
-        embedded = [*turns[:last], Turn(turns[last].role, window), *turns[last + 1 :]]
+            return prefix_cut(text, self.encoder.count_tokens, max_tokens)
         note = (
             "question longer than the embedding model's window: the dense channel embedded its "
             "title, exception lines, first paragraph and lines naming code"
         )
-        return report, embedded, (note,)
+        return window, note
 
     def _explained_modules(self, fused: Sequence[Fused]) -> set[str]:
         """Module chunks among the leading candidates whose docstring explains the file."""

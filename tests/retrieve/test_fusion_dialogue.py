@@ -85,7 +85,24 @@ def test_build_query_truncates_an_overlong_question_and_says_so() -> None:
     long = " ".join(f"w{n}" for n in range(500))
     q = build_query([Turn("user", long)], count_tokens=_words, max_tokens=50)
     assert _words(q.text) <= 50 and q.text.startswith("w0 w1")
-    assert "truncated from 501 to at most 50 tokens" in q.notes[0]
+    # the question's own 500 words, cut to what its "User: " prefix leaves of the 50
+    assert "truncated from 500 to at most 48 tokens" in q.notes[0] and q.shortened
+
+
+def test_a_shortened_latest_turn_still_carries_the_turns_that_fit_beside_it() -> None:
+    long = " ".join(f"w{n}" for n in range(500))
+    turns = [Turn("user", "what does upload_blob do?"), Turn("user", long)]
+
+    def tail(text: str, budget: int) -> tuple[str, str]:
+        return " ".join(text.split()[-10:]), f"kept the last 10 of {budget} words"
+
+    q = build_query(turns, count_tokens=_words, max_tokens=50, shorten=tail)
+    assert q.multi_turn and q.shortened and q.notes == ("kept the last 10 of 48 words",)
+    assert q.text == "User: what does upload_blob do?\nUser: " + " ".join(
+        f"w{n}" for n in range(490, 500)
+    )
+    fits = build_query(turns[:1], count_tokens=_words, max_tokens=50, shorten=tail)
+    assert not fits.shortened and not fits.notes
 
 
 def test_mentions_and_lexical_tokens_carry_earlier_identifiers() -> None:
