@@ -9,8 +9,11 @@ release per commit, with a one-function edit in between:
     c3  release N+1
 
 Both systems index c1 from scratch (fresh stores, fresh caches), then update to c2, then to
-c3, with the SAME embedder (MiniLM through c2rag's Encoder; LlamaIndex gets it through a
-small ``BaseEmbedding`` adapter) and the same embedded Chroma:
+c3, with the same model and the same embedded Chroma. By default both embed through c2rag's
+Encoder at one dtype (LlamaIndex gets it through a small ``BaseEmbedding`` adapter), which
+isolates the pipelines; ``--llama-embedder huggingface`` gives LlamaIndex its own
+``HuggingFaceEmbedding`` as its users get it (sentence-transformers, fp32), to compare each
+library at its defaults (with ``--dtype auto`` for c2rag's):
 
 - c2rag: ``CodeIndex.update`` (git diff, function chunks, content-addressed cache);
 - LlamaIndex: ``IngestionPipeline([CodeSplitter(python), embedding], docstore=
@@ -248,6 +251,37 @@ def llama_embedding(embedder: CountingEmbedder, batch_size: int = 10) -> Any:
     return EncoderEmbedding(embedder)
 
 
+class HuggingFaceEncoder:
+    """LlamaIndex's own ``HuggingFaceEmbedding`` at its defaults (sentence-transformers on the
+    CPU, fp32) behind the methods :class:`CountingEmbedder` reads; tokens are counted with
+    c2rag's encoder for the same model (the same tokenizer and window)."""
+
+    def __init__(self, model: str | Path, counter: Any) -> None:
+        try:
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        except ImportError as exc:
+            msg = (
+                "--llama-embedder huggingface needs LlamaIndex's HuggingFace embedding: "
+                "pip install llama-index-embeddings-huggingface (in the dev extra)"
+            )
+            raise SystemExit(msg) from exc
+
+        self.embedding = HuggingFaceEmbedding(model_name=str(model), device="cpu")
+        self._counter = counter
+        self.max_length = counter.max_length
+        self.model_name = f"HuggingFaceEmbedding({Path(model).name})"
+        self.dtype = str(self.embedding._model.dtype).removeprefix("torch.")
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._counter.count_tokens(text))
+
+    def encode_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return np.asarray(self.embedding._get_text_embeddings(list(texts)))
+
+    def encode_queries(self, texts: Sequence[str], **_: Any) -> np.ndarray:
+        return np.asarray([self.embedding._get_query_embedding(t) for t in texts])
+
+
 def run_llamaindex(
     root: Path,
     commits: list[str],
@@ -338,7 +372,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="LlamaIndex embed_batch_size (10 is its default; texts go in document order)",
     )
     parser.add_argument(
-        "--dtype", default="float32", help="encoder dtype, the same for every system (float32)"
+        "--dtype",
+        default="float32",
+        help="c2rag's encoder dtype (float32; 'auto' lets its probe choose, as users get it); "
+        "LlamaIndex's too unless --llama-embedder huggingface",
+    )
+    parser.add_argument(
+        "--llama-embedder",
+        choices=["encoder", "huggingface"],
+        default="encoder",
+        help="LlamaIndex embeds through c2rag's Encoder at the same dtype (encoder), or through "
+        "its own HuggingFaceEmbedding at its defaults (huggingface: sentence-transformers, fp32)",
     )
     parser.add_argument(
         "--verbatim-policy",
@@ -367,6 +411,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     encoder = Encoder(model, dtype=args.dtype)
     encoder.encode_documents(["def warm_up():\n    return 0\n"])  # load and warm up once
     embedder = CountingEmbedder(encoder)
+    llama_embedder = embedder
+    if args.llama_embedder == "huggingface":
+        llama_embedder = CountingEmbedder(HuggingFaceEncoder(model, encoder))
+        llama_embedder.encode_documents(["def warm_up():\n    return 0\n"])
+        llama_embedder.take()
 
     systems: list[tuple[str, Any]] = [
         ("c2rag", lambda store: run_c2rag(root, commits, embedder, store))
@@ -380,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         systems.append((
             f"LlamaIndex, CodeSplitter max_chars={max_chars}",
             lambda store, m=max_chars: run_llamaindex(
-                root, commits, embedder, store, max_chars=m, batch_size=args.llama_batch
+                root, commits, llama_embedder, store, max_chars=m, batch_size=args.llama_batch
             ),
         ))  # fmt: skip
     # Rounds alternate the order; each system keeps its round with the least full-index CPU.
@@ -436,14 +485,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         ]
         for name, res in results
     ]
+    if args.llama_embedder == "huggingface":
+        embedders = (
+            f"Same model for all, each library at its defaults: c2rag's `Encoder` "
+            f"({encoder.dtype}: {encoder.dtype_reason}), LlamaIndex's own "
+            f"`HuggingFaceEmbedding` ({llama_embedder.inner.dtype}, sentence-transformers, "
+            f"embed_batch_size {args.llama_batch}), both on "
+            f"{encoder.model_name}, {torch.get_num_threads()} torch thread(s), window "
+            f"{encoder.max_length} tokens"
+        )
+    else:
+        embedders = (
+            f"Same embedder for all: {encoder.model_name} through c2rag's `Encoder` "
+            f"({encoder.dtype} on both sides, {torch.get_num_threads()} torch thread(s), "
+            f"window {encoder.max_length} tokens)"
+        )
     lines = [
         "## Full index and incremental update (`benchmarks/index_incremental.py`)",
         "",
         f"Repository: the Python files of `{args.package}` {args.old} (c1), the same with one "
         f"function edited (c2), and {args.new} (c3), one commit each, made from the registry's "
-        f"sdists; {ours[0]['functions']} functions and methods. Same embedder for all: "
-        f"{encoder.model_name} through c2rag's `Encoder` ({encoder.dtype} on both sides, "
-        f"{torch.get_num_threads()} torch thread(s), window {encoder.max_length} tokens); "
+        f"sdists; {ours[0]['functions']} functions and methods. {embedders}; "
         "embedded Chroma; fresh stores and caches. Each system ran once per round, rounds "
         "alternating the order; the table keeps each system's round with the least "
         "full-index CPU. Times are "
@@ -488,6 +550,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines.append(
         f"\nReproduce: `python benchmarks/index_incremental.py --package {args.package} "
         f"--old {args.old} --new {args.new} --dtype {args.dtype} --threads {args.threads} "
+        f"{'--llama-embedder huggingface ' if args.llama_embedder == 'huggingface' else ''}"
         f"--rounds {args.rounds} --llama-max-chars "
         f"{' '.join(str(m) for m in args.llama_max_chars)}"
         f"{' --verbatim-policy' if args.verbatim_policy else ''}`."
