@@ -163,7 +163,7 @@ def build_query(
             break
         kept.append(turn)
         used += cost
-    if len(kept) < len(candidates) and not shortened:
+    if len(kept) < len(candidates):
         dropped = len(candidates) - len(kept)
         notes.append(f"{dropped} older turn(s) left out to fit the embedding model's window")
     chronological = list(reversed(kept))

@@ -104,6 +104,16 @@ def test_a_shortened_latest_turn_still_carries_the_turns_that_fit_beside_it() ->
     fits = build_query(turns[:1], count_tokens=_words, max_tokens=50, shorten=tail)
     assert not fits.shortened and not fits.notes
 
+    def fill(text: str, budget: int) -> tuple[str, str]:
+        return " ".join(text.split()[:budget]), "cut"
+
+    full = build_query(turns, count_tokens=_words, max_tokens=50, shorten=fill)
+    assert (
+        not full.multi_turn
+        and full.notes[0] == "cut"
+        and "1 older turn(s) left out" in full.notes[1]
+    )
+
 
 def test_mentions_and_lexical_tokens_carry_earlier_identifiers() -> None:
     turns = as_turns(["what does upload_blob do?", "and does it retry on 429?"])
