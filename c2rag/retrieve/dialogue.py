@@ -48,8 +48,9 @@ class DialogueQuery:
     shortened: bool = False
 
 
-# Shortens the newest turn's text to a token budget; returns the text and a note.
-Shorten = Callable[[str, int], tuple[str, str]]
+# Fits the newest turn's text to a token budget: the text and a note, or ``None`` to keep
+# its first tokens (build_query's own cut).
+Shorten = Callable[[str, int], "tuple[str, str] | None"]
 
 
 def as_turns(query: str | Sequence[Any]) -> list[Turn]:
@@ -135,8 +136,9 @@ def build_query(
         max_tokens: Token budget for the text (the model window minus the prompt).
         order: Render the kept turns oldest first (as in training) or newest first.
         max_turns: Keep at most this many most recent turns.
-        shorten: How to fit a newest turn that is alone longer than the budget (default:
-            :func:`prefix_cut`, its first tokens); older turns still join it if they fit.
+        shorten: How to fit a newest turn that is alone longer than the budget; without
+            it, or when it returns ``None``, the turn keeps its first tokens
+            (:func:`prefix_cut`). Older turns still join it if they fit.
     """
     notes: list[str] = []
     latest = next(t.text for t in reversed(turns) if t.role == "user")
@@ -154,8 +156,15 @@ def build_query(
             # the newest turn alone is too long: shorten its text within what its
             # "Role: " prefix leaves of the budget
             prefix = count_tokens(_format(Turn(turn.role, ""))) + 1
-            cut = shorten or (lambda text, budget: prefix_cut(text, count_tokens, budget))
-            text, note = cut(turn.text, max(1, max_tokens - prefix))
+            budget = max(1, max_tokens - prefix)
+            fitted = shorten(turn.text, budget) if shorten is not None else None
+            if fitted is None:
+                fitted = (
+                    prefix_cut(turn.text, count_tokens, budget),
+                    f"query truncated from {cost - prefix} to at most {budget} tokens "
+                    "(the embedding model's limit)",
+                )
+            text, note = fitted
             notes.append(note)
             turn, shortened = Turn(turn.role, text), True
             cost = count_tokens(_format(turn)) + 1
@@ -173,9 +182,8 @@ def build_query(
     return DialogueQuery(tuple(chronological), text, latest, multi, tuple(notes), shortened)
 
 
-def prefix_cut(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> tuple[str, str]:
-    """The longest prefix of ``text`` within ``max_tokens`` (character bisection), and a
-    note saying it was cut."""
+def prefix_cut(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> str:
+    """The longest prefix of ``text`` within ``max_tokens`` (character bisection)."""
     lo, hi = 0, min(len(text), max_tokens * 16)  # no tokenizer fits 16+ characters a token
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -183,11 +191,7 @@ def prefix_cut(text: str, count_tokens: Callable[[str], int], max_tokens: int) -
             lo = mid
         else:
             hi = mid - 1
-    note = (
-        f"query truncated from {count_tokens(text)} to at most {max_tokens} tokens "
-        "(the embedding model's limit)"
-    )
-    return text[:lo], note
+    return text[:lo]
 
 
 def _format(turn: Turn) -> str:

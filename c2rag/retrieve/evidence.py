@@ -256,7 +256,7 @@ def dense_window(
         cost = count_tokens(part) + 1
         if used + cost > max_tokens:
             if not window:
-                window.append(prefix_cut(part, count_tokens, max_tokens)[0])
+                window.append(prefix_cut(part, count_tokens, max_tokens))
             continue
         window.append(part)
         used += cost

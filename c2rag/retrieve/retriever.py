@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -35,9 +36,9 @@ from c2rag.retrieve.dialogue import (
     as_turns,
     build_query,
     cap_turns,
-    prefix_cut,
 )
 from c2rag.retrieve.evidence import (
+    ReportEvidence,
     dense_window,
     extract_evidence,
     lexical_query,
@@ -307,13 +308,15 @@ class CodeRetriever:
             raise ValueError(msg)
         self.follow_index()
         turns, capped = cap_turns(as_turns(query), max_chars=self.max_query_chars)
+        # an overlong question is read as a report once, for the dense window and for BM25
+        read_report = functools.cache(extract_evidence)
         dq = build_query(
             turns,
             count_tokens=self.encoder.count_tokens,
             max_tokens=max(16, self.encoder.max_length - _PROMPT_ALLOWANCE),
             order=self.history_order,
             max_turns=self.max_history_turns,
-            shorten=self._dense_window,
+            shorten=lambda text, budget: self._dense_window(read_report(text), budget),
         )
         notes = (*capped, *dq.notes)
         for note in notes:
@@ -326,7 +329,7 @@ class CodeRetriever:
         latest = next(t.text for t in reversed(turns) if t.role == "user")
         # A question too long for the model's window is read as a report (as localize reads
         # one); the lexical and symbol channels read all of it, not the embedded window.
-        report = extract_evidence(latest) if dq.shortened else None
+        report = read_report(latest) if dq.shortened else None
         mentions = [*dialogue_mentions(turns), *extra_mentions]
         evidence = query_evidence(latest, multi_turn=dq.multi_turn, hinted=bool(hint))
         depth = max(self.candidates, k)
@@ -390,16 +393,15 @@ class CodeRetriever:
             )
         return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
 
-    def _dense_window(self, text: str, max_tokens: int) -> tuple[str, str]:
+    def _dense_window(self, report: ReportEvidence, max_tokens: int) -> tuple[str, str] | None:
         """A latest question longer than the model's window (a pasted issue, log or
         traceback), fitted to ``max_tokens``: the lines of it that carry the most (see
         :func:`~c2rag.retrieve.evidence.dense_window`) stand in for it, not its first
-        tokens (those only when no line stands out). Returns the text and a note."""
-        window, selected = dense_window(
-            extract_evidence(text), self.encoder.count_tokens, max_tokens
-        )
+        tokens. Returns the text and a note; ``None`` when no line stands out (build_query
+        then keeps the first tokens)."""
+        window, selected = dense_window(report, self.encoder.count_tokens, max_tokens)
         if not selected:
-            return prefix_cut(text, self.encoder.count_tokens, max_tokens)
+            return None
         note = (
             "question longer than the embedding model's window: the dense channel embedded its "
             "title, exception lines, first paragraph and lines naming code"
