@@ -44,6 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._report import machine, table, write_section
+from benchmarks._repositories import sdist_archive
 
 EDIT_FILE = "src/click/utils.py"
 # The one-function commit: a changed comment inside one function's body.
@@ -130,20 +131,6 @@ class Timer:
 # -- a real history from the registry -------------------------------------------------------
 
 
-def download_sdist(package: str, version: str, cache: Path) -> Path:
-    """The sdist of ``package==version`` in ``cache`` (downloaded with pip if missing)."""
-    cache.mkdir(parents=True, exist_ok=True)
-    found = [p for p in cache.glob(f"{package}-{version}.tar.gz")]
-    if not found:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-             f"{package}=={version}", "-d", str(cache)],
-            check=True,
-        )  # fmt: skip
-        found = list(cache.glob(f"{package}-{version}.tar.gz"))
-    return found[0]
-
-
 def _git(root: Path, *args: str) -> str:
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     out = subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
@@ -181,7 +168,7 @@ def make_history(work: Path, package: str, old: str, new: str) -> tuple[Path, li
     _git(root, "init", "-q", "--initial-branch=main")
     _git(root, "config", "user.name", "bench")
     _git(root, "config", "user.email", "bench@c2rag.invalid")
-    c1 = commit_release(root, download_sdist(package, old, cache), f"{package} {old}")
+    c1 = commit_release(root, sdist_archive(package, old, cache), f"{package} {old}")
     edit = root / EDIT_FILE
     text = edit.read_text(encoding="utf-8")
     if EDIT_OLD not in text:
@@ -189,7 +176,7 @@ def make_history(work: Path, package: str, old: str, new: str) -> tuple[Path, li
         raise SystemExit(msg)
     edit.write_text(text.replace(EDIT_OLD, EDIT_NEW, 1), encoding="utf-8")
     c2 = commit_all(root, "one function edited")
-    c3 = commit_release(root, download_sdist(package, new, cache), f"{package} {new}")
+    c3 = commit_release(root, sdist_archive(package, new, cache), f"{package} {new}")
     return root, [c1, c2, c3]
 
 
