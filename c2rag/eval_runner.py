@@ -33,7 +33,7 @@ __all__ = [
     "docstring_eval",
     "estimate_cost",
     "evaluate_configs",
-    "python_sources",
+    "code_files",
     "reading",
     "scratch_retriever",
     "seed_cache",
@@ -50,17 +50,20 @@ CONFIGS: Mapping[str, Callable[[], FusionWeights]] = {
 """The rows every evaluation reports: each channel alone, naive fusion, c2rag's fusion."""
 
 
-def python_sources(repo_path: str | Path, *, ref: str = "HEAD") -> dict[str, str]:
-    """Every Python file of a repository at ``ref`` (read from git, ignore rules applied)."""
+def code_files(repo_path: str | Path, *, ref: str = "HEAD") -> dict[str, str]:
+    """Every file of a repository at ``ref`` in a language the chunker parses (read from
+    git, ignore rules applied): the files whose docstrings and doc comments make queries."""
+    from c2rag.chunk import SPECS, detect_language
     from c2rag.git import GitRepo
 
+    files: dict[str, str] = {}
     with GitRepo(repo_path) as repo:
         entries, _ = repo.list_files(repo.resolve(ref))
-        return {
-            e.path: repo.read(e).decode("utf-8", "replace")
-            for e in entries
-            if e.path.endswith(".py")
-        }
+        for e in entries:
+            data = repo.read(e)
+            if detect_language(e.path, data[:16384]) in SPECS:
+                files[e.path] = data.decode("utf-8", "replace")
+    return files
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class EvalCost:
     """What an evaluation will embed, said before it starts.
 
     Attributes:
-        files: Python files in the scratch index.
+        files: Source files in the scratch index.
         texts: Distinct chunk texts to index.
         reused: Of those, texts whose vector is already cached (by your index or a previous
             run): most functions without a docstring are unchanged by the stripping.

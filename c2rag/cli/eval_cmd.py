@@ -44,9 +44,10 @@ def eval_(
 ) -> None:
     """Score dense, BM25, naive fusion and c2rag's hybrid retrieval on the repository at PATH.
 
-    Queries are built the CodeSearchNet way: the first sentence of each Python function's
-    docstring is the query, and the code is indexed with docstrings removed (in a scratch copy;
-    your index is not touched). A query counts as answered at the rank of the first result
+    Queries are built the CodeSearchNet way: the first sentence of each function's docstring
+    (Python) or doc comment (JSDoc, Javadoc, Go, Rust, C and the other parsed languages) is the
+    query, and the code is indexed with them removed (in a scratch copy; your index is not
+    touched). A query counts as answered at the rank of the first result
     overlapping its function. Prints MRR@k and recall@k per configuration, and a line reading
     them.
 
@@ -55,12 +56,12 @@ def eval_(
     reused from its cache, and the rest is timed on a small sample.
     """
     from c2rag.encode.engine import Encoder
-    from c2rag.eval_runner import docstring_eval, python_sources, reading
+    from c2rag.eval_runner import code_files, docstring_eval, reading
 
     try:
-        files = python_sources(path, ref=ref)
+        files = code_files(path, ref=ref)
         if not files:
-            msg = f"no Python files in {path} at {ref}: `c2rag eval` builds queries from docstrings"
+            msg = f"no source files in {path} at {ref}: `c2rag eval` builds queries from docstrings"
             raise click.ClickException(msg)
         cache, index_model = _repository_index(path, store_dir)
         encoder = Encoder(model or index_model)
@@ -78,7 +79,10 @@ def eval_(
     except C2RAGError as exc:
         raise click.ClickException(str(exc)) from exc
     if not results:
-        msg = f"no function in {path} has a docstring whose first sentence has 3+ words"
+        msg = (
+            f"no function in {path} has a docstring or doc comment whose first sentence "
+            "has 3+ words"
+        )
         raise click.ClickException(msg)
     n = next(iter(results.values())).n
     if as_json:
@@ -92,7 +96,7 @@ def eval_(
             )
         )
         return
-    click.echo(f"{n} queries from {n_files} Python files, model {encoder.model_name}")
+    click.echo(f"{n} queries from {n_files} source files, model {encoder.model_name}")
     click.echo(f"{'configuration':<32} {'MRR@' + str(k):>8} {'recall@' + str(k):>10}")
     for name, m in results.items():
         click.echo(f"{name:<32} {m.mrr:>8.3f} {m.recall:>10.3f}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from c2rag.cli import cli
-from c2rag.eval_runner import EvalCost, docstring_eval, python_sources
+from c2rag.eval_runner import EvalCost, docstring_eval, code_files
 from c2rag.store import StoreLocation
 from tests.index.embedders import CountingEmbedder
 
@@ -15,7 +15,7 @@ from tests.index.embedders import CountingEmbedder
 def test_scratch_index_embeds_only_what_the_stripping_changed(
     codeqa_index, minilm_encoder, tmp_path: Path
 ) -> None:
-    files = python_sources(codeqa_index.root)
+    files = code_files(codeqa_index.root)
     cache = StoreLocation.for_repo(codeqa_index.root, store_dir=codeqa_index.store_dir).cache_path
     counting = CountingEmbedder(minilm_encoder)
     costs: list[EvalCost] = []

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import ast
 
-from c2rag.retrieve.evaluate import EvalCase, docstring_cases, evaluate, first_sentence
+from c2rag.retrieve.evaluate import (
+    EvalCase,
+    docstring_cases,
+    evaluate,
+    first_sentence,
+    strip_doc_comments,
+)
 from c2rag.types import Chunk, Hit
 
 SOURCE = '''\
@@ -68,6 +74,86 @@ def test_docstrings_removed_and_cases_point_at_stripped_lines() -> None:
     assert "return dict" in lines[case.end_line - 1]
     only = by_name["Cache.only_doc"]
     assert lines[only.end_line - 1].strip() == "pass"
+
+
+JS_SOURCE = """\
+'use strict';
+
+/**
+ * Normalize a content type, for example "html" becomes "text/html".
+ *
+ * @param {String} type
+ * @return {String}
+ */
+
+exports.normalizeType = function(type) {
+  return type.indexOf('/') === -1 ? mime.lookup(type) : type;
+};
+
+// Send the response body with the given status code attached.
+function sendStatus(res, code) {
+  res.statusCode = code;
+  return res.end();
+}
+
+/** Stub. */
+function tiny() { return 1; }
+"""
+
+RUST_SOURCE = """\
+impl Map {
+    /// Gets an iterator over the values of the map, in key order.
+    ///
+    /// # Examples
+    #[inline]
+    pub fn values(&self) -> Values {
+        Values { iter: self.map.values() }
+    }
+}
+"""
+
+GO_SOURCE = """\
+package cobra
+
+// HasParent determines if the command is a child command of another one.
+func (c *Command) HasParent() bool {
+	return c.parent != nil
+}
+"""
+
+
+def test_doc_comments_of_other_languages_make_queries_and_keep_line_numbers() -> None:
+    files = {"lib/utils.js": JS_SOURCE, "src/map.rs": RUST_SOURCE, "command.go": GO_SOURCE}
+    stripped, cases = docstring_cases(files)
+    by_name = {c.name: c for c in cases}
+    for path, source in files.items():
+        assert stripped[path].count("\n") == source.count("\n"), path  # lines blanked, not cut
+    js = stripped["lib/utils.js"].split("\n")
+    assert "Normalize a content type" not in stripped["lib/utils.js"]
+    assert "@param" not in stripped["lib/utils.js"]
+    assert "Stub." in stripped["lib/utils.js"]  # too short to be a query: kept
+    queries = {c.query: c for c in cases}
+    normalize = queries['Normalize a content type, for example "html" becomes "text/html"']
+    assert (normalize.path, js[normalize.start_line - 1]) == (
+        "lib/utils.js",
+        "exports.normalizeType = function(type) {",
+    )
+    assert js[normalize.end_line - 1] == "};"
+    status = queries["Send the response body with the given status code attached"]
+    assert js[status.start_line - 1].startswith("function sendStatus")
+    rust = stripped["src/map.rs"].split("\n")
+    values = queries["Gets an iterator over the values of the map, in key order"]
+    assert rust[values.start_line - 1].strip() == "#[inline]"  # attributes are code
+    assert rust[values.end_line - 1].strip() == "}"
+    assert "///" not in stripped["src/map.rs"]
+    go = queries["HasParent determines if the command is a child command of another one"]
+    assert stripped["command.go"].split("\n")[go.start_line - 1].startswith("func (c *Command)")
+    assert len(by_name) == 4
+
+
+def test_strip_doc_comments_leaves_a_file_without_comments_alone() -> None:
+    source = "function add(a, b) {\n  return a + b;\n}\n"
+    assert strip_doc_comments("add.js", source) == (source, {})
 
 
 def _hit(path: str, start: int, end: int) -> Hit:
