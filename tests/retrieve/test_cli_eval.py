@@ -17,13 +17,13 @@ def test_eval_scores_every_configuration(codeqa_index) -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     rows = report["results"]
     assert set(rows) == {"dense", "bm25", "naive RRF (dense+BM25, k=60)", "hybrid (c2rag)"}
-    assert report["files"] == 6 and report["queries"] == 12
+    assert report["files"] == 7 and report["queries"] == 12  # six Python files, one TypeScript
     assert rows["hybrid (c2rag)"]["recall"] >= 0.8
     for row in rows.values():
         assert 0.0 <= row["mrr"] <= row["recall"] <= 1.0
 
 
-def test_eval_table_and_no_python(codeqa_index, make_repo) -> None:
+def test_eval_table_and_no_source(codeqa_index, make_repo) -> None:
     runner = CliRunner()
     table = runner.invoke(
         cli,
@@ -37,7 +37,34 @@ def test_eval_table_and_no_python(codeqa_index, make_repo) -> None:
         ],
     )
     assert table.exit_code == 0, table.output
-    assert "5 queries from 6 Python files" in table.stdout and "hybrid (c2rag)" in table.stdout
+    assert "5 queries from 7 source files" in table.stdout and "hybrid (c2rag)" in table.stdout
     docs = make_repo(files={"README.md": "# nothing to see\n"})
     empty = runner.invoke(cli, ["eval", str(docs.root), "--model", str(codeqa_index.model_dir)])
-    assert empty.exit_code == 1 and "no Python files" in empty.output
+    assert empty.exit_code == 1 and "no source files" in empty.output
+
+
+JS = """\
+/**
+ * Parse a cookie header into an object of names and values.
+ * @param {string} header
+ */
+function parseCookies(header) {
+  return Object.fromEntries(header.split(';').map((p) => p.trim().split('=')));
+}
+
+// Serialize one cookie with its attributes for a Set-Cookie header.
+function serializeCookie(name, value, options) {
+  return name + '=' + encodeURIComponent(value) + (options.path ? '; Path=' + options.path : '');
+}
+"""
+
+
+def test_eval_builds_queries_from_doc_comments_of_a_javascript_repository(
+    codeqa_index, make_repo
+) -> None:
+    repo = make_repo(files={"lib/cookies.js": JS, "README.md": "# cookies\n"})
+    args = ["eval", str(repo.root), "--model", str(codeqa_index.model_dir), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["files"] == 1 and report["queries"] == 2  # the README makes no query
