@@ -563,6 +563,9 @@ def _loader(
         except GitError as exc:
             logger.warning("skipping %s: %s", state.path, exc)
             return [], "unreadable"
+        # A lock file's checksums or a minified bundle would only raise false alarms below
+        if reason := chunker.skip_reason(entry.path, data):
+            return [], reason
         # before chunking: a secret never reaches the chunker, the model or the store
         checked, findings = scanner.check(entry.path, data)
         where = ", ".join(f"line {f.line} ({f.detector})" for f in findings)

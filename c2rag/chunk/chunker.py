@@ -139,6 +139,12 @@ class Chunker:
             f"tok={self.tokenizer_id};{self.policy.describe()}"
         )
 
+    def skip_reason(self, path: str | os.PathLike[str], data: bytes) -> str | None:
+        """Why :meth:`chunk` would leave the file out (one of :data:`SKIP_REASONS`), or
+        ``None``: lets a caller skip work it would do before chunking."""
+        posix = os.fspath(path).replace("\\", "/")
+        return skip_reason(posix, data, max_bytes=self.max_file_bytes)
+
     def chunk(self, path: str | os.PathLike[str], data: bytes) -> FileChunks:
         """Chunk one file.
 
@@ -160,7 +166,7 @@ class Chunker:
         data = bytes(data)
         posix = os.fspath(path).replace("\\", "/")
         language = detect_language(posix, data)
-        reason = skip_reason(posix, data, max_bytes=self.max_file_bytes)
+        reason = self.skip_reason(posix, data)
         if reason is not None:
             return FileChunks(posix, language, [], reason)
         flags: tuple[str, ...] = ()

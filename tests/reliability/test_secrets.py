@@ -236,3 +236,16 @@ def test_a_changed_allowlist_reaches_files_that_did_not_change(
     report = CodeIndex(repo.root, encoder=tiny_encoder, store_dir=store).update()
     assert "tests/fixtures/fake_key.py" not in dict(report.files_skipped)
     assert stored_key()
+
+
+def test_a_lock_file_is_skipped_before_its_checksums_are_scanned(
+    make_repo: Any, tiny_encoder: Any, tmp_path: Path, caplog: Any
+) -> None:
+    checksum = "4f5a4d7a3b0c8e9f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7a8b"
+    lock = f'[[package]]\nname = "anyhow"\nversion = "1.0.86"\nchecksum = "{checksum}"\n'
+    repo = make_repo(files={"Cargo.lock": lock, "src/lib.rs": "pub fn one() -> u8 { 1 }\n"})
+    with caplog.at_level("WARNING", logger="c2rag"):
+        report = CodeIndex(repo.root, encoder=tiny_encoder, store_dir=tmp_path / "s").update()
+    assert dict(report.files_skipped)["Cargo.lock"] == "lock_file"
+    assert "Cargo.lock" not in dict(report.files_flagged)
+    assert not [r for r in caplog.records if "secret in Cargo.lock" in r.getMessage()]
