@@ -15,13 +15,22 @@ import re
 import subprocess
 import sys
 import tarfile
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from c2rag.retrieve.evaluate import EvalCase, docstring_cases
 
-__all__ = ["in_repository", "installed_sources", "repository_files", "sdist_archive"]
+__all__ = [
+    "archive_files",
+    "in_repository",
+    "installed_sources",
+    "npm_archive",
+    "pypi_source_archive",
+    "repository_files",
+    "sdist_archive",
+]
 
 
 def installed_sources(package: str) -> dict[str, str]:
@@ -72,6 +81,65 @@ def sdist_archive(dist: str, version: str, directory: Path) -> Path:
     return archive
 
 
+def _download(url: str, target: Path) -> Path:
+    """``url`` saved as ``target``, unless an earlier run saved it."""
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (https only)
+            data = response.read()
+        target.with_suffix(".part").write_bytes(data)
+        target.with_suffix(".part").replace(target)  # never a half-written archive
+    return target
+
+
+def npm_archive(name: str, version: str, directory: Path) -> Path:
+    """The npm registry's tarball of ``name@version`` in ``directory``, downloaded once."""
+    base = name.rsplit("/", 1)[-1]  # "@scope/name" is published as name-version.tgz
+    url = f"https://registry.npmjs.org/{name}/-/{base}-{version}.tgz"
+    return _download(url, directory / f"{base}-{version}.tgz")
+
+
+def pypi_source_archive(dist: str, version: str, directory: Path) -> Path:
+    """The source archive of ``dist==version`` from PyPI's simple index, downloaded once.
+
+    Unlike :func:`sdist_archive` it runs no build backend, so it also fetches the archives
+    of packages built with Rust or C toolchains (maturin, scikit-build) that are absent here.
+    """
+    names = {f"{dist}-{version}.tar.gz", f"{dist.replace('-', '_')}-{version}.tar.gz"}
+    for name in names:
+        if (directory / name).exists():
+            return directory / name
+    url = f"https://pypi.org/simple/{dist.lower()}/"
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (https only)
+        page = response.read().decode("utf-8")
+    for href in re.findall(r'href="([^"#]+)', page):
+        name = href.rsplit("/", 1)[-1]
+        if name.lower() in {n.lower() for n in names}:
+            return _download(href, directory / name)
+    msg = f"{url} lists no source archive named {' or '.join(sorted(names))}"
+    raise FileNotFoundError(msg)
+
+
+def archive_files(archive: Path, include: Sequence[str] = ()) -> dict[str, str]:
+    """The text files of a ``.tar.gz`` or ``.tgz`` archive, their paths without the
+    archive's top directory, at most ``_MAX_REPO_FILE`` bytes each; only those under one of
+    the ``include`` prefixes when given."""
+    files: dict[str, str] = {}
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            parts = member.name.split("/", 1)
+            if not member.isfile() or len(parts) < 2 or member.size > _MAX_REPO_FILE:
+                continue
+            if include and not parts[1].startswith(tuple(include)):
+                continue
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+            try:
+                files[parts[1]] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    return files
+
+
 def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
     """The package's whole repository as its source archive on PyPI ships it (tests, docs,
     configuration, changelog), with its Python files as installed: ``(files, gold_paths)``
@@ -80,17 +148,7 @@ def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dic
     """
     dist = _DISTRIBUTIONS.get(package, package)
     archive = sdist_archive(dist, importlib.metadata.version(dist), sdist_dir)
-    files: dict[str, str] = {}
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            parts = member.name.split("/", 1)
-            if not member.isfile() or len(parts) < 2 or member.size > _MAX_REPO_FILE:
-                continue
-            data = tar.extractfile(member).read()  # type: ignore[union-attr]
-            try:
-                files[parts[1]] = data.decode("utf-8")
-            except UnicodeDecodeError:
-                continue
+    files = archive_files(archive)
     installed = installed_sources(package)
     # Where the repository keeps the package ("src/", "lib/" or the top): the directory whose
     # __init__.py is the installed one (pyyaml also has a yaml/ of Cython shims).

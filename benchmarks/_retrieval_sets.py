@@ -1,5 +1,6 @@
-"""Data sets and baselines for ``retrieval_quality.py``: CoSQA, CoSQL, package sources, the
-LlamaIndex pipeline, and two small embedder wrappers for the latency run."""
+"""Data sets and baselines for ``retrieval_quality.py``: CoSQA, CoSQL, package sources, doc
+comments of other languages, the LlamaIndex pipeline, and two small embedder wrappers for the
+latency run."""
 
 from __future__ import annotations
 
@@ -7,25 +8,85 @@ import ast
 import hashlib
 import importlib.util
 import json
+import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks._repositories import installed_sources
-from c2rag.retrieve.evaluate import EvalCase, Metrics
+from benchmarks._repositories import (
+    archive_files,
+    installed_sources,
+    npm_archive,
+    pypi_source_archive,
+)
+from c2rag.chunk import detect_language
+from c2rag.retrieve.evaluate import EvalCase, Metrics, docstring_cases
 from c2rag.store.tokens import code_tokens
 
 __all__ = [
+    "DOC_COMMENT_SETS",
+    "DocCommentSet",
     "HashingEmbedder",
     "MemoQueries",
     "PrecomputedQueries",
     "conversation_set",
     "cosqa_set",
     "cosql_set",
+    "doc_comment_set",
     "llamaindex_baseline",
     "package_sources",
 ]
+
+
+@dataclass(frozen=True)
+class DocCommentSet:
+    """Doc comment → function queries in one language, from a package's published archive.
+
+    Attributes:
+        name: The package as its registry names it.
+        language: The language its queries come from (``detect_language``'s name).
+        registry: ``npm`` or ``pypi`` (the source archive).
+        version: The archive's version: its code is the data.
+        include: Path prefixes inside the archive that are indexed (a git checkout's
+            sources and docs, without the build output an npm tarball also ships); all of
+            it when empty.
+    """
+
+    name: str
+    language: str
+    registry: str
+    version: str
+    include: tuple[str, ...] = ()
+
+
+# Held out: chosen before anything was measured on them, never used to tune. Only npm and
+# PyPI are reachable here, so Go and Java have no set.
+DOC_COMMENT_SETS = (
+    DocCommentSet("express", "javascript", "npm", "4.21.2"),
+    DocCommentSet("commander", "javascript", "npm", "12.1.0"),
+    DocCommentSet("rxjs", "typescript", "npm", "7.8.1", ("src/", "README.md", "CHANGELOG.md")),
+    DocCommentSet("tokenizers", "rust", "pypi", "0.21.0"),
+    DocCommentSet("psutil", "c", "pypi", "7.2.2"),
+)
+
+
+def doc_comment_set(
+    spec: DocCommentSet, archives: Path, *, max_cases: int = 150
+) -> tuple[dict[str, str], list[EvalCase]]:
+    """The archive's files, every docstring and doc comment removed, and up to
+    ``max_cases`` cases from the doc comments of ``spec.language`` files (seeded sample)."""
+    if spec.registry == "npm":
+        archive = npm_archive(spec.name, spec.version, archives)
+    else:
+        archive = pypi_source_archive(spec.name, spec.version, archives)
+    files = archive_files(archive, spec.include)
+    stripped, cases = docstring_cases(files)
+    ours = [c for c in cases if detect_language(c.path) == spec.language]
+    if len(ours) > max_cases:
+        ours = random.Random(0).sample(ours, max_cases)
+    return stripped, ours
 
 
 def cosqa_set(root: Path, *, max_cases: int | None = None) -> tuple[dict[str, str], list[EvalCase]]:

@@ -60,12 +60,14 @@ from benchmarks._options import (  # noqa: E402
 from benchmarks._report import data_versions, machine, table, write_section  # noqa: E402
 from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
+    DOC_COMMENT_SETS,
     HashingEmbedder,
     MemoQueries,
     PrecomputedQueries,
     conversation_set,
     cosqa_set,
     cosql_set,
+    doc_comment_set,
     llamaindex_baseline,
     package_sources,
 )
@@ -249,6 +251,12 @@ def main(argv: list[str] | None = None) -> None:
         default="click,jinja2,joblib,tornado,httpx,markdown,jsonschema,gitdb,importlib_resources",
         help="Installed packages for docstring→function queries (comma-separated; '' = none)",
     )
+    ap.add_argument(
+        "--doc-comments",
+        default="",
+        help="Doc comment→function sets of other languages, from npm and PyPI archives "
+        f"(comma-separated, 'all' = {','.join(s.name for s in DOC_COMMENT_SETS)}; all held-out)",
+    )
     ap.add_argument("--model", default=None, help="Embedding model (default: the MiniLM wheel)")
     ap.add_argument("--max-queries", type=int, default=None, help="Cap per set (default: all)")
     ap.add_argument("--package-queries", type=int, default=150, help="Queries per package")
@@ -279,6 +287,9 @@ def main(argv: list[str] | None = None) -> None:
         help="Only publish saved results (several runs' files are concatenated)",
     )
     args = ap.parse_args(argv)
+    wanted = set(filter(None, args.doc_comments.split(",")))
+    if unknown := wanted - {"all", *(s.name for s in DOC_COMMENT_SETS)}:
+        ap.error(f"--doc-comments: unknown sets {sorted(unknown)}")
     if args.render:
         parts = [json.loads(Path(p).read_text("utf-8")) for p in args.render]
         merged = {**parts[0], "rows": [r for p in parts for r in p["rows"]]}
@@ -353,6 +364,13 @@ def main(argv: list[str] | None = None) -> None:
             name, where = f"{name} (whole repository)", work / f"{package}-repo"
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         rows += _quality(name, group, stripped, cases, encoder, where, args, index_options=built)
+    for spec in DOC_COMMENT_SETS:
+        if wanted & {"all", spec.name}:
+            files, cases = doc_comment_set(spec, work / "archives", max_cases=args.package_queries)
+            name = f"doc comment→function, {spec.name} {spec.version} ({spec.language})"
+            rows += _quality(
+                name, "held-out", files, cases, encoder, work / spec.name, args, index_options=built
+            )
     if args.cosqa:
         files, cases = cosqa_set(Path(args.cosqa), max_cases=args.max_queries)
         for half in halves:
