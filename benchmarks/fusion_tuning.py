@@ -44,10 +44,12 @@ from benchmarks._options import (  # noqa: E402
 )
 from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
+    DOC_COMMENT_SETS,
     MemoQueries,
     conversation_set,
     cosqa_set,
     cosql_set,
+    doc_comment_set,
 )
 from c2rag.eval_runner import scratch_retriever  # noqa: E402
 from c2rag.retrieve.arrange import asks_for_prose, asks_for_tests  # noqa: E402
@@ -196,6 +198,10 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         held = [c for c in cases if int(c.name.split()[1]) >= 147]
         add("CoSQL 0-146", "tuning", files, tune, work / "cosql", **opts)
         add("CoSQL 147-292", "held-out", files, held, work / "cosql", **opts)
+    for spec in DOC_COMMENT_SETS:
+        if set(args.doc_comments.split(",")) & {"all", spec.name}:
+            files, cases = doc_comment_set(spec, work / "archives")
+            add(spec.name, spec.group, files, cases, work / spec.name)
     for package in (*TUNING_PACKAGES, *HELD_OUT_PACKAGES):
         try:
             sources = installed_sources(package)
@@ -229,6 +235,11 @@ def main(argv: list[str] | None = None) -> None:
         "--repos",
         metavar="DIR",
         help="Also the whole-repository sets (the --workdir of retrieval_quality.py --layout repo)",
+    )
+    ap.add_argument(
+        "--doc-comments",
+        default="",
+        help="Doc comment→function sets of other languages ('all' or names, comma-separated)",
     )
     ap.add_argument("--recapture", action="store_true", help="Ignore captured.pickle")
     add_signature_weight(ap)

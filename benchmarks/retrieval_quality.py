@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
         "--doc-comments",
         default="",
         help="Doc comment→function sets of other languages, from npm and PyPI archives "
-        f"(comma-separated, 'all' = {','.join(s.name for s in DOC_COMMENT_SETS)}; all held-out)",
+        f"(comma-separated, 'all' = {','.join(s.name for s in DOC_COMMENT_SETS)})",
     )
     ap.add_argument("--model", default=None, help="Embedding model (default: the MiniLM wheel)")
     ap.add_argument("--max-queries", type=int, default=None, help="Cap per set (default: all)")
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
             files, cases = doc_comment_set(spec, work / "archives", max_cases=args.package_queries)
             name = f"doc comment→function, {spec.name} {spec.version} ({spec.language})"
             rows += _quality(
-                name, "held-out", files, cases, encoder, work / spec.name, args, index_options=built
+                name, spec.group, files, cases, encoder, work / spec.name, args, index_options=built
             )
     if args.cosqa:
         files, cases = cosqa_set(Path(args.cosqa), max_cases=args.max_queries)
@@ -466,7 +466,11 @@ def _publish(result: dict, *, write: bool) -> None:
         "without neighbour expansion; 'dialogue so far' is the stateless `search(turns)`. "
         "Rows marked '(whole repository)' index the package's PyPI source archive, its tests, "
         "docs, changelog and configuration beside the code (`--layout repo`), with the same "
-        "questions as the installed-package rows."
+        "questions as the installed-package rows. Rows 'doc comment→function' take their "
+        "queries from the doc comments of other languages (JSDoc, Rust `///`, C block "
+        "comments), in the npm or PyPI archive named with its version (`--doc-comments`); "
+        "their `tuning` rows (commander, tokenizers) were used to try a fusion change that "
+        "was not kept, so the fusion was never fitted to any of them."
         + (
             f" Package versions (their code is the data): {result['data']}."
             if result.get("data")

@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     add_dtype(ap)
     args = ap.parse_args(argv)
     args.cosql, args.conversations, args.recapture = None, False, False
+    args.doc_comments = ""
     args.signature_weight = 0.0  # captures missing from DIR are taken with views off
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("c2rag").setLevel(logging.WARNING)

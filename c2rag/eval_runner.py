@@ -30,10 +30,10 @@ from c2rag.types import Embedder
 __all__ = [
     "CONFIGS",
     "EvalCost",
+    "code_files",
     "docstring_eval",
     "estimate_cost",
     "evaluate_configs",
-    "code_files",
     "reading",
     "scratch_retriever",
     "seed_cache",

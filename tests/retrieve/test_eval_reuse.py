@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from c2rag.cli import cli
-from c2rag.eval_runner import EvalCost, docstring_eval, code_files
+from c2rag.eval_runner import EvalCost, code_files, docstring_eval
 from c2rag.store import StoreLocation
 from tests.index.embedders import CountingEmbedder
 
