@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,12 +14,28 @@ from c2rag.errors import C2RAGError
 __all__ = ["chat", "search"]
 
 
+class _RepositoryDir(click.Path):
+    """An existing directory; when it is missing and ``search``'s question names a directory,
+    the error says that the question comes first (``chat`` and ``index`` take PATH first)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, file_okay=False, dir_okay=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            query = ctx.params.get("query") if ctx is not None else None
+            if isinstance(query, str) and Path(query).is_dir():
+                hint = f"the question comes first: c2rag search QUESTION {query}"
+                self.fail(f"{exc.message} ({hint})", param, ctx)
+            raise
+
+
 def _index_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by the commands that open an index, plus the filters."""
     options = [
-        click.argument(
-            "path", default=".", type=click.Path(exists=True, file_okay=False, dir_okay=True)
-        ),
+        click.argument("path", default=".", type=_RepositoryDir()),
         click.option("-k", "--top", "k", default=8, show_default=True, help="Results per query."),
         click.option("--model", default=None, help="Embedding model (default: the index's)."),
         click.option(

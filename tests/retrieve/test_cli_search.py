@@ -85,3 +85,11 @@ def test_errors_are_clean_messages(codeqa_index, tmp_path) -> None:
     assert missing.exit_code == 1 and "c2rag index" in missing.output
     empty = runner.invoke(cli, ["search", "  ", *_args(codeqa_index)])
     assert empty.exit_code == 1 and "empty query" in empty.output
+    swapped = runner.invoke(cli, ["search", str(codeqa_index.root), "where are uploads retried?"])
+    assert swapped.exit_code == 2
+    assert f"the question comes first: c2rag search QUESTION {codeqa_index.root}" in (
+        swapped.output
+    )
+    typo = runner.invoke(cli, ["search", "uploads", str(tmp_path / "no-such-repo")])
+    assert typo.exit_code == 2 and "does not exist" in typo.output
+    assert "question comes first" not in typo.output
