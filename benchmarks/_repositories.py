@@ -174,7 +174,5 @@ def in_repository(
     docstrings removed) and the same cases, their paths moved to where the repository keeps
     the package (stripping a file gives the same lines either way)."""
     files, gold_paths = repository_files(package, sdist_dir)
-    # Python files only: the published rows were built so (other languages' doc comments stay)
-    python, _ = docstring_cases({p: t for p, t in files.items() if p.endswith(".py")})
-    stripped = {p: python.get(p, t) for p, t in files.items()}
+    stripped, _ = docstring_cases(files)  # Python's docstrings; other doc comments stay
     return stripped, [replace(c, path=gold_paths[c.path]) for c in cases]

@@ -21,7 +21,7 @@ from benchmarks._repositories import (
     npm_archive,
     pypi_source_archive,
 )
-from c2rag.chunk import detect_language
+from c2rag.chunk import detect_language, strip_doc_comments
 from c2rag.retrieve.evaluate import EvalCase, Metrics, docstring_cases
 from c2rag.store.tokens import code_tokens
 
@@ -91,7 +91,7 @@ def doc_comment_set(
     else:
         archive = pypi_source_archive(spec.name, spec.version, archives)
     files = archive_files(archive, spec.include)
-    stripped, cases = docstring_cases(files)
+    stripped, cases = docstring_cases(files, doc_comments=strip_doc_comments)
     ours = [c for c in cases if detect_language(c.path) == spec.language]
     if len(ours) > max_cases:
         ours = random.Random(0).sample(ours, max_cases)

@@ -268,7 +268,11 @@ def docstring_eval(
             scratch index, so only texts the stripping changed are embedded.
         on_cost: Called with the :class:`EvalCost` before any embedding starts.
     """
-    stripped, cases = docstring_cases(files, max_cases=max_cases, seed=seed)
+    from c2rag.chunk import strip_doc_comments
+
+    stripped, cases = docstring_cases(
+        files, max_cases=max_cases, seed=seed, doc_comments=strip_doc_comments
+    )
     if not cases:
         return {}, len(stripped)
     index = _scratch_index(stripped, workdir, encoder)

@@ -8,12 +8,13 @@ Modules, in the order data flows through them: :mod:`~c2rag.chunk.languages` (wh
 chunks, class skeletons, module remainder), :mod:`~c2rag.chunk.split` (token caps),
 :mod:`~c2rag.chunk.fallback` (line windows), :mod:`~c2rag.chunk.policy` (what chunk
 texts hold), :mod:`~c2rag.chunk.data` (data statements), :mod:`~c2rag.chunk.chunker` (the
-entry point).
+entry point); :mod:`~c2rag.chunk.doc_comments` removes doc comments for ``c2rag eval``.
 """
 
 from __future__ import annotations
 
 from c2rag.chunk.chunker import CHUNKER_VERSION, Chunker, FileChunks, chunk_file
+from c2rag.chunk.doc_comments import strip_doc_comments
 from c2rag.chunk.languages import SPECS, detect_language
 from c2rag.chunk.metadata import chunk_metadata, source_path
 from c2rag.chunk.policy import ChunkPolicy
@@ -32,4 +33,5 @@ __all__ = [
     "detect_language",
     "estimate_tokens",
     "source_path",
+    "strip_doc_comments",
 ]

@@ -61,6 +61,9 @@ class _MemoChunker:
     def version(self) -> str:
         return self._chunker.version
 
+    def skip_reason(self, path: str, data: bytes) -> str | None:
+        return self._chunker.skip_reason(path, data)
+
     def chunk(self, path: str, data: bytes) -> Any:
         key = (path, hashlib.sha256(data).hexdigest())
         found = self._memo.get(key)

@@ -1,8 +1,9 @@
 """Measuring retrieval on real code: the CodeSearchNet construction, and the metrics.
 
 Queries are the first sentence of each function's docstring (Python) or doc comment (every
-other language the chunker parses: JSDoc, Javadoc, Go and Rust ``//`` / ``///`` comments,
-Doxygen); they are removed from the code that gets indexed (otherwise the query would be
+other language the chunker parses, through :func:`c2rag.chunk.strip_doc_comments`: JSDoc,
+Javadoc, Go and Rust ``//`` / ``///`` comments, Doxygen); they are removed from the code
+that gets indexed (otherwise the query would be
 copied in the answer). A query is answered when a retrieved chunk of the right file overlaps
 the function's lines. This backs ``c2rag eval`` and ``benchmarks/retrieval_quality.py``.
 """
@@ -16,12 +17,9 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from c2rag.types import Hit
-
-if TYPE_CHECKING:
-    from c2rag.chunk import Chunker
 
 __all__ = [
     "EvalCase",
@@ -29,7 +27,6 @@ __all__ = [
     "docstring_cases",
     "evaluate",
     "naive_rrf_weights",
-    "strip_doc_comments",
     "strip_docstrings",
     "write_git_repo",
 ]
@@ -73,6 +70,12 @@ def first_sentence(docstring: str) -> str:
     return text[: match.start()] if match else text
 
 
+def _is_query(sentence: str, name: str) -> bool:
+    """Whether a first sentence makes a query: three words or more, and not a test's."""
+    last = name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+    return len(sentence.split()) >= _MIN_QUERY_WORDS and not last.startswith(("test", "Test"))
+
+
 def strip_docstrings(source: str) -> tuple[str, dict[str, tuple[str, int, int]]]:
     """Remove function docstrings from Python source.
 
@@ -102,7 +105,7 @@ def strip_docstrings(source: str) -> tuple[str, dict[str, tuple[str, int, int]]]
         if doc.lineno <= node.lineno or lines[end - 1].rstrip()[-3:] not in ('"""', "'''"):
             continue  # one-liner or docstring followed by code on its line
         sentence = first_sentence(doc.value.value)  # type: ignore[attr-defined]
-        if len(sentence.split()) < _MIN_QUERY_WORDS or qualname.split(".")[-1].startswith("test"):
+        if not _is_query(sentence, qualname):
             continue
         filler = " " * doc.col_offset + "pass" if len(body) == 1 else None
         removals.append((doc.lineno, end, filler))
@@ -130,102 +133,47 @@ def _functions(tree: ast.AST, prefix: str = "") -> list[tuple[str, ast.AST]]:
     return out
 
 
-def _comment_lines(lines: Sequence[str], first: int, language: str) -> list[int]:
-    """0-based indexes of the comment (and blank) lines a definition starting at ``first``
-    opens with, ending at its first line of code; empty when it opens with code."""
-    hash_comments = language in _HASH_COMMENT_LANGUAGES
-    found: list[int] = []
-    in_block = False
-    for i in range(first, len(lines)):
-        text = lines[i].strip()
-        if in_block:
-            in_block = "*/" not in text
-        elif text.startswith("/*"):
-            in_block = "*/" not in text[2:]
-        elif not (
-            not text
-            or text.startswith(("//", "*"))
-            or (hash_comments and text.startswith("#") and not text.startswith("#["))
-        ):
-            break
-        found.append(i)
-    while found and not lines[found[-1]].strip():
-        found.pop()  # blank lines between the comment and the code stay
-    return found
-
-
-_BLOCK_TAG = re.compile(r"^\s*@\w+", re.MULTILINE)  # "@param x", "@returns"
-# Languages whose comments start with "#" (Rust's "#[attribute]" is code, and C's "#define")
-_HASH_COMMENT_LANGUAGES = frozenset({"ruby", "bash", "perl", "r", "elixir", "julia"})
-
-
-def strip_doc_comments(
-    path: str, source: str, chunker: Chunker | None = None
-) -> tuple[str, dict[str, tuple[str, int, int]]]:
-    """Remove the doc comments of the functions and methods of a file in any language the
-    chunker parses (other than Python, see :func:`strip_docstrings`).
-
-    A comment's lines are blanked, not deleted, so every line keeps its number.
-
-    Returns:
-        The stripped source, and per qualified name the comment's first sentence and the
-        definition's line range (without the comment). Files without a grammar, and
-        definitions whose comment shares a line with code, are not returned.
-    """
-    from c2rag.chunk import Chunker
-
-    # One chunk per definition: no statement-boundary parts to stitch back together.
-    chunker = chunker or Chunker(max_tokens=1 << 20)
-    found = chunker.chunk(path, source.encode("utf-8"))
-    lines = source.split("\n")
-    blanked: set[int] = set()
-    spans: dict[str, tuple[str, int, int]] = {}
-    for chunk in found.chunks:
-        if chunk.kind not in ("function", "method") or not chunk.docstring:
-            continue
-        # JSDoc, Javadoc and Doxygen end the description at the first block tag
-        sentence = first_sentence(_BLOCK_TAG.split(chunk.docstring, maxsplit=1)[0])
-        last_part = chunk.name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
-        if len(sentence.split()) < _MIN_QUERY_WORDS or last_part.lower().startswith("test"):
-            continue
-        comment = _comment_lines(lines, chunk.start_line - 1, found.language)
-        if not comment or comment[-1] + 1 >= chunk.end_line or chunk.name in spans:
-            continue  # no comment of its own above it, or nothing but comment (a stub)
-        blanked.update(comment)
-        start = comment[-1] + 1  # 0-based: the line after the comment, past blank lines
-        while not lines[start].strip():
-            start += 1
-        spans[chunk.name] = (sentence, start + 1, chunk.end_line)
-    text = "\n".join("" if i in blanked else line for i, line in enumerate(lines))
-    return text, spans
+DocComments = Callable[..., tuple[str, dict[str, tuple[str, int, int]]]]
+"""``(path, source, select=...) → (source without the selected doc comments, {name:
+(description, start, end)})``: :func:`c2rag.chunk.strip_doc_comments`, given by the caller
+(this layer parses no code)."""
 
 
 def docstring_cases(
-    files: Mapping[str, str], *, max_cases: int | None = None, seed: int = 0
+    files: Mapping[str, str],
+    *,
+    max_cases: int | None = None,
+    seed: int = 0,
+    doc_comments: DocComments | None = None,
 ) -> tuple[dict[str, str], list[EvalCase]]:
-    """Build CodeSearchNet-style cases from source files: Python docstrings, and the doc
-    comments of every other language the chunker parses.
+    """Build CodeSearchNet-style cases from source files: Python docstrings, and with
+    ``doc_comments`` the doc comments of every other language it parses.
 
     Args:
         files: Repository-relative path → source.
         max_cases: Keep a seeded random sample of this many cases.
         seed: Sampling seed.
+        doc_comments: Strips the doc comments of a non-Python file (see :data:`DocComments`);
+            without it only Python files make cases.
 
     Returns:
         The files with docstrings removed (unparsable files are kept as they are), and the
         cases: first docstring sentence → the function's lines in the stripped file.
     """
-    from c2rag.chunk import SPECS, Chunker, detect_language
-
     stripped: dict[str, str] = {}
     cases: list[EvalCase] = []
-    chunker = Chunker(max_tokens=1 << 20)
     for path, source in sorted(files.items()):
         try:
             if path.endswith(".py"):
                 text, spans = strip_docstrings(source)
-            elif detect_language(path, source.encode("utf-8", "replace")) in SPECS:
-                text, spans = strip_doc_comments(path, source, chunker)
+            elif doc_comments is not None:
+                text, described = doc_comments(
+                    path, source, select=lambda name, doc: _is_query(first_sentence(doc), name)
+                )
+                spans = {
+                    name: (first_sentence(description), start, end)
+                    for name, (description, start, end) in described.items()
+                }
             else:
                 stripped[path] = source
                 continue

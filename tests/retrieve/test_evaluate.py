@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from c2rag.retrieve.evaluate import (
-    EvalCase,
-    docstring_cases,
-    evaluate,
-    first_sentence,
-    strip_doc_comments,
-)
+from c2rag.chunk import strip_doc_comments
+from c2rag.retrieve.evaluate import EvalCase, docstring_cases, evaluate, first_sentence
 from c2rag.types import Chunk, Hit
 
 SOURCE = '''\
@@ -124,7 +119,8 @@ func (c *Command) HasParent() bool {
 
 def test_doc_comments_of_other_languages_make_queries_and_keep_line_numbers() -> None:
     files = {"lib/utils.js": JS_SOURCE, "src/map.rs": RUST_SOURCE, "command.go": GO_SOURCE}
-    stripped, cases = docstring_cases(files)
+    assert docstring_cases(files)[1] == []  # without a doc comment stripper: Python only
+    stripped, cases = docstring_cases(files, doc_comments=strip_doc_comments)
     by_name = {c.name: c for c in cases}
     for path, source in files.items():
         assert stripped[path].count("\n") == source.count("\n"), path  # lines blanked, not cut
