@@ -25,15 +25,17 @@ from c2rag.retrieve.evaluate import (
 )
 from c2rag.retrieve.fusion import FusionWeights
 from c2rag.retrieve.retriever import CodeRetriever
-from c2rag.types import Embedder
+from c2rag.types import Embedder, Hit
 
 __all__ = [
     "CONFIGS",
+    "DocstringEval",
     "EvalCost",
     "code_files",
     "docstring_eval",
     "estimate_cost",
     "evaluate_configs",
+    "evaluate_groups",
     "reading",
     "scratch_retriever",
     "seed_cache",
@@ -238,15 +240,63 @@ def evaluate_configs(
     configs: Mapping[str, Callable[[], FusionWeights]] = CONFIGS,
 ) -> dict[str, Metrics]:
     """MRR@k and recall@k of each fusion configuration on the same index."""
+    return evaluate_groups(retriever, cases, None, k=k, configs=configs)[0]
+
+
+def evaluate_groups(
+    retriever: CodeRetriever,
+    cases: Sequence[EvalCase],
+    group_of: Callable[[EvalCase], str] | None,
+    *,
+    k: int = 10,
+    configs: Mapping[str, Callable[[], FusionWeights]] = CONFIGS,
+) -> tuple[dict[str, Metrics], dict[str, dict[str, Metrics]]]:
+    """Metrics of each configuration over every case, and over each group of cases (by
+    ``group_of``; none when it is ``None``). Each case is searched once per configuration."""
+    groups: dict[str, list[EvalCase]] = {}
+    for case in cases if group_of is not None else ():
+        groups.setdefault(group_of(case), []).append(case)
     saved = retriever.weights
-    out: dict[str, Metrics] = {}
+    overall: dict[str, Metrics] = {}
+    by_group: dict[str, dict[str, Metrics]] = {g: {} for g in sorted(groups)}
+    position = {id(case): i for i, case in enumerate(cases)}
     try:
         for name, make in configs.items():
             retriever.weights = make()
-            out[name] = evaluate(lambda q: retriever.search(q, k=k), cases, k=k)
+            answers = [retriever.search(case.query, k=k) for case in cases]
+            overall[name] = _scored(answers, cases, position, k)
+            for group, members in groups.items():
+                by_group[group][name] = _scored(answers, members, position, k)
     finally:
         retriever.weights = saved
-    return out
+    return overall, by_group
+
+
+def _scored(
+    answers: Sequence[Sequence[Hit]],
+    members: Sequence[EvalCase],
+    position: Mapping[int, int],
+    k: int,
+) -> Metrics:
+    """Metrics of ``members`` from the hits already found (``answers[position[id(case)]]``)."""
+    found = iter([answers[position[id(case)]] for case in members])
+    return evaluate(lambda _query: next(found), members, k=k)
+
+
+@dataclass(frozen=True)
+class DocstringEval:
+    """What :func:`docstring_eval` measured.
+
+    Attributes:
+        results: Metrics of each configuration over every query.
+        files: Source files in the scratch index.
+        by_language: The same per language of the queried functions, when the queries come
+            from more than one language (empty otherwise).
+    """
+
+    results: dict[str, Metrics]
+    files: int
+    by_language: dict[str, dict[str, Metrics]]
 
 
 def docstring_eval(
@@ -259,27 +309,29 @@ def docstring_eval(
     seed: int = 0,
     reuse_cache: Path | None = None,
     on_cost: Callable[[EvalCost], None] | None = None,
-) -> tuple[dict[str, Metrics], int]:
-    """The CodeSearchNet construction over ``files``: returns metrics per configuration and
-    the number of indexed files.
+) -> DocstringEval:
+    """The CodeSearchNet construction over ``files``: metrics per configuration, overall
+    and per language.
 
     Args:
         reuse_cache: The embedding cache of the repository's own index: its vectors seed the
             scratch index, so only texts the stripping changed are embedded.
         on_cost: Called with the :class:`EvalCost` before any embedding starts.
     """
-    from c2rag.chunk import strip_doc_comments
+    from c2rag.chunk import detect_language, strip_doc_comments
 
     stripped, cases = docstring_cases(
         files, max_cases=max_cases, seed=seed, doc_comments=strip_doc_comments
     )
     if not cases:
-        return {}, len(stripped)
+        return DocstringEval({}, len(stripped), {})
     index = _scratch_index(stripped, workdir, encoder)
     if reuse_cache is not None:
         copied = seed_cache(reuse_cache, index.location.cache_path.parent)
         logger.info("seeded the scratch cache with %d vectors from %s", copied, reuse_cache)
     if on_cost is not None:
         on_cost(estimate_cost(stripped, encoder, index))
+    languages = {case.path: detect_language(case.path) for case in cases}
     with scratch_retriever(stripped, workdir, encoder) as retriever:
-        return evaluate_configs(retriever, cases, k=k), len(stripped)
+        results, groups = evaluate_groups(retriever, cases, lambda c: languages[c.path], k=k)
+    return DocstringEval(results, len(stripped), groups if len(groups) > 1 else {})

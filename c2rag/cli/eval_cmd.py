@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from c2rag.errors import C2RAGError
+
+if TYPE_CHECKING:
+    from c2rag.retrieve.evaluate import Metrics
 
 __all__ = ["eval_"]
 
@@ -49,7 +54,7 @@ def eval_(
     query, and the code is indexed with them removed (in a scratch copy; your index is not
     touched). A query counts as answered at the rank of the first result
     overlapping its function. Prints MRR@k and recall@k per configuration, and a line reading
-    them.
+    them; for a repository in several languages, the same for each language.
 
     Before it embeds anything it says what it will cost: chunk texts the repository's index
     already embedded with the same model (every function the stripping left unchanged) are
@@ -66,7 +71,7 @@ def eval_(
         cache, index_model = _repository_index(path, store_dir)
         encoder = Encoder(model or index_model)
         with tempfile.TemporaryDirectory(prefix="c2rag-eval-") as work:
-            results, n_files = docstring_eval(
+            measured = docstring_eval(
                 files,
                 encoder,
                 Path(work),
@@ -78,6 +83,7 @@ def eval_(
             )
     except C2RAGError as exc:
         raise click.ClickException(str(exc)) from exc
+    results = measured.results
     if not results:
         msg = (
             f"no function in {path} has a docstring or doc comment whose first sentence "
@@ -86,21 +92,38 @@ def eval_(
         raise click.ClickException(msg)
     n = next(iter(results.values())).n
     if as_json:
-        rows = {
-            name: {"mrr": m.mrr, "recall": m.recall, "n": m.n, "k": m.k}
-            for name, m in results.items()
+        report: dict[str, Any] = {
+            "files": measured.files,
+            "queries": n,
+            "model": encoder.model_name,
+            "results": _json_rows(results),
         }
-        click.echo(
-            json.dumps(
-                {"files": n_files, "queries": n, "model": encoder.model_name, "results": rows}
-            )
-        )
+        if measured.by_language:
+            report["by_language"] = {
+                language: _json_rows(rows) for language, rows in measured.by_language.items()
+            }
+        click.echo(json.dumps(report))
         return
-    click.echo(f"{n} queries from {n_files} source files, model {encoder.model_name}")
+    click.echo(f"{n} queries from {measured.files} source files, model {encoder.model_name}")
+    _echo_table(results, k)
+    click.echo(reading(results))
+    for language, rows in measured.by_language.items():
+        queries = next(iter(rows.values())).n
+        click.echo(f"\n{language} ({queries} quer{'y' if queries == 1 else 'ies'})")
+        _echo_table(rows, k)
+        click.echo(reading(rows))
+
+
+def _json_rows(results: Mapping[str, Metrics]) -> dict[str, dict[str, float]]:
+    return {
+        name: {"mrr": m.mrr, "recall": m.recall, "n": m.n, "k": m.k} for name, m in results.items()
+    }
+
+
+def _echo_table(results: Mapping[str, Metrics], k: int) -> None:
     click.echo(f"{'configuration':<32} {'MRR@' + str(k):>8} {'recall@' + str(k):>10}")
     for name, m in results.items():
         click.echo(f"{name:<32} {m.mrr:>8.3f} {m.recall:>10.3f}")
-    click.echo(reading(results))
 
 
 def _repository_index(path: str, store_dir: str | None) -> tuple[Path | None, str | None]:

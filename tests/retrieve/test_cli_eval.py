@@ -68,3 +68,25 @@ def test_eval_builds_queries_from_doc_comments_of_a_javascript_repository(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["files"] == 1 and report["queries"] == 2  # the README makes no query
+    assert "by_language" not in report  # one language: no breakdown
+
+
+PY = '''\
+def parse_cookie_date(value):
+    """Parse the expiry date of a cookie into a timestamp in seconds."""
+    return int(value)
+'''
+
+
+def test_eval_of_a_repository_in_two_languages_reports_each(codeqa_index, make_repo) -> None:
+    repo = make_repo(files={"lib/cookies.js": JS, "server/dates.py": PY})
+    runner = CliRunner()
+    args = ["eval", str(repo.root), "--model", str(codeqa_index.model_dir)]
+    report = json.loads(runner.invoke(cli, [*args, "--json"]).stdout.strip().splitlines()[-1])
+    by_language = report["by_language"]
+    assert sorted(by_language) == ["javascript", "python"]
+    assert by_language["javascript"]["dense"]["n"] == 2 and by_language["python"]["dense"]["n"] == 1
+    assert report["queries"] == 3
+    table = runner.invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert "\njavascript (2 queries)\n" in table.stdout and "\npython (1 query)\n" in table.stdout

@@ -19,9 +19,9 @@ def test_scratch_index_embeds_only_what_the_stripping_changed(
     cache = StoreLocation.for_repo(codeqa_index.root, store_dir=codeqa_index.store_dir).cache_path
     counting = CountingEmbedder(minilm_encoder)
     costs: list[EvalCost] = []
-    results, _ = docstring_eval(
+    results = docstring_eval(
         files, counting, tmp_path, max_cases=8, reuse_cache=cache, on_cost=costs.append
-    )
+    ).results
     [cost] = costs
     assert results and 0 < cost.reused < cost.texts  # unchanged functions come from the cache
     assert len(set(counting.texts)) == cost.texts - cost.reused  # and nothing else is embedded
