@@ -62,7 +62,9 @@ def code_files(repo_path: str | Path, *, ref: str = "HEAD") -> dict[str, str]:
     with GitRepo(repo_path) as repo:
         entries, _ = repo.list_files(repo.resolve(ref))
         for e in entries:
-            data = repo.read(e)
+            if detect_language(e.path) not in (*SPECS, "text", "matlab"):
+                continue  # docs, configuration: known by name, not worth reading
+            data = repo.read(e)  # the rest by content too: a shebang, an Objective-C ".m"
             if detect_language(e.path, data[:16384]) in SPECS:
                 files[e.path] = data.decode("utf-8", "replace")
     return files

@@ -90,3 +90,18 @@ def test_eval_of_a_repository_in_two_languages_reports_each(codeqa_index, make_r
     table = runner.invoke(cli, args)
     assert table.exit_code == 0, table.output
     assert "\njavascript (2 queries)\n" in table.stdout and "\npython (1 query)\n" in table.stdout
+
+
+def test_code_files_are_the_parsed_languages_found_by_name_or_content(make_repo) -> None:
+    from c2rag.eval_runner import code_files
+
+    repo = make_repo(
+        files={
+            "tools/release": "#!/usr/bin/env python3\nprint('release')\n",
+            "include/api.h": "int api_version(void);\n",
+            "README.md": "# project\n",
+            "config.yaml": "debug: true\n",
+            "notes": "plain text, no shebang\n",
+        }
+    )
+    assert sorted(code_files(repo.root)) == ["include/api.h", "tools/release"]
