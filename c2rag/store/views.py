@@ -19,6 +19,7 @@ exactly as before.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +35,10 @@ DEFAULT_SIGNATURE_WEIGHT = 0.5
 jinja2, joblib, tornado) with the MiniLM fallback; see ``docs/concepts/retrieval.md``."""
 
 _KINDS = frozenset({"function", "method", "class"})
-_VERSION = "1"
+_VERSION = "2"  # 2: the name spelled as words on a first line
 _SUMMARY_CHARS = 300
+_NAME_PART = re.compile(r"[.:]+")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 
 
 @dataclass(frozen=True)
@@ -89,16 +92,18 @@ class SignatureView:
         return f"views={_VERSION}:{self.weight:g}" if self.weight else ""
 
     def text(self, metadata: Mapping[str, Any]) -> str:
-        """The view of a record's chunk (``Class.method: signature`` and the docstring), or
-        ``""`` when it gets none."""
+        """The view of a record's chunk (its name as words, ``Class.method: signature`` and
+        the docstring), or ``""`` when it gets none."""
         signature = str(metadata.get("signature") or "").strip()
         if not self.weight or metadata.get("kind") not in _KINDS or not signature:
             return ""
-        name = str(metadata.get("name") or "").rsplit(".", 1)[-1]
+        qualified = str(metadata.get("name") or "")
+        name = qualified.rsplit(".", 1)[-1]
         parent = str(metadata.get("parent") or "").rsplit(".", 1)[-1]
         label = f"{parent}.{name}" if parent else name
         summary = _summary(str(metadata.get("docstring") or ""))
-        return f"{label}: {signature}" + (f"\n{summary}" if summary else "")
+        head = f"{_name_words(qualified)}\n{label}: {signature}"
+        return head + (f"\n{summary}" if summary else "")
 
     def recipe(self, text: str, metadata: Mapping[str, Any]) -> VectorRecipe:
         """The recipe of a record with ``text`` as document and ``metadata`` (which holds
@@ -110,6 +115,15 @@ class SignatureView:
         view_hash = text_hash(view)
         key = hashlib.sha256(f"{self.version}\0{own}\0{view_hash}".encode()).hexdigest()
         return VectorRecipe(key, own, text, view_hash, view, self.weight)
+
+
+def _name_words(qualified: str) -> str:
+    """The definition's own name as lower-case words (``parse_retry_after``,
+    ``parseRetryAfter``, ``Retry::parse_retry_after`` → ``parse retry after``). A general text
+    model reads words better than identifiers: measured with MiniLM, dense MRR@10 rose on
+    every tuning set (+0.017 on average; see ``docs/concepts/retrieval.md``)."""
+    last = _NAME_PART.split(qualified)[-1]
+    return " ".join(_CAMEL.sub(r"\1 \2", last).replace("_", " ").lower().split())
 
 
 def _summary(docstring: str) -> str:

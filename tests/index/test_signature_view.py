@@ -34,14 +34,19 @@ def test_view_text_names_the_symbol_and_skips_modules_and_windows() -> None:
         "signature": "def norm(self)",
         "docstring": "Euclidean length.",
     }
-    assert view.text(method) == "Vector.norm: def norm(self)\nEuclidean length."
+    assert view.text(method) == "norm\nVector.norm: def norm(self)\nEuclidean length."
     function = {"kind": "function", "name": "pkg.maths.mul", "signature": "def mul(a, b)"}
-    assert view.text(function) == "mul: def mul(a, b)"
+    assert view.text(function) == "mul\nmul: def mul(a, b)"
     # the docstring's first paragraph only, and never more than a few lines of it
     long_doc = dict(function, docstring="Multiply   two\nnumbers.\n\n:param a: a factor\n")
-    assert view.text(long_doc) == "mul: def mul(a, b)\nMultiply two numbers."
+    assert view.text(long_doc) == "mul\nmul: def mul(a, b)\nMultiply two numbers."
     wordy = view.text(dict(function, docstring="word " * 200))
-    assert wordy.startswith("mul: def mul(a, b)\nword") and len(wordy) < 350
+    assert wordy.startswith("mul\nmul: def mul(a, b)\nword") and len(wordy) < 350
+    # the name as words, for a model that reads words better than identifiers
+    camel = dict(method, name="http.Pool.getConnFromPool", parent="http.Pool", signature="f()")
+    assert view.text(camel).startswith("get conn from pool\nPool.getConnFromPool: ")
+    rust = dict(function, name="Retry::parse_retry_after", signature="fn parse_retry_after()")
+    assert view.text(rust).startswith("parse retry after\n")
     assert view.text({"kind": "module", "name": "pkg.maths", "signature": ""}) == ""
     assert view.text({"kind": "window", "name": "README.md", "signature": "x"}) == ""
     assert SignatureView(weight=0).text(function) == ""
@@ -60,7 +65,7 @@ def test_stored_vector_blends_text_and_view(
     records = _records(index)
 
     doc, meta, stored = records["pkg.maths.add"]
-    view = "add: def add(a, b)\nAdd two numbers."
+    view = "add\nadd: def add(a, b)\nAdd two numbers."
     assert SignatureView().text(meta) == view
     text_vec, view_vec = tiny_encoder.encode_documents([doc, view])
     expected = blend(text_vec, view_vec, 0.5)
@@ -87,7 +92,7 @@ def test_a_new_weight_rebuilds_from_cached_vectors(
     assert same.update_mode == "up_to_date" and same.rebuild_reason == ""
     told = off.status()  # status tells before the update does it
     assert told.update_mode == "full"
-    assert "views=1:0.5" in told.rebuild_reason
+    assert "views=2:0.5" in told.rebuild_reason
     assert "would rebuild every file" in told.summary()
     report = off.update()
     assert report.mode == "full"
