@@ -1,5 +1,5 @@
-"""The signature view: a symbol's name, signature and docstring, embedded apart and blended
-into the vector stored for each of its chunks.
+"""The signature view: a symbol's name (also spelled as words), signature and docstring,
+embedded apart and blended into the vector stored for each of its chunks.
 
 A chunk's embedding spreads over every token of its body, so the few tokens that say what
 the code is for (``pass_context``, ``def get_environ_proxies(url, no_proxy)``, the first
