@@ -209,7 +209,7 @@ def test_vectors_are_reused_from_the_store_when_the_cache_is_gone(
     # the edited text, and its signature view: stored vectors are blends, not the view's own
     assert sorted(counting.texts) == [
         "def mul(a, b):\n    return b * a  # commutes",
-        "mul: def mul(a, b)",
+        "mul\nmul: def mul(a, b)",
     ]
     assert report.store_hits > 0  # the file's other functions, from the stored records
 
