@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["eval_"]
 
+_MIN_LANGUAGE_QUERIES = 10
+
 
 @click.command("eval")
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, dir_okay=True))
@@ -107,11 +109,17 @@ def eval_(
     click.echo(f"{n} queries from {measured.files} source files, model {encoder.model_name}")
     _echo_table(results, k)
     click.echo(reading(results))
+    few: list[str] = []
     for language, rows in measured.by_language.items():
         queries = next(iter(rows.values())).n
-        click.echo(f"\n{language} ({queries} quer{'y' if queries == 1 else 'ies'})")
+        if queries < _MIN_LANGUAGE_QUERIES:  # a table over a handful of queries reads as noise
+            few.append(f"{language} {queries}")
+            continue
+        click.echo(f"\n{language} ({queries} queries)")
         _echo_table(rows, k)
         click.echo(reading(rows))
+    if few:
+        click.echo(f"\nToo few queries for a table of their own: {', '.join(few)} (in --json).")
 
 
 def _json_rows(results: Mapping[str, Metrics]) -> dict[str, dict[str, float]]:

@@ -89,7 +89,7 @@ def test_eval_of_a_repository_in_two_languages_reports_each(codeqa_index, make_r
     assert report["queries"] == 3
     table = runner.invoke(cli, args)
     assert table.exit_code == 0, table.output
-    assert "\njavascript (2 queries)\n" in table.stdout and "\npython (1 query)\n" in table.stdout
+    assert "Too few queries for a table of their own: javascript 2, python 1" in table.stdout
 
 
 def test_code_files_are_the_parsed_languages_found_by_name_or_content(make_repo) -> None:
@@ -105,3 +105,24 @@ def test_code_files_are_the_parsed_languages_found_by_name_or_content(make_repo)
         }
     )
     assert sorted(code_files(repo.root)) == ["include/api.h", "tools/release"]
+
+
+def test_eval_prints_a_table_for_each_language_with_enough_queries(codeqa_index, make_repo) -> None:
+    topics = ["cookies", "headers", "sessions", "uploads", "retries", "caches", "tokens"]
+    topics += ["routes", "templates", "streams", "queues"]
+    js = "".join(
+        f"/** Read the {t} of an incoming request into a plain object. */\n"
+        f"function read_{t}(req) {{\n  return req.{t};\n}}\n\n"
+        for t in topics
+    )
+    py = "".join(
+        f'def write_{t}(response):\n    """Write the {t} of an outgoing response."""\n'
+        f"    return response.{t}\n\n\n"
+        for t in topics[:3]
+    )
+    repo = make_repo(files={"lib/read.js": js, "app/write.py": py})
+    args = ["eval", str(repo.root), "--model", str(codeqa_index.model_dir)]
+    table = CliRunner().invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    assert "\njavascript (11 queries)\nconfiguration" in table.stdout
+    assert "Too few queries for a table of their own: python 3" in table.stdout
