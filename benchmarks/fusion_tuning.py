@@ -11,7 +11,10 @@ of a grid, exactly as the retriever does, so hundreds of settings take seconds.
 Groups (as in ``retrieval_quality.py``): **tuning** = CoSQA dev queries 0–249, CoSQL dev
 dialogues 0–146, docstring→function on ``click``, ``jinja2``, ``joblib`` and ``tornado``;
 **held-out** = CoSQA 250–499, CoSQL 147–292, ``httpx``, ``markdown``, ``jsonschema``,
-``gitdb``, ``importlib_resources``. The grid is ranked by the
+``gitdb``, ``importlib_resources``; with ``--doc-comments``, the doc comment sets of other
+languages in the groups ``DOC_COMMENT_SETS`` declares (commander and tokenizers tuning, the
+rest held-out). Captures are rankings of one index: after a change to what is embedded (the
+views version, the chunker), take them again with ``--recapture``. The grid is ranked by the
 tuning group's worst margin over its baselines; held-out figures are printed for the chosen
 settings only, never used to choose.
 
