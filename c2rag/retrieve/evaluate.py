@@ -2,10 +2,10 @@
 
 Queries are the first sentence of each function's docstring (Python) or doc comment (every
 other language the chunker parses, through :func:`c2rag.chunk.strip_doc_comments`: JSDoc,
-Javadoc, Go and Rust ``//`` / ``///`` comments, Doxygen); they are removed from the code
-that gets indexed (otherwise the query would be
-copied in the answer). A query is answered when a retrieved chunk of the right file overlaps
-the function's lines. This backs ``c2rag eval`` and ``benchmarks/retrieval_quality.py``.
+Javadoc, Go and Rust ``//`` / ``///`` comments, Doxygen); they are removed from the code that
+gets indexed (otherwise the query would be copied in the answer). A query is answered when a
+retrieved chunk of the right file overlaps the function's lines. This backs ``c2rag eval`` and
+``benchmarks/retrieval_quality.py``.
 """
 
 from __future__ import annotations
