@@ -261,27 +261,21 @@ def evaluate_groups(
     saved = retriever.weights
     overall: dict[str, Metrics] = {}
     by_group: dict[str, dict[str, Metrics]] = {g: {} for g in sorted(groups)}
-    position = {id(case): i for i, case in enumerate(cases)}
     try:
         for name, make in configs.items():
             retriever.weights = make()
-            answers = [retriever.search(case.query, k=k) for case in cases]
-            overall[name] = _scored(answers, cases, position, k)
+            answers = {id(case): retriever.search(case.query, k=k) for case in cases}
+            overall[name] = _scored(answers, cases, k)
             for group, members in groups.items():
-                by_group[group][name] = _scored(answers, members, position, k)
+                by_group[group][name] = _scored(answers, members, k)
     finally:
         retriever.weights = saved
     return overall, by_group
 
 
-def _scored(
-    answers: Sequence[Sequence[Hit]],
-    members: Sequence[EvalCase],
-    position: Mapping[int, int],
-    k: int,
-) -> Metrics:
-    """Metrics of ``members`` from the hits already found (``answers[position[id(case)]]``)."""
-    found = iter([answers[position[id(case)]] for case in members])
+def _scored(answers: Mapping[int, Sequence[Hit]], members: Sequence[EvalCase], k: int) -> Metrics:
+    """Metrics of ``members`` from the hits already found for each (keyed by ``id(case)``)."""
+    found = iter([answers[id(case)] for case in members])
     return evaluate(lambda _query: next(found), members, k=k)
 
 
