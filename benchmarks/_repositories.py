@@ -2,11 +2,10 @@
 configuration and changelog beside the code), so that retrieval is measured on the layout a
 user indexes rather than on the installed package alone.
 
-The archive of the *installed* version is downloaded once (``pip download --no-binary``, from
-the package registry) and its Python files are replaced by the installed ones, which are the
-same text for the packages used here; golds found on the installed package keep their lines.
-The doc comment sets of other languages come from npm tarballs and from PyPI source archives
-fetched through the simple index (no build backend needed).
+The archive of the *installed* version is downloaded once (from PyPI's simple index) and its
+Python files are replaced by the installed ones, which are the same text for the packages used
+here; golds found on the installed package keep their lines. The doc comment sets of other
+languages come from npm tarballs and from PyPI source archives the same way.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import re
-import subprocess
-import sys
 import tarfile
 import urllib.request
 from collections.abc import Sequence
@@ -29,7 +26,6 @@ __all__ = [
     "in_repository",
     "installed_sources",
     "npm_archive",
-    "pypi_source_archive",
     "repository_files",
     "sdist_archive",
 ]
@@ -55,32 +51,25 @@ _MAX_REPO_FILE = 256_000
 
 
 def sdist_archive(dist: str, version: str, directory: Path) -> Path:
-    """The source archive of ``dist==version`` in ``directory``, downloaded from the package
-    registry (``pip download --no-binary``) the first time. Its name may spell ``-`` as
-    ``_`` (``django_storages-1.13.2.tar.gz``)."""
+    """The source archive of ``dist==version`` in ``directory``, downloaded from PyPI's simple
+    index the first time. No build backend runs (unlike ``pip download --no-binary``), so the
+    archives of packages built with Rust or C toolchains (maturin, scikit-build) come too. Its
+    name may spell ``-`` as ``_`` (``django_storages-1.13.2.tar.gz``)."""
     directory.mkdir(parents=True, exist_ok=True)
-    pattern = re.escape(f"{dist}-{version}.tar.gz".lower()).replace(re.escape("-"), "[-_]")
-
-    def downloaded() -> Path | None:
-        return next(
-            (a for a in sorted(directory.iterdir()) if re.fullmatch(pattern, a.name.lower())),
-            None,
-        )
-
-    archive = downloaded()
-    if archive is None:
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "pip", "download", "-q", "--no-deps"),
-                *("--no-binary", ":all:", f"{dist}=={version}", "-d", str(directory)),
-            ],
-            check=True,
-        )
-        archive = downloaded()
-    if archive is None:
-        msg = f"pip downloaded no source archive of {dist} {version} into {directory}"
-        raise FileNotFoundError(msg)
-    return archive
+    project = re.sub(r"[-_.]+", "-", dist).lower()  # the registry's normalised name
+    pattern = re.escape(f"{project}-{version}.tar.gz").replace(re.escape("-"), "[-_.]")
+    for archive in sorted(directory.iterdir()):
+        if re.fullmatch(pattern, archive.name.lower()):
+            return archive
+    url = f"https://pypi.org/simple/{project}/"
+    with urllib.request.urlopen(url, timeout=60) as response:
+        page = response.read().decode("utf-8")
+    for href in re.findall(r'href="([^"#]+)', page):
+        name = href.rsplit("/", 1)[-1]
+        if re.fullmatch(pattern, name.lower()):
+            return _download(href, directory / name)
+    msg = f"{url} lists no source archive of {dist} {version}"
+    raise FileNotFoundError(msg)
 
 
 def _download(url: str, target: Path) -> Path:
@@ -99,27 +88,6 @@ def npm_archive(name: str, version: str, directory: Path) -> Path:
     base = name.rsplit("/", 1)[-1]  # "@scope/name" is published as name-version.tgz
     url = f"https://registry.npmjs.org/{name}/-/{base}-{version}.tgz"
     return _download(url, directory / f"{base}-{version}.tgz")
-
-
-def pypi_source_archive(dist: str, version: str, directory: Path) -> Path:
-    """The source archive of ``dist==version`` from PyPI's simple index, downloaded once.
-
-    Unlike :func:`sdist_archive` it runs no build backend, so it also fetches the archives
-    of packages built with Rust or C toolchains (maturin, scikit-build) that are absent here.
-    """
-    names = {f"{dist}-{version}.tar.gz", f"{dist.replace('-', '_')}-{version}.tar.gz"}
-    for name in names:
-        if (directory / name).exists():
-            return directory / name
-    url = f"https://pypi.org/simple/{dist.lower()}/"
-    with urllib.request.urlopen(url, timeout=60) as response:
-        page = response.read().decode("utf-8")
-    for href in re.findall(r'href="([^"#]+)', page):
-        name = href.rsplit("/", 1)[-1]
-        if name.lower() in {n.lower() for n in names}:
-            return _download(href, directory / name)
-    msg = f"{url} lists no source archive named {' or '.join(sorted(names))}"
-    raise FileNotFoundError(msg)
 
 
 def archive_files(archive: Path, include: Sequence[str] = ()) -> dict[str, str]:

@@ -19,7 +19,7 @@ from benchmarks._repositories import (
     archive_files,
     installed_sources,
     npm_archive,
-    pypi_source_archive,
+    sdist_archive,
 )
 from c2rag.chunk import detect_language, strip_doc_comments
 from c2rag.retrieve.evaluate import EvalCase, Metrics, docstring_cases
@@ -89,7 +89,7 @@ def doc_comment_set(
     if spec.registry == "npm":
         archive = npm_archive(spec.name, spec.version, archives)
     else:
-        archive = pypi_source_archive(spec.name, spec.version, archives)
+        archive = sdist_archive(spec.name, spec.version, archives)
     files = archive_files(archive, spec.include)
     stripped, cases = docstring_cases(files, doc_comments=strip_doc_comments)
     ours = [c for c in cases if detect_language(c.path) == spec.language]
