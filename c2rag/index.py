@@ -230,6 +230,7 @@ class CodeIndex:
         overlay_paths, paths, renamed = plan.overlay_paths, plan.paths, plan.renamed
         if report.mode == "up_to_date":
             report.chunks_total = store.collection.count()
+            self._update_lexical(store, manifest, manifest, None)
             return report
 
         store.write_manifest(manifest.with_pending(label, commit))
@@ -377,14 +378,18 @@ class CodeIndex:
         return set(desired) | _paths_on_branch(store, label), renamed
 
     def _update_lexical(
-        self, store: IndexStore, before: Manifest, after: Manifest, result: SyncResult
+        self, store: IndexStore, before: Manifest, after: Manifest, result: SyncResult | None
     ) -> None:
-        """Apply this update to the lexical index, or rebuild it when it was not in step."""
+        """Apply this update to the lexical index, or rebuild it when it was not in step (also
+        after an update that changed nothing: ``result`` is ``None``; a file written by an
+        earlier version is read as out of step)."""
         from c2rag.store.lexical import LexicalIndex
 
         lexical = LexicalIndex.open(store.location.lexical_dir)
         if before.pending or lexical.generation != before.generation:
             store.rebuild_lexical(after.generation, save=True)
+            return
+        if result is None:
             return
         lexical.delete(result.removed_ids)
         lexical.upsert(result.added)

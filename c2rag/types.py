@@ -159,8 +159,9 @@ class Hit:
     """Each channel's share of the fused :attr:`score` (plus any penalty, negative): why the
     hit ranks where it does."""
     members: tuple[str, ...] = ()
-    """Ids of other chunks of the same symbol (e.g. the other parts of a split function)
-    that ranked and were collapsed into this hit."""
+    """Ids of other chunks of the same symbol (e.g. the other parts of a split function), or
+    of the same code at another path (a copied file), that ranked and were collapsed into
+    this hit."""
 
     @property
     def citation(self) -> Citation:

@@ -10,6 +10,10 @@ constants, configuration, the Makefile) or the filters ask for them. Test code i
 down the same way unless the question is about tests: a question about behaviour is
 answered by the code that behaves, not by the tests that exercise it (which repeat its
 names and vocabulary, so both channels find them).
+
+The same code at two paths (a vendored copy, a file duplicated for a second package) takes one
+slot too: a chunk whose text is identical to a better ranked one's in another file joins it as
+a member.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from c2rag.retrieve.fusion import Fused
-from c2rag.store.symbols import SymbolInfo, SymbolTable
+from c2rag.store.symbols import SymbolInfo, SymbolTable, short_name
 from c2rag.types import Hit
 
 __all__ = [
@@ -43,6 +47,9 @@ _NAMED_SCORE = 0.9
 _NAMED_SHARE = 0.5
 # A module docstring at least this long explains the file (more than a one-line title).
 _EXPLAINING_DOCSTRING = 200
+# Identical chunks of at least this many lines in two files are one piece of code copied; a
+# single line (``pass``, an alias) is the same idiom written twice.
+_COPY_MIN_LINES = 2
 
 _DOC_LANGUAGES = frozenset({"markdown", "rst", "text", "restructuredtext", "asciidoc"})
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".adoc")
@@ -77,7 +84,7 @@ class Arranged:
     Attributes:
         fused: The best-ranked member of its symbol.
         members: Ids of the symbol's other chunks that ranked (e.g. the other parts of a
-            split function), best first.
+            split function, the same code in a copied file), best first.
         factor: Multiplier applied to the fused score (1.0, or the prose/data penalty).
     """
 
@@ -132,6 +139,17 @@ def asks_for_tests(question: str) -> bool:
     return _ABOUT_TESTS.search(question) is not None
 
 
+def _copyable(info: SymbolInfo) -> bool:
+    """Whether a chunk is long enough that an identical one elsewhere is a copy of it."""
+    return bool(info.text_id) and info.end_line - info.start_line + 1 >= _COPY_MIN_LINES
+
+
+def _copy_key(info: SymbolInfo) -> tuple[str, str]:
+    """Identical text in a class of the same name: the same method in a copied file, not
+    one idiom (``return self._name``) written in two classes."""
+    return info.text_id, short_name(info.parent) if info.parent else ""
+
+
 def symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
     """What one result stands for: parts of one symbol share a key (so do the windows of one
     docs or data file)."""
@@ -155,7 +173,8 @@ def arrange(
     explained: Collection[str] = (),
     test_penalty: float = 1.0,
 ) -> list[Arranged]:
-    """Collapse parts of one symbol, apply the prose/data and test penalties; best ``k``.
+    """Collapse parts of one symbol and copies of one piece of code, apply the prose/data and
+    test penalties; best ``k``.
 
     Args:
         fused: Fusion output, best first.
@@ -167,8 +186,15 @@ def arrange(
         test_penalty: Score multiplier for test code (1.0 = none).
     """
     groups: dict[tuple[str, ...], list[Fused]] = {}
+    first_copy: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}  # → (key, path)
     for item in fused:
-        groups.setdefault(symbol_key(item.id, symbols.get(item.id)), []).append(item)
+        info = symbols.get(item.id)
+        key = symbol_key(item.id, info)
+        if key not in groups and info is not None and _copyable(info):
+            held = first_copy.setdefault(_copy_key(info), (key, info.path))
+            if held[1] != info.path:
+                key = held[0]
+        groups.setdefault(key, []).append(item)
     out: list[Arranged] = []
     for members in groups.values():
         best = members[0]

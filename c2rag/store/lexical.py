@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_FIELD_WEIGHTS", "FILE_NAME", "LexicalIndex", "code_tokens"]
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "lexical.npz"
-_FORMAT = 1
+_FORMAT = 2  # 2: the symbol table keeps each chunk's text id
 DEFAULT_FIELD_WEIGHTS: Mapping[str, float] = {
     "text": 1.0,
     "name": 3.0,
@@ -123,8 +123,14 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError) as exc:
             msg = f"cannot read lexical index {path}: {exc}; delete it and run `c2rag index` again"
             raise IndexError_(msg) from exc
-        if meta.get("format") != _FORMAT:
-            msg = f"{path} has format {meta.get('format')}, expected {_FORMAT}; rebuild the index"
+        found = meta.get("format")
+        if isinstance(found, int) and found < _FORMAT:
+            # Written by an earlier version: an empty index without a generation is stale, so
+            # the store rebuilds it from the collection (and the next update saves it).
+            logger.info("%s has format %s, not %s: rebuilding it", path, found, _FORMAT)
+            return index
+        if found != _FORMAT:
+            msg = f"{path} has format {found}, expected {_FORMAT}; rebuild the index"
             raise IndexError_(msg)
         index.generation = meta["generation"]
         index._ids = meta["ids"]

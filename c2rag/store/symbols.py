@@ -49,6 +49,9 @@ class SymbolInfo:
     start_line: int
     end_line: int
     parent: str = ""
+    text_id: str = ""
+    """The start of the chunk text's content hash: equal for the same code at two paths
+    (a vendored or copied file)."""
 
     @classmethod
     def from_chunk(cls, chunk: Chunk) -> SymbolInfo:
@@ -60,6 +63,7 @@ class SymbolInfo:
             chunk.start_line,
             chunk.end_line,
             chunk.parent,
+            chunk.content_hash[:_TEXT_ID_CHARS],
         )
 
     @property
@@ -73,7 +77,8 @@ class SymbolInfo:
         return self.kind in _DEFINING_KINDS
 
 
-_FIELDS = ("path", "name", "kind", "language", "start_line", "end_line", "parent")
+_FIELDS = ("path", "name", "kind", "language", "start_line", "end_line", "parent", "text_id")
+_TEXT_ID_CHARS = 16  # 64 bits: no accidental collision among any repository's chunks
 
 
 class SymbolTable:

@@ -145,6 +145,27 @@ def test_parts_of_one_symbol_take_one_slot_and_prose_and_data_step_back() -> Non
     assert named_first(plain, [("other", 1.0)], identifier_share=0.1)[0].fused.id == "part3"
 
 
+def test_the_same_code_in_two_files_takes_one_slot_and_one_idiom_in_two_classes_two() -> None:
+    from c2rag.retrieve.fusion import Fused
+
+    table = SymbolTable()
+    for cid, path, name, parent, lines, text_id in [
+        ("copy", "bindings/py/codec.py", "bindings.py.codec.Codec.decode", "Codec", (10, 20), "t1"),
+        ("orig", "codec.py", "codec.Codec.decode", "Codec", (10, 20), "t1"),
+        ("idiom_a", "a.py", "a.A.name", "A", (3, 4), "t2"),
+        ("idiom_b", "b.py", "b.B.name", "B", (3, 4), "t2"),
+        ("alias_a", "a.py", "a.alias", "", (9, 9), "t3"),
+        ("alias_b", "b.py", "b.alias", "", (9, 9), "t3"),
+    ]:
+        kind = "method" if parent else "function"
+        table.add(cid, SymbolInfo(path, name, kind, "python", *lines, parent, text_id))
+    order = ["copy", "idiom_a", "orig", "idiom_b", "alias_a", "alias_b"]
+    fused = [Fused(cid, 1.0 - 0.1 * n, {}, {"dense": 1.0 - 0.1 * n}) for n, cid in enumerate(order)]
+    arranged = arrange(fused, table, k=10)
+    assert [a.fused.id for a in arranged] == ["copy", "idiom_a", "idiom_b", "alias_a", "alias_b"]
+    assert arranged[0].members == ("orig",)
+
+
 def test_whole_definition_spans_every_part() -> None:
     parts = [
         Hit(
