@@ -75,6 +75,10 @@ class CodeSnippet(BaseModel):
         description="True if the file changed since it was indexed; None if unknown"
     )
     text: str
+    copies: list[str] = Field(
+        default_factory=list,
+        description="Citations of the same code in other files (a copied file): edit them too",
+    )
     repository: str | None = Field(
         default=None, description="The repository, when several are served (else null)"
     )
@@ -179,6 +183,7 @@ def _snippet(snippet: Snippet) -> CodeSnippet:
         score=round(snippet.score, 6),
         stale=snippet.freshness.changed if snippet.freshness is not None else None,
         text=snippet.text,
+        copies=[str(x) for x in snippet.copies],
         repository=getattr(c, "repo", None) or None,
     )
 

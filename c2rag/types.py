@@ -162,6 +162,10 @@ class Hit:
     """Ids of other chunks of the same symbol (e.g. the other parts of a split function), or
     of the same code at another path (a copied file), that ranked and were collapsed into
     this hit."""
+    copies: tuple[Citation, ...] = ()
+    """Where the same code also is: identical chunks in other files (a file duplicated for a
+    second package) that ranked and were collapsed into this hit. An edit may be due there
+    too."""
 
     @property
     def citation(self) -> Citation:

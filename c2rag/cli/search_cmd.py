@@ -179,6 +179,8 @@ def search(query: str, as_json: bool, budget: int | None, neighbours: int, **opt
     for n, hit in enumerate(result.hits, 1):
         via = ", ".join(sorted(hit.channels))
         click.echo(f"{n:>2}. {hit.citation}  {hit.chunk.name}  [{hit.score:.4f}; {via}]")
+        if hit.copies:
+            click.echo(f"    same code also at {', '.join(str(c) for c in hit.copies)}")
 
 
 @click.command()

@@ -58,6 +58,8 @@ class Snippet:
     language: str = ""
     tokens: int = 0
     freshness: Freshness | None = None
+    copies: tuple[Citation, ...] = ()
+    """Where the same code also is (identical chunks in other files)."""
 
     @property
     def path(self) -> str:
@@ -127,6 +129,8 @@ def render_snippet(snippet: Snippet) -> str:
         notes.append(f"{snippet.kind} outline, bodies elided")
     if snippet.freshness is not None and snippet.freshness.stale:
         notes.append(snippet.freshness.describe())
+    if snippet.copies:
+        notes.append(f"same code also at {', '.join(str(c) for c in snippet.copies)}")
     if notes:
         head += f"\n[{'; '.join(notes)}]"
     return f"{head}\n```{snippet.language}\n{snippet.text}\n```"

@@ -254,6 +254,7 @@ def _merge_verbatim(
             best.hit.score,
             best.hit.chunk.language,
             freshness=freshness(best.hit) if freshness else None,
+            copies=tuple(dict.fromkeys(c for p in group for c in p.hit.copies)),
         )
         out.append(replace(snippet, tokens=count(render_snippet(snippet))))
     return out
@@ -292,5 +293,6 @@ def _summary_snippet(
         hit.score,
         hit.chunk.language,
         freshness=freshness(hit) if freshness else None,
+        copies=hit.copies,
     )
     return replace(snippet, tokens=count(render_snippet(snippet)))

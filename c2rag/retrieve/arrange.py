@@ -86,6 +86,7 @@ class Arranged:
         members: Ids of the symbol's other chunks that ranked (e.g. the other parts of a
             split function, the same code in a copied file), best first.
         factor: Multiplier applied to the fused score (1.0, or the prose/data penalty).
+        copies: The members that are the same code in another file.
     """
 
     fused: Fused
@@ -93,6 +94,7 @@ class Arranged:
     factor: float = 1.0
     contributions: dict[str, float] = field(default_factory=dict)
     whole: bool = False
+    copies: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -207,7 +209,12 @@ def arrange(
         if test_penalty != 1.0 and info is not None and is_test_code(info):
             parts["test_code_penalty"] = best.score * factor * (test_penalty - 1.0)
             factor *= test_penalty
-        out.append(Arranged(best, tuple(m.id for m in members[1:]), factor, parts))
+        copies = tuple(
+            m.id
+            for m in members[1:]
+            if info is not None and (other := symbols.get(m.id)) and other.path != info.path
+        )
+        out.append(Arranged(best, tuple(m.id for m in members[1:]), factor, parts, copies=copies))
     out.sort(key=lambda a: -a.score)  # stable: equal scores keep the fusion order
     return out[:k]
 

@@ -15,8 +15,9 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
 
     Values are scalars (str, int, float) except ``channels`` and ``contributions`` (dicts of
     per-channel raw scores and shares of the fused score); ``members`` is the comma-joined ids
-    of the symbol's other chunks that ranked (collapsed into this hit). So the result
-    serialises to JSON and fits vector-store metadata after dropping the two dicts.
+    of the symbol's other chunks that ranked (collapsed into this hit), and ``copies`` the
+    comma-joined citations of the same code in other files. So the result serialises to JSON
+    and fits vector-store metadata after dropping the two dicts.
     """
     return {
         "id": hit.id,
@@ -28,4 +29,5 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
         "channels": dict(hit.channels),
         "contributions": dict(hit.contributions),
         "members": ",".join(hit.members),
+        "copies": ",".join(str(c) for c in hit.copies),
     }

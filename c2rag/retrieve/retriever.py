@@ -57,7 +57,7 @@ from c2rag.store.follow import IndexFollower
 from c2rag.store.lexical import LexicalIndex
 from c2rag.store.store import IndexStore
 from c2rag.store.symbols import SymbolTable, short_name
-from c2rag.types import Embedder, Hit
+from c2rag.types import Citation, Embedder, Hit
 
 if TYPE_CHECKING:
     from c2rag.retrieve.localize import Localization
@@ -136,6 +136,16 @@ def order_candidates(
         test_penalty=1.0 if about_tests or not weights.adaptive else _TEST_PENALTY,
     )
     return named_first(arranged, rankings.get("symbol", []), evidence.identifier_share)
+
+
+def _copies(ids: Sequence[str], symbols: SymbolTable, commit: str) -> tuple[Citation, ...]:
+    """Citations of the same code in other files, one per file (its best ranked part)."""
+    out: dict[str, Citation] = {}
+    for cid in ids:
+        info = symbols.get(cid)
+        if info is not None and info.path not in out:
+            out[info.path] = Citation(info.path, info.start_line, info.end_line, commit)
+    return tuple(out.values())
 
 
 class CodeRetriever:
@@ -440,6 +450,7 @@ class CodeRetriever:
                     dict(a.fused.channels),
                     dict(a.contributions),
                     a.members,
+                    _copies(a.copies, symbols, hit.commit),
                 )
             )
         return out

@@ -7,10 +7,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+from click.testing import CliRunner
 
+from c2rag.cli import cli
+from c2rag.context import pack_context
 from c2rag.git import GitRepo
 from c2rag.index import CodeIndex
 from c2rag.retrieve import CodeRetriever
+from c2rag.retrieve.metadata import hit_metadata
 from c2rag.store import IndexStore, StoreLocation
 from tests.fixtures.repos import init_repo
 
@@ -56,7 +60,7 @@ def _repo(tmp_path: Path):
     )
 
 
-def test_a_copied_file_takes_no_second_slot(tmp_path: Path, minilm_encoder) -> None:
+def test_a_copied_file_takes_no_second_slot(tmp_path: Path, minilm_encoder, minilm_dir) -> None:
     repo = _repo(tmp_path)
     store_dir = tmp_path / "store"
     CodeIndex(repo.root, encoder=minilm_encoder, store_dir=store_dir).update()
@@ -69,9 +73,24 @@ def test_a_copied_file_takes_no_second_slot(tmp_path: Path, minilm_encoder) -> N
         (copy,) = top.members
         other = r.fetch([copy])[copy].chunk
         assert other.text == top.chunk.text and other.path != top.chunk.path
+        # where the copy is, for an agent that must edit both
+        (where,) = top.copies
+        assert (where.path, where.start_line, where.commit) == (
+            other.path,
+            other.start_line,
+            top.commit,
+        )
+        assert hit_metadata(top)["copies"] == str(where)
+        packed = pack_context(hits[:1], budget_tokens=2000)
+        assert packed.snippets[0].copies == (where,)
+        assert f"same code also at {where}" in packed.render()
         # one idiom written in two classes is two places, not a copy
         names = [h.chunk.name for h in r.search("the name of the reader and the writer", k=6)]
         assert {"proto.reader.Reader.name", "proto.writer.Writer.name"} <= set(names)
+    args = [str(repo.root), "--store", str(store_dir), "--model", str(minilm_dir), "-k", "3"]
+    shown = CliRunner().invoke(cli, ["search", "check the checksum of a frame", *args])
+    assert shown.exit_code == 0, shown.output
+    assert f"    same code also at {where.path}:{where.start_line}-" in shown.stdout
 
 
 def test_a_lexical_index_of_the_previous_format_is_rebuilt(tmp_path: Path, minilm_encoder) -> None:
