@@ -55,14 +55,14 @@ CONFIGS: Mapping[str, Callable[[], FusionWeights]] = {
 def code_files(repo_path: str | Path, *, ref: str = "HEAD") -> dict[str, str]:
     """Every file of a repository at ``ref`` in a language the chunker parses (read from
     git, ignore rules applied): the files whose docstrings and doc comments make queries."""
-    from c2rag.chunk import SPECS, detect_language
+    from c2rag.chunk import SPECS, detect_language, language_needs_content
     from c2rag.git import GitRepo
 
     files: dict[str, str] = {}
     with GitRepo(repo_path) as repo:
         entries, _ = repo.list_files(repo.resolve(ref))
         for e in entries:
-            if detect_language(e.path) not in (*SPECS, "text", "matlab"):
+            if detect_language(e.path) not in SPECS and not language_needs_content(e.path):
                 continue  # docs, configuration: known by name, not worth reading
             data = repo.read(e)  # the rest by content too: a shebang, an Objective-C ".m"
             if detect_language(e.path, data[:16384]) in SPECS:

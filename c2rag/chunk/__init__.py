@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from c2rag.chunk.chunker import CHUNKER_VERSION, Chunker, FileChunks, chunk_file
 from c2rag.chunk.doc_comments import strip_doc_comments
-from c2rag.chunk.languages import SPECS, detect_language
+from c2rag.chunk.languages import SPECS, detect_language, language_needs_content
 from c2rag.chunk.metadata import chunk_metadata, source_path
 from c2rag.chunk.policy import ChunkPolicy
 from c2rag.chunk.skip import SKIP_REASONS
@@ -32,6 +32,7 @@ __all__ = [
     "chunk_metadata",
     "detect_language",
     "estimate_tokens",
+    "language_needs_content",
     "source_path",
     "strip_doc_comments",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "SPECS",
     "LanguageSpec",
     "detect_language",
+    "language_needs_content",
     "load_language",
 ]
 
@@ -357,7 +358,7 @@ def detect_language(path: str, data: bytes | None = None) -> str:
         'python'
     """
     name = PurePosixPath(path.replace("\\", "/")).name
-    language = _FILENAMES.get(name) or _EXTENSIONS.get(PurePosixPath(name).suffix.lower())
+    language = _by_name(name)
     if language is None and data:
         language = _from_shebang(data[:256])
     if name.endswith((".h", ".m")) and data and _OBJC.search(data[:16384]):
@@ -367,6 +368,18 @@ def detect_language(path: str, data: bytes | None = None) -> str:
     if language == "c" and name.endswith(".h") and data and _CPP_HEADER.search(data[:16384]):
         language = "cpp"
     return language or "text"
+
+
+def language_needs_content(path: str) -> bool:
+    """Whether a file's name leaves its language open, so that :func:`detect_language` must
+    see its first bytes: no known name or extension (a shebang script), ``.m`` (Objective-C
+    or MATLAB) or ``.h`` (C, C++ or Objective-C)."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    return _by_name(name) is None or name.endswith((".h", ".m"))
+
+
+def _by_name(name: str) -> str | None:
+    return _FILENAMES.get(name) or _EXTENSIONS.get(PurePosixPath(name).suffix.lower())
 
 
 @functools.cache

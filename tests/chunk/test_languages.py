@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from c2rag.chunk import SPECS, Chunker, detect_language
+from c2rag.chunk import SPECS, Chunker, detect_language, language_needs_content
 from c2rag.chunk.languages import load_language
 
 
@@ -53,6 +53,21 @@ def test_objective_c_is_told_by_its_directives() -> None:
 )
 def test_detect_by_shebang(first_line: bytes, language: str) -> None:
     assert detect_language("scripts/tool", first_line) == language
+
+
+@pytest.mark.parametrize(
+    ("path", "open_"),
+    [
+        ("tools/release", True),  # a shebang decides
+        ("src/Foo.m", True),  # Objective-C or MATLAB
+        ("include/foo.h", True),  # C, C++ or Objective-C
+        ("src/app.py", False),
+        ("docs/index.md", False),
+        ("Makefile", False),
+    ],
+)
+def test_which_names_leave_the_language_to_the_content(path: str, open_: bool) -> None:
+    assert language_needs_content(path) is open_
 
 
 def test_extension_wins_over_shebang() -> None:
