@@ -11,15 +11,15 @@ down the same way unless the question is about tests: a question about behaviour
 answered by the code that behaves, not by the tests that exercise it (which repeat its
 names and vocabulary, so both channels find them).
 
-The same code at two paths (a vendored copy, a file duplicated for a second package) takes one
-slot too: a chunk whose text is identical to a better ranked one's in another file joins it as
-a member.
+The same code at two paths (a module copied into another package, a source tree duplicated
+for a second binding) takes one slot too: a chunk whose text is identical to a better ranked
+one's in another file joins it as a member.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from c2rag.retrieve.fusion import Fused
@@ -152,6 +152,30 @@ def _copy_key(info: SymbolInfo) -> tuple[str, str]:
     return info.text_id, short_name(info.parent) if info.parent else ""
 
 
+def _merge_copies(
+    groups: Mapping[tuple[str, ...], list[Fused]],
+    symbols: SymbolTable,
+    position: Mapping[str, int],
+) -> list[list[Fused]]:
+    """The groups (best first), a group whose code is a copy of a better ranked group's in
+    another file merged into that one, members in fusion order. Any part matches, so a split
+    function whose best ranked parts differ between its two files is still one result."""
+    merged: dict[tuple[str, ...], list[Fused]] = {}
+    owner: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}  # copy key → (group, path)
+    for key, members in groups.items():
+        copyable = [i for m in members if (i := symbols.get(m.id)) is not None and _copyable(i)]
+        into = key
+        for info in copyable:
+            held = owner.get(_copy_key(info))
+            if held is not None and held[1] != info.path:
+                into = held[0]
+                break
+        for info in copyable:
+            owner.setdefault(_copy_key(info), (into, info.path))
+        merged.setdefault(into, []).extend(members)
+    return [sorted(members, key=lambda m: position[m.id]) for members in merged.values()]
+
+
 def symbol_key(cid: str, info: SymbolInfo | None) -> tuple[str, ...]:
     """What one result stands for: parts of one symbol share a key (so do the windows of one
     docs or data file)."""
@@ -188,17 +212,11 @@ def arrange(
         test_penalty: Score multiplier for test code (1.0 = none).
     """
     groups: dict[tuple[str, ...], list[Fused]] = {}
-    first_copy: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}  # → (key, path)
     for item in fused:
-        info = symbols.get(item.id)
-        key = symbol_key(item.id, info)
-        if key not in groups and info is not None and _copyable(info):
-            held = first_copy.setdefault(_copy_key(info), (key, info.path))
-            if held[1] != info.path:
-                key = held[0]
-        groups.setdefault(key, []).append(item)
+        groups.setdefault(symbol_key(item.id, symbols.get(item.id)), []).append(item)
+    position = {item.id: n for n, item in enumerate(fused)}
     out: list[Arranged] = []
-    for members in groups.values():
+    for members in _merge_copies(groups, symbols, position):
         best = members[0]
         info = symbols.get(best.id)
         prose = info is not None and is_prose_or_data(info) and best.id not in explained

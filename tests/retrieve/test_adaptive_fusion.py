@@ -163,7 +163,19 @@ def test_the_same_code_in_two_files_takes_one_slot_and_one_idiom_in_two_classes_
     fused = [Fused(cid, 1.0 - 0.1 * n, {}, {"dense": 1.0 - 0.1 * n}) for n, cid in enumerate(order)]
     arranged = arrange(fused, table, k=10)
     assert [a.fused.id for a in arranged] == ["copy", "idiom_a", "idiom_b", "alias_a", "alias_b"]
-    assert arranged[0].members == ("orig",)
+    assert arranged[0].members == ("orig",) and arranged[0].copies == ("orig",)
+    # a split function and its copy: every part of the copy follows its first part
+    split = SymbolTable()
+    for cid, path, lines, text_id in [
+        ("b1", "b/big.py", (1, 40), "p1"),
+        ("b2", "b/big.py", (41, 80), "p2"),
+        ("a1", "a/big.py", (1, 40), "p1"),
+        ("a2", "a/big.py", (41, 80), "p2"),
+    ]:
+        split.add(cid, SymbolInfo(path, "big", "function", "python", *lines, "", text_id))
+    parts = [Fused(cid, 1.0 - 0.1 * n, {}, {}) for n, cid in enumerate(["b2", "a1", "b1", "a2"])]
+    (only,) = arrange(parts, split, k=10)
+    assert (only.fused.id, only.members, only.copies) == ("b2", ("a1", "b1", "a2"), ("a1", "a2"))
 
 
 def test_whole_definition_spans_every_part() -> None:
