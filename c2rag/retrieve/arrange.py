@@ -160,10 +160,22 @@ def _merge_copies(
     """The groups (best first), a group whose code is a copy of a better ranked group's in
     another file merged into that one, members in fusion order. Any part matches, so a split
     function whose best ranked parts differ between its two files is still one result."""
+    infos = {
+        m.id: i
+        for members in groups.values()
+        for m in members
+        if (i := symbols.get(m.id)) is not None and _copyable(i)
+    }
+    paths: dict[str, set[str]] = {}
+    for info in infos.values():
+        paths.setdefault(info.text_id, set()).add(info.path)
+    shared = {text_id for text_id, where in paths.items() if len(where) > 1}
+    if not shared:  # the usual case: no text is in two files
+        return list(groups.values())
     merged: dict[tuple[str, ...], list[Fused]] = {}
     owner: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}  # copy key → (group, path)
     for key, members in groups.items():
-        copyable = [i for m in members if (i := symbols.get(m.id)) is not None and _copyable(i)]
+        copyable = [i for m in members if (i := infos.get(m.id)) and i.text_id in shared]
         into = key
         for info in copyable:
             held = owner.get(_copy_key(info))
