@@ -152,30 +152,34 @@ def _copy_key(info: SymbolInfo) -> tuple[str, str]:
     return info.text_id, short_name(info.parent) if info.parent else ""
 
 
+def _other_files(
+    members: Sequence[Fused], info: SymbolInfo, symbols: SymbolTable
+) -> tuple[str, ...]:
+    """The members (after the first) that are in another file than ``info``'s."""
+    return tuple(
+        m.id for m in members[1:] if (other := symbols.get(m.id)) and other.path != info.path
+    )
+
+
 def _merge_copies(
     groups: Mapping[tuple[str, ...], list[Fused]],
     symbols: SymbolTable,
-    position: Mapping[str, int],
+    shared: Collection[str],
+    fused: Sequence[Fused],
 ) -> list[list[Fused]]:
     """The groups (best first), a group whose code is a copy of a better ranked group's in
-    another file merged into that one, members in fusion order. Any part matches, so a split
-    function whose best ranked parts differ between its two files is still one result."""
-    infos = {
-        m.id: i
-        for members in groups.values()
-        for m in members
-        if (i := symbols.get(m.id)) is not None and _copyable(i)
-    }
-    paths: dict[str, set[str]] = {}
-    for info in infos.values():
-        paths.setdefault(info.text_id, set()).add(info.path)
-    shared = {text_id for text_id, where in paths.items() if len(where) > 1}
-    if not shared:  # the usual case: no text is in two files
-        return list(groups.values())
+    another file merged into that one, members in fusion order. ``shared``: the text ids
+    seen in two files. Any part matches, so a split function whose best ranked parts differ
+    between its two files is still one result."""
+    position = {item.id: n for n, item in enumerate(fused)}
     merged: dict[tuple[str, ...], list[Fused]] = {}
     owner: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}  # copy key → (group, path)
     for key, members in groups.items():
-        copyable = [i for m in members if (i := infos.get(m.id)) and i.text_id in shared]
+        copyable = [
+            i
+            for m in members
+            if (i := symbols.get(m.id)) is not None and i.text_id in shared and _copyable(i)
+        ]
         into = key
         for info in copyable:
             held = owner.get(_copy_key(info))
@@ -224,11 +228,16 @@ def arrange(
         test_penalty: Score multiplier for test code (1.0 = none).
     """
     groups: dict[tuple[str, ...], list[Fused]] = {}
+    copied = symbols.copied  # known when indexing: most repositories have none
+    shared: set[str] = set()  # candidates' text ids that are in two files
     for item in fused:
-        groups.setdefault(symbol_key(item.id, symbols.get(item.id)), []).append(item)
-    position = {item.id: n for n, item in enumerate(fused)}
+        info = symbols.get(item.id)
+        groups.setdefault(symbol_key(item.id, info), []).append(item)
+        if copied and info is not None and info.text_id in copied and _copyable(info):
+            shared.add(info.text_id)
     out: list[Arranged] = []
-    for members in _merge_copies(groups, symbols, position):
+    merged = _merge_copies(groups, symbols, shared, fused) if shared else groups.values()
+    for members in merged:
         best = members[0]
         info = symbols.get(best.id)
         prose = info is not None and is_prose_or_data(info) and best.id not in explained
@@ -239,11 +248,7 @@ def arrange(
         if test_penalty != 1.0 and info is not None and is_test_code(info):
             parts["test_code_penalty"] = best.score * factor * (test_penalty - 1.0)
             factor *= test_penalty
-        copies = tuple(
-            m.id
-            for m in members[1:]
-            if info is not None and (other := symbols.get(m.id)) and other.path != info.path
-        )
+        copies = _other_files(members, info, symbols) if shared and info is not None else ()
         out.append(Arranged(best, tuple(m.id for m in members[1:]), factor, parts, copies=copies))
     out.sort(key=lambda a: -a.score)  # stable: equal scores keep the fusion order
     return out[:k]

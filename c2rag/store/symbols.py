@@ -8,7 +8,7 @@ The table is saved inside the lexical index file, so it stays in step with it.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +88,8 @@ class SymbolTable:
         self._info: dict[str, SymbolInfo] = {}
         self._by_short: defaultdict[str, set[str]] = defaultdict(set)
         self._by_path: defaultdict[str, set[str]] = defaultdict(set)
+        self._text_paths: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._copied: frozenset[str] | None = None
 
     def __contains__(self, chunk_id: object) -> bool:
         return chunk_id in self._info
@@ -110,6 +112,9 @@ class SymbolTable:
         if info.defines:
             self._by_short[info.short_name.lower()].add(chunk_id)
         self._by_path[info.path].add(chunk_id)
+        if info.text_id:
+            self._text_paths[info.text_id][info.path] += 1
+            self._copied = None
 
     def remove(self, chunk_id: str) -> None:
         info = self._info.pop(chunk_id, None)
@@ -117,6 +122,21 @@ class SymbolTable:
             return
         self._by_short[info.short_name.lower()].discard(chunk_id)
         self._by_path[info.path].discard(chunk_id)
+        paths = self._text_paths.get(info.text_id)
+        if paths is not None:
+            paths[info.path] -= 1
+            if paths[info.path] <= 0:
+                del paths[info.path]
+            if not paths:
+                del self._text_paths[info.text_id]
+            self._copied = None
+
+    @property
+    def copied(self) -> frozenset[str]:
+        """Text ids (:attr:`SymbolInfo.text_id`) found in more than one file: copied code."""
+        if self._copied is None:
+            self._copied = frozenset(t for t, paths in self._text_paths.items() if len(paths) > 1)
+        return self._copied
 
     # -------------------------------------------------------------------------------- lookups
     def defining(self, name: str) -> list[str]:
