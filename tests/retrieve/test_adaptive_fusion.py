@@ -281,3 +281,16 @@ def test_test_code_steps_back_unless_the_question_is_about_tests() -> None:
     assert asks_for_tests("which test covers retries?")
     assert asks_for_tests("the pytest fixture that builds a client")
     assert not asks_for_tests("retry failed uploads with the latest attestation")
+
+
+def test_the_symbol_table_knows_which_texts_are_copied() -> None:
+    table = SymbolTable()
+    table.add("a", SymbolInfo("a.py", "a.f", "function", "python", 1, 5, "", "t1"))
+    table.add("b", SymbolInfo("b.py", "b.f", "function", "python", 1, 5, "", "t1"))
+    table.add("c", SymbolInfo("a.py", "a.g", "function", "python", 7, 9, "", "t2"))
+    table.add("d", SymbolInfo("a.py", "a.h", "function", "python", 11, 13, "", "t2"))
+    assert table.copied == {"t1"}  # t2 is twice in one file: not a copy of a file
+    table.remove("b")
+    assert table.copied == frozenset()
+    table.add("b", SymbolInfo("b.py", "b.f", "function", "python", 1, 5, "", "t1"))
+    assert SymbolTable.from_json(table.to_json()).copied == {"t1"}
