@@ -164,6 +164,11 @@ def margins(sets: Iterable[CapturedSet], weights: FusionWeights) -> dict[str, di
     return out
 
 
+def _current(captured: CapturedSet) -> bool:
+    """Whether a pickled capture's symbol table has every field this version reads."""
+    return all(hasattr(info, "text_id") for _, info in captured.symbols)
+
+
 def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[CapturedSet]:
     """Every set's captured rankings, from ``work/captured/<set>.pickle`` when present."""
     store = work / "captured"
@@ -173,8 +178,11 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
     def add(name: str, group: str, files, cases, where: Path, **opts) -> None:
         cached = store / f"{name.replace(' ', '_')}.pickle"
         if cached.exists() and not args.recapture:
-            sets.append(pickle.loads(cached.read_bytes()))
-            return
+            captured = pickle.loads(cached.read_bytes())
+            if _current(captured):
+                sets.append(captured)
+                return
+            log.info("%s was captured by an earlier c2rag (symbol table); capturing it again", name)
         built = index_options(args)
         with scratch_retriever(files, where, encoder, index_options=built, **opts) as retriever:
             log.info("capturing %s (%d cases)", name, len(cases))
