@@ -22,6 +22,7 @@ def test_nodes_with_scores_and_citations(codeqa_retriever) -> None:
     assert top.metadata["citation"].startswith("src/config/loader.py:")
     llm_view = top.get_content(metadata_mode=MetadataMode.LLM)
     assert "citation: src/config/loader.py:" in llm_view and "channels" not in llm_view
+    assert "copies" not in llm_view  # shown only where the code is also somewhere else
 
 
 def test_filters_neighbours_and_validation(codeqa_retriever) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
+from llama_index.core.schema import MetadataMode
+from llama_index.retrievers.c2rag import C2RAGRetriever
 
 from c2rag.cli import cli
 from c2rag.context import pack_context
@@ -84,6 +86,9 @@ def test_a_copied_file_takes_no_second_slot(tmp_path: Path, minilm_encoder, mini
         packed = pack_context(hits[:1], budget_tokens=2000)
         assert packed.snippets[0].copies == (where,)
         assert f"same code also at {where}" in packed.render()
+        # LlamaIndex shows the copy to the LLM (and no empty "copies" line elsewhere)
+        (node, *_) = C2RAGRetriever(r, k=3).retrieve("check the checksum of a frame")
+        assert f"copies: {where}" in node.node.get_content(metadata_mode=MetadataMode.LLM)
         # one idiom written in two classes is two places, not a copy
         names = [h.chunk.name for h in r.search("the name of the reader and the writer", k=6)]
         assert {"proto.reader.Reader.name", "proto.writer.Writer.name"} <= set(names)

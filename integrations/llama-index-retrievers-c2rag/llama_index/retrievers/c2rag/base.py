@@ -99,7 +99,9 @@ class C2RAGRetriever(BaseRetriever):
         nodes = []
         for hit in self.settings.search(self.retriever, query_bundle.query_str):
             metadata = hit_metadata(hit)
-            hidden = sorted(set(metadata) - _FOR_LLM)
+            # where the same code also is, when it is somewhere else: an edit may be due there
+            shown = _FOR_LLM | ({"copies"} if hit.copies else set())
+            hidden = sorted(set(metadata) - shown)
             node = TextNode(
                 id_=hit.id,
                 text=hit.chunk.text,
