@@ -149,6 +149,7 @@ def search(query: str, as_json: bool, budget: int | None, neighbours: int, **opt
       c2rag search "RetryPolicy.backoff" --glob "src/**" --json
     """
     from c2rag.context import pack_context
+    from c2rag.context.model import copies_note
     from c2rag.retrieve.gitview import GitView
     from c2rag.retrieve.metadata import hit_metadata
 
@@ -180,7 +181,7 @@ def search(query: str, as_json: bool, budget: int | None, neighbours: int, **opt
         via = ", ".join(sorted(hit.channels))
         click.echo(f"{n:>2}. {hit.citation}  {hit.chunk.name}  [{hit.score:.4f}; {via}]")
         if hit.copies:
-            click.echo(f"    same code also at {', '.join(str(c) for c in hit.copies)}")
+            click.echo(f"    {copies_note(hit.copies)}")
 
 
 @click.command()

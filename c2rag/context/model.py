@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from c2rag.types import Citation
 
-__all__ = ["DropReason", "Dropped", "Freshness", "PackedContext", "Reference", "Snippet"]
+__all__ = [
+    "DropReason",
+    "Dropped",
+    "Freshness",
+    "PackedContext",
+    "Reference",
+    "Snippet",
+    "copies_note",
+]
 
 DropReason = Literal["budget", "per_file_cap", "duplicate", "in_skeleton", "members_shown"]
 
@@ -130,10 +139,16 @@ def render_snippet(snippet: Snippet) -> str:
     if snippet.freshness is not None and snippet.freshness.stale:
         notes.append(snippet.freshness.describe())
     if snippet.copies:
-        notes.append(f"same code also at {', '.join(str(c) for c in snippet.copies)}")
+        notes.append(copies_note(snippet.copies))
     if notes:
         head += f"\n[{'; '.join(notes)}]"
     return f"{head}\n```{snippet.language}\n{snippet.text}\n```"
+
+
+def copies_note(copies: Sequence[Citation]) -> str:
+    """The note that the same code is also at ``copies`` (a packed snippet's header, ``c2rag
+    search``'s listing)."""
+    return f"same code also at {', '.join(str(c) for c in copies)}"
 
 
 def render_references(references: list[Reference]) -> str:

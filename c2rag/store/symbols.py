@@ -51,7 +51,7 @@ class SymbolInfo:
     parent: str = ""
     text_id: str = ""
     """The start of the chunk text's content hash: equal for the same code at two paths
-    (a vendored or copied file)."""
+    (a copied file)."""
 
     @classmethod
     def from_chunk(cls, chunk: Chunk) -> SymbolInfo:
