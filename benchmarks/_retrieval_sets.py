@@ -83,9 +83,10 @@ DOC_COMMENT_SETS = (
 
 def doc_comment_set(
     spec: DocCommentSet, archives: Path, *, max_cases: int = 150
-) -> tuple[dict[str, str], list[EvalCase]]:
-    """The archive's files, every docstring and doc comment removed, and up to
-    ``max_cases`` cases from the doc comments of ``spec.language`` files (seeded sample)."""
+) -> tuple[dict[str, str], list[EvalCase], dict[str, str]]:
+    """The archive's files, every docstring and doc comment removed, up to ``max_cases``
+    cases from the doc comments of ``spec.language`` files (seeded sample), and the files as
+    the archive has them (what the index calibrates on)."""
     if spec.registry == "npm":
         archive = npm_archive(spec.name, spec.version, archives)
     else:
@@ -95,7 +96,7 @@ def doc_comment_set(
     ours = [c for c in cases if detect_language(c.path) == spec.language]
     if len(ours) > max_cases:
         ours = random.Random(0).sample(ours, max_cases)
-    return stripped, ours
+    return stripped, ours, files
 
 
 def cosqa_set(root: Path, *, max_cases: int | None = None) -> tuple[dict[str, str], list[EvalCase]]:

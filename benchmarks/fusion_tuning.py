@@ -45,7 +45,11 @@ from benchmarks._options import (  # noqa: E402
     encoder_dtype,
     index_options,
 )
-from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
+from benchmarks._repositories import (  # noqa: E402
+    in_repository,
+    installed_sources,
+    repository_files,
+)
 from benchmarks._retrieval_sets import (  # noqa: E402
     DOC_COMMENT_SETS,
     MemoQueries,
@@ -86,6 +90,8 @@ class CapturedSet:
     group: str
     symbols: SymbolTable
     cases: list[Captured]
+    ratios: dict[str, float] = field(default_factory=dict)
+    """Per language, BM25's MRR@10 over dense's from the index's calibration."""
 
 
 def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Captured]:
@@ -129,6 +135,7 @@ def replay(captured: CapturedSet, weights: FusionWeights, *, k: int = 10) -> tup
             about_prose=c.about_prose,
             explained=lambda _leading, c=c: c.explained,
             about_tests=asks_for_tests(latest),
+            floors=weights.lexical_floors(captured.ratios),
         )
         case = c.case
         function_rank = file_rank = 0
@@ -165,8 +172,11 @@ def margins(sets: Iterable[CapturedSet], weights: FusionWeights) -> dict[str, di
 
 
 def _current(captured: CapturedSet) -> bool:
-    """Whether a pickled capture's symbol table has every field this version reads."""
-    return all(hasattr(info, "text_id") for _, info in captured.symbols)
+    """Whether a pickled capture has every field this version reads (its symbol table's text
+    ids, the index's calibration)."""
+    return hasattr(captured, "ratios") and all(
+        hasattr(info, "text_id") for _, info in captured.symbols
+    )
 
 
 def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[CapturedSet]:
@@ -175,7 +185,7 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
     store.mkdir(parents=True, exist_ok=True)
     sets: list[CapturedSet] = []
 
-    def add(name: str, group: str, files, cases, where: Path, **opts) -> None:
+    def add(name: str, group: str, files, cases, where: Path, originals=None, **opts) -> None:
         cached = store / f"{name.replace(' ', '_')}.pickle"
         if cached.exists() and not args.recapture:
             captured = pickle.loads(cached.read_bytes())
@@ -184,10 +194,17 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
                 return
             log.info("%s was captured by an earlier c2rag (symbol table); capturing it again", name)
         built = index_options(args)
-        with scratch_retriever(files, where, encoder, index_options=built, **opts) as retriever:
+        with scratch_retriever(
+            files, where, encoder, index_options=built, originals=originals, questions=cases, **opts
+        ) as retriever:
             log.info("capturing %s (%d cases)", name, len(cases))
+            calibration = retriever.store.manifest.calibration
+            ratios = {
+                language: m.lexical_ratio
+                for language, m in (calibration.languages if calibration else {}).items()
+            }
             captured = CapturedSet(
-                name, group, retriever.lexical.symbols, capture(retriever, cases)
+                name, group, retriever.lexical.symbols, capture(retriever, cases), ratios
             )
         cached.write_bytes(pickle.dumps(captured))
         sets.append(captured)
@@ -211,8 +228,8 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         add("CoSQL 147-292", "held-out", files, held, work / "cosql", **opts)
     for spec in DOC_COMMENT_SETS:
         if set(args.doc_comments.split(",")) & {"all", spec.name}:
-            files, cases = doc_comment_set(spec, work / "archives")
-            add(spec.name, spec.group, files, cases, work / spec.name)
+            files, cases, originals = doc_comment_set(spec, work / "archives")
+            add(spec.name, spec.group, files, cases, work / spec.name, originals)
     for package in (*TUNING_PACKAGES, *HELD_OUT_PACKAGES):
         try:
             sources = installed_sources(package)
@@ -220,11 +237,15 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
             continue
         stripped, cases = docstring_cases(sources, max_cases=150)
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
-        add(package, group, stripped, cases, work / package)
+        add(package, group, stripped, cases, work / package, sources)
         if args.repos and package in REPO_PACKAGES:
             # the same questions over the whole repository (docs, tests, configuration)
-            files, moved = in_repository(package, cases, Path(args.repos) / "sdists")
-            add(f"{package} repo", group, files, moved, Path(args.repos) / f"{package}-repo")
+            sdists = Path(args.repos) / "sdists"
+            files, moved = in_repository(package, cases, sdists)
+            originals = repository_files(package, sdists)[0]
+            add(
+                f"{package} repo", group, files, moved, sdists.parent / f"{package}-repo", originals
+            )
     return sets
 
 

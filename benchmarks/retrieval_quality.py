@@ -58,7 +58,11 @@ from benchmarks._options import (  # noqa: E402
     index_options,
 )
 from benchmarks._report import data_versions, machine, table, write_section  # noqa: E402
-from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
+from benchmarks._repositories import (  # noqa: E402
+    in_repository,
+    installed_sources,
+    repository_files,
+)
 from benchmarks._retrieval_sets import (  # noqa: E402
     DOC_COMMENT_SETS,
     HashingEmbedder,
@@ -139,10 +143,14 @@ def _quality(
     encoder,
     work,
     args,
+    originals: dict[str, str] | None = None,
     **opts,
 ) -> list[list[object]]:
     t0 = time.perf_counter()
-    with scratch_retriever(files, work, encoder, **opts) as retriever:
+    # the index calibrates on the originals' documented functions that are not questions
+    with scratch_retriever(
+        files, work, encoder, originals=originals, questions=cases, **opts
+    ) as retriever:
         results = evaluate_configs(retriever, cases, k=10, configs=PIPELINES)
         if args.fusion_cost:
             args.cost_samples += _fusion_cost(retriever, cases)
@@ -355,21 +363,26 @@ def main(argv: list[str] | None = None) -> None:
         if importlib.util.find_spec(package) is None:
             log.warning("package %s not installed; skipped", package)
             continue
-        stripped, cases = docstring_cases(
-            installed_sources(package), max_cases=args.package_queries
-        )
+        originals = installed_sources(package)
+        stripped, cases = docstring_cases(originals, max_cases=args.package_queries)
         name, where = f"docstring→function, {package}", work / package
         if args.layout == "repo":
             stripped, cases = in_repository(package, cases, work / "sdists")
+            originals = repository_files(package, work / "sdists")[0]
             name, where = f"{name} (whole repository)", work / f"{package}-repo"
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
-        rows += _quality(name, group, stripped, cases, encoder, where, args, index_options=built)
+        rows += _quality(
+            name, group, stripped, cases, encoder, where, args, originals, index_options=built
+        )
     for spec in DOC_COMMENT_SETS:
         if wanted & {"all", spec.name}:
-            files, cases = doc_comment_set(spec, work / "archives", max_cases=args.package_queries)
+            files, cases, originals = doc_comment_set(
+                spec, work / "archives", max_cases=args.package_queries
+            )
             name = f"doc comment→function, {spec.name} {spec.version} ({spec.language})"
+            where = work / spec.name
             rows += _quality(
-                name, spec.group, files, cases, encoder, work / spec.name, args, index_options=built
+                name, spec.group, files, cases, encoder, where, args, originals, index_options=built
             )
     if args.cosqa:
         files, cases = cosqa_set(Path(args.cosqa), max_cases=args.max_queries)

@@ -213,6 +213,8 @@ def scratch_retriever(
     encoder: Embedder,
     *,
     index_options: Mapping[str, Any] | None = None,
+    originals: Mapping[str, str] | None = None,
+    questions: Sequence[EvalCase] = (),
     **options: Any,
 ) -> Iterator[CodeRetriever]:
     """Index ``files`` in a new git repository under ``workdir`` and open a retriever on it.
@@ -221,6 +223,11 @@ def scratch_retriever(
     interrupted evaluation resumes without embedding everything again. ``index_options`` go
     to :class:`~c2rag.index.CodeIndex` (e.g. ``signature_weight``), ``options`` to the
     :class:`CodeRetriever`.
+
+    ``files`` stripped of their docstrings leave the index's calibration
+    (:mod:`c2rag.calibrate`) nothing to measure on; with ``originals`` (the files as a
+    repository has them) it measures on their documented functions, leaving out the
+    ``questions`` asked (so that it never sees an answer), as it would on the real repository.
     """
     from c2rag.git import GitRepo
     from c2rag.store import IndexStore, StoreLocation
@@ -229,6 +236,8 @@ def scratch_retriever(
     root = index.repo_root
     report = index.update()
     logger.info("%s", report.summary())
+    if originals is not None:
+        index.calibrate(originals.get, exclude={(c.path, c.name) for c in questions})
     store = IndexStore.open(StoreLocation.for_repo(root, store_dir=workdir / "store"))
     with GitRepo(root) as repo, CodeRetriever(store, encoder, repo, **options) as retriever:
         yield retriever
@@ -328,6 +337,8 @@ def docstring_eval(
     if on_cost is not None:
         on_cost(estimate_cost(stripped, encoder, index))
     languages = {case.path: detect_language(case.path) for case in cases}
-    with scratch_retriever(stripped, workdir, encoder) as retriever:
+    with scratch_retriever(
+        stripped, workdir, encoder, originals=files, questions=cases
+    ) as retriever:
         results, groups = evaluate_groups(retriever, cases, lambda c: languages[c.path], k=k)
     return DocstringEval(results, len(stripped), groups if len(groups) > 1 else {})

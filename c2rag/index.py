@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import sys
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ from c2rag.index_report import IndexReport, IndexStatus
 from c2rag.store import BranchState, IndexStore, Manifest, StoreLocation
 from c2rag.store.chroma import ChromaWriter, get_all
 from c2rag.store.faults import store_faults
-from c2rag.store.manifest import utc_now
+from c2rag.store.manifest import Calibration, utc_now
 from c2rag.store.records import branch_key
 from c2rag.store.sync import BranchSync, FileState, SyncResult
 from c2rag.store.vectors import VectorSource
@@ -40,6 +41,7 @@ from c2rag.types import Chunk
 
 if TYPE_CHECKING:
     from c2rag.chunk import Chunker, ChunkPolicy
+    from c2rag.store.lexical import LexicalIndex
     from c2rag.types import Embedder
 
 __all__ = ["CodeIndex", "IndexReport", "IndexStatus"]
@@ -96,8 +98,10 @@ class CodeIndex:
         secrets: SecretMode = "skip",
         chunk_policy: ChunkPolicy | None = None,
         signature_weight: float = DEFAULT_SIGNATURE_WEIGHT,
+        calibrate: bool = True,
     ) -> None:
         self.view = SignatureView(weight=signature_weight)  # a bad weight fails here
+        self.calibrate_channels = calibrate
         with GitRepo(repo_path) as repo:
             root = repo.root
         self.location = StoreLocation.for_repo(
@@ -230,7 +234,11 @@ class CodeIndex:
         overlay_paths, paths, renamed = plan.overlay_paths, plan.paths, plan.renamed
         if report.mode == "up_to_date":
             report.chunks_total = store.collection.count()
-            self._update_lexical(store, manifest, manifest, None)
+            lexical = self._update_lexical(store, manifest, manifest, None)
+            if self._needs_calibration(manifest, report.chunks_total):
+                read = _reader(repo, by_path)
+                calibrated = self._calibrated(store, lexical, manifest, embedder, chunker, read)
+                store.write_manifest(calibrated)
             return report
 
         store.write_manifest(manifest.with_pending(label, commit))
@@ -260,9 +268,12 @@ class CodeIndex:
                 commit=commit, worktree_paths=tuple(sorted(overlay_paths)), indexed_at=utc_now()
             ),
         )
-        self._update_lexical(store, manifest, final, result)
-        store.write_manifest(final)
+        lexical = self._update_lexical(store, manifest, final, result)
         report.chunks_total = store.collection.count()
+        if self._needs_calibration(final, report.chunks_total):
+            read = _reader(repo, by_path)
+            final = self._calibrated(store, lexical, final, embedder, chunker, read)
+        store.write_manifest(final)
         logger.info("%s", report.summary())
         return report
 
@@ -377,24 +388,94 @@ class CodeIndex:
         report.mode = "reconcile"
         return set(desired) | _paths_on_branch(store, label), renamed
 
+    def calibrate(
+        self,
+        read: Callable[[str], str | None] | None = None,
+        *,
+        exclude: Collection[tuple[str, str]] = (),
+    ) -> Calibration:
+        """Measure the channels on the index's documented functions again and keep the result
+        in the manifest (an update does this by itself when the index has no measurement or
+        has grown or shrunk by half since).
+
+        Args:
+            read: Path → the file's text (default: the indexed commit's files, from git).
+                A benchmark whose index was built from stripped files passes the originals.
+            exclude: ``(path, qualified name)`` of functions not to measure on.
+
+        Raises:
+            IndexNotFoundError: Nothing was indexed yet.
+        """
+        with (
+            GitRepo(self.repo_root) as repo,
+            store_faults(self.location, "calibrate the index"),
+            IndexStore.write_lock(self.location),
+        ):
+            store = IndexStore.open(self.location)  # raises when nothing was indexed
+            try:
+                manifest = store.reload()
+                assert manifest is not None  # open() checked it
+                embedder = self._embedder(manifest)
+                if read is None:
+                    commit = next(iter(manifest.branches.values())).commit
+                    by_path = {e.path: e for e in repo.list_files(commit)[0]}
+                    read = _reader(repo, by_path)
+                chunker = self._chunker(embedder)
+                updated = self._calibrated(
+                    store, store.lexical, manifest, embedder, chunker, read, exclude
+                )
+                store.write_manifest(updated)
+                return updated.calibration or Calibration({})
+            finally:
+                store.close()
+
+    def _needs_calibration(self, manifest: Manifest, chunks: int) -> bool:
+        if not self.calibrate_channels:
+            return False
+        return manifest.calibration is None or manifest.calibration.outdated(chunks)
+
+    def _calibrated(
+        self,
+        store: IndexStore,
+        lexical: LexicalIndex,
+        manifest: Manifest,
+        embedder: Embedder,
+        chunker: Chunker,
+        read: Callable[[str], str | None],
+        exclude: Collection[tuple[str, str]] = (),
+    ) -> Manifest:
+        """``manifest`` with a new measurement of the channels (see :mod:`c2rag.calibrate`)."""
+        from c2rag.calibrate import measure_channels
+
+        calibration = measure_channels(
+            store.collection,
+            lexical,
+            embedder,
+            chunker,
+            read,
+            view=self.view,
+            exclude=exclude,
+        )
+        return replace(manifest, calibration=calibration)
+
     def _update_lexical(
         self, store: IndexStore, before: Manifest, after: Manifest, result: SyncResult | None
-    ) -> None:
+    ) -> LexicalIndex:
         """Apply this update to the lexical index, or rebuild it when it was not in step (also
         after an update that changed nothing: ``result`` is ``None``; a file written by an
-        earlier version is read as out of step)."""
+        earlier version is read as out of step). Returns the index as saved."""
         from c2rag.store.lexical import LexicalIndex
 
         lexical = LexicalIndex.open(store.location.lexical_dir)
         if before.pending or lexical.generation != before.generation:
-            store.rebuild_lexical(after.generation, save=True)
-            return
+            return store.rebuild_lexical(after.generation, save=True)
         if result is None:
-            return
+            return lexical
         lexical.delete(result.removed_ids)
         lexical.upsert(result.added)
         lexical.set_generation(after.generation)
         lexical.save()
+        return lexical
 
     # -- status ------------------------------------------------------------------------------
 
@@ -534,6 +615,16 @@ def _wanted_files(
         path for path, reason in report.files_skipped if reason == "vendored"
     )
     return by_path, overlay_paths
+
+
+def _reader(repo: GitRepo, by_path: dict[str, FileEntry]) -> Callable[[str], str | None]:
+    """Path → the text of the file as indexed (``None`` for a path not in ``by_path``)."""
+
+    def read(path: str) -> str | None:
+        entry = by_path.get(path)
+        return repo.read(entry).decode("utf-8", "replace") if entry is not None else None
+
+    return read
 
 
 def _model_name(embedder: Embedder) -> str:

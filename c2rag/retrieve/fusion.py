@@ -103,6 +103,11 @@ class FusionWeights:
         hint: Weight of a session's hint (the callees and callers of the code a follow-up
             refers back to).
         dense_latest: Weight of the last question's own dense ranking in a conversation.
+        floor_slope: How the lexical floor of a candidate follows its language's calibration
+            (:meth:`lexical_floors`): added per unit of BM25's MRR@10 over dense's above
+            ``floor_pivot`` (0 turns calibration off).
+        floor_pivot: The ratio at which a language keeps ``lexical_base``.
+        floor_max: Cap on a calibrated floor.
     """
 
     prose: Mapping[str, float] = field(
@@ -124,6 +129,9 @@ class FusionWeights:
     symbol: float = 0.6
     hint: float = 0.3
     dense_latest: float = 0.6
+    floor_slope: float = 2.0
+    floor_pivot: float = 0.9
+    floor_max: float = 1.2
 
     def __post_init__(self) -> None:
         for label, weights in (("prose", self.prose), ("code", self.code)):
@@ -148,11 +156,33 @@ class FusionWeights:
             "lexical_max",
             "lexical_gap",
             "dense_gap",
+            "floor_slope",
+            "floor_pivot",
+            "floor_max",
         )
         for name in (*numbers, "symbol", "hint", "dense_latest"):
             if getattr(self, name) < 0:
                 msg = f"FusionWeights: {name} must be >= 0, got {getattr(self, name)}"
                 raise ValueError(msg)
+
+    def lexical_floors(self, ratios: Mapping[str, float]) -> dict[str, float]:
+        """The lexical floor of each calibrated language, from BM25's MRR@10 over dense's on
+        the index's own documented functions of that language (:mod:`c2rag.calibrate`).
+
+        A language the embedding reads poorly (BM25 as good as dense or better) gets a larger
+        floor, so BM25 counts for its candidates; one it reads well keeps ``lexical_base``.
+        """
+        if not self.adaptive or not self.floor_slope:
+            return {}
+        return {
+            language: min(
+                self.floor_max,
+                max(
+                    self.lexical_base, self.lexical_base + self.floor_slope * (r - self.floor_pivot)
+                ),
+            )
+            for language, r in ratios.items()
+        }
 
     def for_query(self, *, has_identifiers: bool) -> Mapping[str, float]:
         """The RRF weights of the non-adaptive mode for one query."""
@@ -256,6 +286,7 @@ def adaptive_fuse(
     params: FusionWeights,
     *,
     depth: int | None = None,
+    floor_of: Callable[[str], float | None] | None = None,
 ) -> list[Fused]:
     """Fuse per-query weighted blends of reciprocal rank and normalised score.
 
@@ -266,6 +297,11 @@ def adaptive_fuse(
 
     where ``β`` is ``params.score_share`` and ``s_min``/``s_max`` are the lowest and highest
     score in the channel's (depth-limited) list. Both terms are 1 for a channel's first result.
+
+    Args:
+        floor_of: A candidate id → its language's calibrated lexical floor (``None``: the
+            default ``params.lexical_base``); the floor replaces the base in that candidate's
+            lexical weight.
 
     Returns:
         Fused results, best first (ties: best single-channel rank, then id).
@@ -278,7 +314,17 @@ def adaptive_fuse(
         norm = (value - bottom) / (top - bottom) if top > bottom else 1.0
         return (1.0 - beta) * (k + 1.0) / (k + rank) + beta * norm
 
-    return _combine(rankings, weights, depth, share)
+    per_candidate = None
+    if floor_of is not None and weights.get("lexical", 0.0) > 0:
+        lexical = weights["lexical"]
+
+        def per_candidate(channel: str, cid: str, weight: float) -> float:
+            floor = floor_of(cid) if channel == "lexical" else None
+            if floor is None:
+                return weight
+            return min(params.lexical_max, lexical - params.lexical_base + floor)
+
+    return _combine(rankings, weights, depth, share, per_candidate)
 
 
 def fuse(
@@ -287,10 +333,12 @@ def fuse(
     params: FusionWeights,
     *,
     depth: int | None = None,
+    floor_of: Callable[[str], float | None] | None = None,
 ) -> list[Fused]:
-    """Fuse with ``params``: adaptive, or weighted RRF with its prose/code weights."""
+    """Fuse with ``params``: adaptive (with per-candidate lexical floors when ``floor_of``
+    is given, see :func:`adaptive_fuse`), or weighted RRF with its prose/code weights."""
     if params.adaptive:
-        return adaptive_fuse(rankings, evidence, params, depth=depth)
+        return adaptive_fuse(rankings, evidence, params, depth=depth, floor_of=floor_of)
     weights = params.for_query(has_identifiers=evidence.has_identifiers)
     return weighted_rrf(rankings, weights, k=params.k, depth=depth or params.depth)
 
@@ -300,9 +348,11 @@ def _combine(
     weights: Mapping[str, float],
     depth: int | None,
     share: Callable[[int, float, float, float], float],
+    per_candidate: Callable[[str, str, float], float] | None = None,
 ) -> list[Fused]:
     """``Σ_c weights[c] · share(rank, score, top score, lowest score)`` over the first
-    ``depth`` items of each ranking; raw scores of every listed item are kept."""
+    ``depth`` items of each ranking; raw scores of every listed item are kept.
+    ``per_candidate(channel, id, weight)`` may change a channel's weight for one candidate."""
     parts: dict[str, dict[str, float]] = {}
     raw: dict[str, dict[str, float]] = {}
     best_rank: dict[str, int] = {}
@@ -315,7 +365,8 @@ def _combine(
             continue
         top, bottom = listed[0][1], listed[-1][1]
         for rank, (cid, value) in enumerate(listed, start=1):
-            parts.setdefault(cid, {})[channel] = weight * share(rank, value, top, bottom)
+            own = per_candidate(channel, cid, weight) if per_candidate is not None else weight
+            parts.setdefault(cid, {})[channel] = own * share(rank, value, top, bottom)
             best_rank[cid] = min(best_rank.get(cid, rank), rank)
     return _ranked(parts, raw, best_rank)
 

@@ -116,6 +116,7 @@ def order_candidates(
     about_prose: bool,
     explained: Callable[[Sequence[Fused]], Collection[str]],
     about_tests: bool = False,
+    floors: Mapping[str, float] | None = None,
 ) -> list[Arranged]:
     """The order a search returns, from the channels' rankings: fusion, one slot per symbol
     with the prose/data penalty (unless the question is about prose) and the test-code penalty
@@ -124,8 +125,16 @@ def order_candidates(
     Args:
         explained: Given the leading fused candidates, the module chunks among them whose
             docstring explains their file (exempt from the penalty).
+        floors: Language → calibrated lexical floor (:meth:`FusionWeights.lexical_floors`).
     """
-    fused = fuse(rankings, evidence, weights, depth=max(weights.depth, k))
+    floor_of = None
+    if floors:
+
+        def floor_of(cid: str) -> float | None:
+            info = symbols.get(cid)
+            return floors.get(info.language) if info is not None else None
+
+    fused = fuse(rankings, evidence, weights, depth=max(weights.depth, k), floor_of=floor_of)
     penalty = 1.0 if about_prose or not weights.adaptive else _PROSE_PENALTY
     arranged = arrange(
         fused,
@@ -381,6 +390,7 @@ class CodeRetriever:
             about_prose=asks_for_prose(latest) or bool(wanted.kinds or wanted.paths),
             explained=self._explained_modules,
             about_tests=asks_for_tests(latest) or bool(wanted.paths),
+            floors=self.lexical_floors(),
         )
         result = self._hits(arranged, branch=wanted.branch)
         if len(result) < len(arranged) and self.follow_index():
@@ -402,6 +412,17 @@ class CodeRetriever:
                 branch=wanted.branch,
             )
         return SearchResult(result, dq, rankings, notes, evidence.has_identifiers)
+
+    def lexical_floors(self) -> dict[str, float]:
+        """Per language, the lexical floor fusion gives that language's candidates: from the
+        index's calibration (:mod:`c2rag.calibrate`) through
+        :meth:`FusionWeights.lexical_floors`; empty for an index not measured."""
+        manifest = getattr(self.store, "manifest", None)
+        calibration = getattr(manifest, "calibration", None)
+        if calibration is None:
+            return {}
+        ratios = {lang: m.lexical_ratio for lang, m in calibration.languages.items()}
+        return self.weights.lexical_floors(ratios)
 
     def _dense_window(self, report: ReportEvidence, max_tokens: int) -> tuple[str, str] | None:
         """A latest question longer than the model's window (a pasted issue, log or

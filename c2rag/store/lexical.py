@@ -304,6 +304,27 @@ class LexicalIndex:
             scores[rows] += qtf * idf * tf * (self.k1 + 1.0) / (tf + norm[rows])
         return scores
 
+    def score_chunk(self, query: str | Sequence[str], chunk: Chunk) -> float:
+        """The BM25 score ``chunk`` would get for ``query`` if it were in the index (the
+        index's term statistics and mean length; the chunk itself is not added)."""
+        self.compact()
+        tokens = code_tokens(query) if isinstance(query, str) else list(query)
+        terms = self.document_terms(chunk)
+        n = len(self._ids)
+        if not n or not tokens:
+            return 0.0
+        avg = float(self._length.mean()) or 1.0
+        norm = self.k1 * (1.0 - self.b + self.b * float(sum(terms.values())) / avg)
+        score = 0.0
+        for term, qtf in Counter(tokens).items():
+            tf, tid = terms.get(term, 0.0), self._vocab.get(term)
+            if not tf or tid is None:
+                continue
+            df = int(self._indptr[tid + 1] - self._indptr[tid])
+            idf = float(np.log1p((n - df + 0.5) / (df + 0.5)))
+            score += qtf * idf * tf * (self.k1 + 1.0) / (tf + norm)
+        return score
+
     def search(
         self,
         query: str | Sequence[str],

@@ -22,7 +22,15 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["MANIFEST_FORMAT", "BranchState", "Manifest", "new_generation", "utc_now"]
+__all__ = [
+    "MANIFEST_FORMAT",
+    "BranchState",
+    "Calibration",
+    "ChannelCalibration",
+    "Manifest",
+    "new_generation",
+    "utc_now",
+]
 
 MANIFEST_FORMAT = 1
 _KEY = "c2rag:manifest"
@@ -51,6 +59,47 @@ class BranchState:
 
 
 @dataclass(frozen=True)
+class ChannelCalibration:
+    """How well the dense and the lexical channel find one language's documented functions
+    in the index (their first sentence as the question, the function without it as the
+    answer; see :mod:`c2rag.calibrate`)."""
+
+    queries: int
+    dense_mrr: float
+    """MRR@10 of the dense channel."""
+    lexical_mrr: float
+    """MRR@10 of BM25."""
+
+    @property
+    def lexical_ratio(self) -> float:
+        """BM25's MRR@10 over dense's: how far BM25 can be trusted beside the embedding."""
+        return self.lexical_mrr / max(self.dense_mrr, 1e-6)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The channels measured per language on one index; adaptive fusion sets the lexical
+    floor of a candidate from its language's measurement."""
+
+    languages: dict[str, ChannelCalibration]
+    chunks: int = 0
+    """Chunks in the index when it was measured (measured again when that moves by half)."""
+
+    def outdated(self, chunks: int) -> bool:
+        """Whether an index of ``chunks`` chunks has changed too much for this measurement."""
+        return not self.chunks or abs(chunks - self.chunks) > self.chunks / 2
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        fields = set(ChannelCalibration.__dataclass_fields__)
+        languages = {
+            str(language): ChannelCalibration(**{k: v for k, v in m.items() if k in fields})
+            for language, m in dict(data.get("languages") or {}).items()
+        }
+        return cls(languages, int(data.get("chunks") or 0))
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Description of an index; immutable, replaced as a whole on every write."""
 
@@ -68,6 +117,10 @@ class Manifest:
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
     format: int = MANIFEST_FORMAT
+    calibration: Calibration | None = None
+    """The channels measured on this index per language (``None``: not measured yet; a
+    language without enough documented functions is left out, and fusion keeps its default
+    lexical floor for it)."""
 
     @property
     def complete(self) -> bool:
@@ -117,5 +170,9 @@ class Manifest:
             )
             for name, state in data.get("branches", {}).items()
         }
+        calibration = data.get("calibration")
+        data["calibration"] = (
+            Calibration.from_dict(calibration) if isinstance(calibration, dict) else None
+        )
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})

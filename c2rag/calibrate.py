@@ -1,0 +1,224 @@
+"""How well each channel finds this index's own documented functions.
+
+How much BM25 should count for a prose question depends on the corpus *and* the embedder:
+MiniLM reads Python well and Rust or C poorly, while a code-trained model reads both. No
+lexical weight fixed in advance fits every pair (``docs/concepts/retrieval.md``), so an index
+measures its own, the way the docstring benchmarks do: the first sentence of some documented
+functions is searched, with the documentation removed from the function, by the dense and the
+lexical channel against everything else in the index. The two MRR@10 figures are kept in the
+manifest (:class:`~c2rag.store.manifest.ChannelCalibration`) and set the lexical floor of
+adaptive fusion (:meth:`c2rag.retrieve.fusion.FusionWeights.calibrated`).
+
+Data flow: git (the files' text) → stripped chunks → vectors and BM25 scores against the
+store → one record in the manifest. Nothing is written to the collection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from c2rag.chunk import strip_doc_comments
+from c2rag.retrieve.evaluate import docstring_cases
+from c2rag.store.manifest import Calibration, ChannelCalibration
+from c2rag.store.tokens import code_tokens
+from c2rag.store.views import SignatureView, blend
+from c2rag.types import chunk_metadata
+
+if TYPE_CHECKING:
+    from c2rag.chunk import Chunker
+    from c2rag.store.lexical import LexicalIndex
+    from c2rag.types import Chunk, Embedder
+
+__all__ = ["measure_channels"]
+
+logger = logging.getLogger(__name__)
+
+MIN_QUERIES = 12
+"""A language with fewer documented functions is not measured (fusion keeps its default
+lexical floor for it)."""
+_DEPTH = 10  # MRR@10, as the benchmarks report
+_DENSE_CANDIDATES = 100
+
+
+@dataclass(frozen=True)
+class _Probe:
+    query: str
+    path: str
+    name: str
+    parts: tuple[Chunk, ...]
+
+
+def measure_channels(
+    collection: Any,
+    lexical: LexicalIndex,
+    embedder: Embedder,
+    chunker: Chunker,
+    read: Callable[[str], str | None],
+    *,
+    view: SignatureView | None = None,
+    queries: int = 40,
+    max_files: int = 300,
+    exclude: Collection[tuple[str, str]] = (),
+    task: str | None = None,
+) -> Calibration:
+    """MRR@10 of the dense and the lexical channel on the index's own documented functions,
+    per language.
+
+    Args:
+        collection: The Chroma collection the index's vectors are in.
+        lexical: The index's BM25 index (in step with ``collection``).
+        embedder: The index's embedder.
+        chunker: The index's chunker (the stripped functions are cut as the index cuts).
+        read: Path → the file's text as indexed (``None`` to skip it).
+        view: The index's signature view (the stripped function's vector is made as the
+            index makes one).
+        queries: How many documented functions to search for at most, per language.
+        max_files: How many files of each language to read at most while looking for them.
+        exclude: ``(path, qualified name)`` of functions not to use (a benchmark's own
+            questions).
+        task: The embedder's query task (its default when ``None``).
+
+    Returns:
+        One measurement per language with at least :data:`MIN_QUERIES` documented functions
+        (none for a repository without docstrings or doc comments).
+    """
+    view = view or SignatureView(weight=0.0)
+    by_language: dict[str, list[str]] = {}
+    for path, language in sorted({(i.path, i.language) for _, i in lexical.symbols}):
+        by_language.setdefault(language, []).append(path)
+    measured: dict[str, ChannelCalibration] = {}
+    for language, paths in sorted(by_language.items()):
+        probes = _probes(paths, lexical, chunker, read, queries, max_files, set(exclude))
+        if len(probes) < MIN_QUERIES:
+            continue
+        measured[language] = _measure(probes, collection, lexical, embedder, view, task)
+        logger.info(
+            "calibration, %s, %d documented functions: dense MRR@10 %.3f, lexical %.3f",
+            language,
+            len(probes),
+            measured[language].dense_mrr,
+            measured[language].lexical_mrr,
+        )
+    return Calibration(measured, chunks=len(lexical))
+
+
+def _measure(
+    probes: Sequence[_Probe],
+    collection: Any,
+    lexical: LexicalIndex,
+    embedder: Embedder,
+    view: SignatureView,
+    task: str | None,
+) -> ChannelCalibration:
+    texts = [p.query for p in probes]
+    query_vectors = (
+        embedder.encode_queries(texts, task=task)
+        if task is not None
+        else embedder.encode_queries(texts)
+    )
+    part_vectors = _part_vectors([c for p in probes for c in p.parts], embedder, view)
+    dense = lexical_rr = 0.0
+    offset = 0
+    for probe, vector in zip(probes, query_vectors, strict=True):
+        own = part_vectors[offset : offset + len(probe.parts)]
+        offset += len(probe.parts)
+        dense += _reciprocal(_dense_rank(collection, vector, own, probe))
+        lexical_rr += _reciprocal(_lexical_rank(lexical, probe))
+    n = len(probes)
+    return ChannelCalibration(queries=n, dense_mrr=dense / n, lexical_mrr=lexical_rr / n)
+
+
+def _probes(
+    paths: Sequence[str],
+    lexical: LexicalIndex,
+    chunker: Chunker,
+    read: Callable[[str], str | None],
+    queries: int,
+    max_files: int,
+    exclude: set[tuple[str, str]],
+) -> list[_Probe]:
+    """Documented functions as ``(first sentence, stripped parts)``, from files in a fixed
+    pseudo-random order (the same index measures the same functions)."""
+    ordered = sorted(paths, key=lambda p: hashlib.sha256(p.encode()).hexdigest())
+    found: list[_Probe] = []
+    sentences: dict[str, int] = {}
+    for path in ordered[:max_files]:
+        if len(found) >= queries:
+            break
+        source = read(path)
+        if not source:
+            continue
+        stripped, cases = docstring_cases({path: source}, doc_comments=strip_doc_comments)
+        cases = [c for c in cases if (c.path, c.name) not in exclude]
+        if not cases:
+            continue
+        chunks = chunker.chunk(path, stripped[path].encode("utf-8")).chunks
+        for case in cases:
+            parts = tuple(
+                c
+                for c in chunks
+                # Python's cases name ``Class.method``, the chunks the module too
+                if (c.name == case.name or c.name.endswith(f".{case.name}"))
+                and c.start_line <= case.end_line
+                and case.start_line <= c.end_line
+            )
+            if parts and isinstance(case.query, str):
+                sentences[case.query] = sentences.get(case.query, 0) + 1
+                found.append(_Probe(case.query, path, parts[0].name, parts))
+    # the same sentence on several functions has no single answer
+    return [p for p in found if sentences[p.query] == 1][:queries]
+
+
+def _part_vectors(parts: Sequence[Chunk], embedder: Embedder, view: SignatureView) -> np.ndarray:
+    """Each stripped part's vector, made as the index makes a stored one (text, blended with
+    its signature view when it gets one)."""
+    recipes = [view.recipe(c.text, {**chunk_metadata(c), "content_hash": ""}) for c in parts]
+    texts = np.asarray(embedder.encode_documents([r.text for r in recipes]), dtype=np.float32)
+    blended = [i for i, r in enumerate(recipes) if r.blended]
+    if blended:
+        views = embedder.encode_documents([recipes[i].view for i in blended])
+        for i, v in zip(blended, views, strict=True):
+            texts[i] = blend(texts[i], np.asarray(v), recipes[i].weight)
+    return texts
+
+
+def _dense_rank(collection: Any, query: np.ndarray, own: np.ndarray, probe: _Probe) -> int:
+    """Where the stripped function would rank among the index's other records."""
+    target = float(np.max(own @ np.asarray(query, dtype=np.float32)))
+    total = collection.count()
+    result = collection.query(
+        query_embeddings=[np.asarray(query, dtype=np.float32).tolist()],
+        n_results=min(_DENSE_CANDIDATES, total),
+        include=["distances", "metadatas"],
+    )
+    above = 0
+    for distance, meta in zip(result["distances"][0], result["metadatas"][0], strict=True):
+        if (meta.get("path"), meta.get("name")) == (probe.path, probe.name):
+            continue  # the function itself, documented, as indexed
+        above += 1.0 - float(distance) > target
+    return 1 + above
+
+
+def _lexical_rank(lexical: LexicalIndex, probe: _Probe) -> int:
+    """Where the stripped function would rank in BM25 (the index's statistics)."""
+    tokens = code_tokens(probe.query)
+    target = max(lexical.score_chunk(tokens, c) for c in probe.parts)
+    if target <= 0:
+        return _DENSE_CANDIDATES + 1
+    scores = lexical.scores(tokens)
+    symbols = lexical.symbols
+    above = 0
+    for row in np.flatnonzero(scores > target):
+        info = symbols.get(lexical.row_ids[row])
+        above += info is None or (info.path, info.name) != (probe.path, probe.name)
+    return 1 + above
+
+
+def _reciprocal(rank: int) -> float:
+    return 1.0 / rank if rank <= _DEPTH else 0.0
