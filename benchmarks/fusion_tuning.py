@@ -58,7 +58,12 @@ from benchmarks._retrieval_sets import (  # noqa: E402
     cosql_set,
     doc_comment_set,
 )
-from c2rag.eval_runner import scratch_retriever  # noqa: E402
+from c2rag.eval_runner import (  # noqa: E402
+    calibration_folds,
+    calibrator,
+    scratch_index,
+    scratch_retriever,
+)
 from c2rag.retrieve.arrange import asks_for_prose, asks_for_tests  # noqa: E402
 from c2rag.retrieve.evaluate import EvalCase, docstring_cases, naive_rrf_weights  # noqa: E402
 from c2rag.retrieve.fusion import FusionWeights  # noqa: E402
@@ -82,6 +87,9 @@ class Captured:
     multi_turn: bool
     about_prose: bool
     explained: set[str] = field(default_factory=set)
+    ratios: dict[str, float] = field(default_factory=dict)
+    """Per language, BM25's MRR@10 over dense's in the index's calibration when it was
+    searched."""
 
 
 @dataclass
@@ -90,13 +98,16 @@ class CapturedSet:
     group: str
     symbols: SymbolTable
     cases: list[Captured]
-    ratios: dict[str, float] = field(default_factory=dict)
-    """Per language, BM25's MRR@10 over dense's from the index's calibration."""
 
 
 def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Captured]:
     """Run every channel once per case (fusion settings do not change the channels)."""
     retriever.weights = FusionWeights()
+    calibration = retriever.store.manifest.calibration
+    ratios = {
+        language: m.lexical_ratio
+        for language, m in (calibration.languages if calibration else {}).items()
+    }
     out = []
     for case in cases:
         result = retriever.search_detailed(case.query, k=10)
@@ -109,6 +120,7 @@ def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Capture
                 result.query.multi_turn,
                 asks_for_prose(latest),
                 retriever._explained_modules([_Id(c) for c in pooled]),
+                ratios,
             )
         )
     return out
@@ -135,7 +147,7 @@ def replay(captured: CapturedSet, weights: FusionWeights, *, k: int = 10) -> tup
             about_prose=c.about_prose,
             explained=lambda _leading, c=c: c.explained,
             about_tests=asks_for_tests(latest),
-            floors=weights.lexical_floors(captured.ratios),
+            floors=weights.lexical_floors(c.ratios),
         )
         case = c.case
         function_rank = file_rank = 0
@@ -174,7 +186,7 @@ def margins(sets: Iterable[CapturedSet], weights: FusionWeights) -> dict[str, di
 def _current(captured: CapturedSet) -> bool:
     """Whether a pickled capture has every field this version reads (its symbol table's text
     ids, the index's calibration)."""
-    return hasattr(captured, "ratios") and all(
+    return all(hasattr(c, "ratios") for c in captured.cases) and all(
         hasattr(info, "text_id") for _, info in captured.symbols
     )
 
@@ -194,18 +206,19 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
                 return
             log.info("%s was captured by an earlier c2rag (symbol table); capturing it again", name)
         built = index_options(args)
-        with scratch_retriever(
-            files, where, encoder, index_options=built, originals=originals, questions=cases, **opts
-        ) as retriever:
+        with scratch_retriever(files, where, encoder, index_options=built, **opts) as retriever:
             log.info("capturing %s (%d cases)", name, len(cases))
-            calibration = retriever.store.manifest.calibration
-            ratios = {
-                language: m.lexical_ratio
-                for language, m in (calibration.languages if calibration else {}).items()
-            }
-            captured = CapturedSet(
-                name, group, retriever.lexical.symbols, capture(retriever, cases), ratios
-            )
+            if originals is None:
+                captured_cases = capture(retriever, cases)
+            else:  # as retrieval_quality.py: each fold after a calibration that left it out
+                calibrate = calibrator(
+                    scratch_index(files, where, encoder, built), retriever, originals
+                )
+                captured_cases = []
+                for fold in calibration_folds(cases):
+                    calibrate(fold)
+                    captured_cases += capture(retriever, fold)
+            captured = CapturedSet(name, group, retriever.lexical.symbols, captured_cases)
         cached.write_bytes(pickle.dumps(captured))
         sets.append(captured)
 

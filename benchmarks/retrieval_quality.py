@@ -75,7 +75,12 @@ from benchmarks._retrieval_sets import (  # noqa: E402
     llamaindex_baseline,
     package_sources,
 )
-from c2rag.eval_runner import evaluate_configs, scratch_retriever  # noqa: E402
+from c2rag.eval_runner import (  # noqa: E402
+    calibrator,
+    evaluate_configs,
+    scratch_index,
+    scratch_retriever,
+)
 from c2rag.retrieve import CodeQASession, CodeRetriever  # noqa: E402
 from c2rag.retrieve.evaluate import (  # noqa: E402
     EvalCase,
@@ -147,11 +152,14 @@ def _quality(
     **opts,
 ) -> list[list[object]]:
     t0 = time.perf_counter()
-    # the index calibrates on the originals' documented functions that are not questions
-    with scratch_retriever(
-        files, work, encoder, originals=originals, questions=cases, **opts
-    ) as retriever:
-        results = evaluate_configs(retriever, cases, k=10, configs=PIPELINES)
+    with scratch_retriever(files, work, encoder, **opts) as retriever:
+        # stripped files: the index calibrates on the originals, each fold of questions
+        # searched after a calibration that left it out
+        calibrate = None
+        if originals is not None:
+            index = scratch_index(files, work, encoder, opts.get("index_options"))
+            calibrate = calibrator(index, retriever, originals)
+        results = evaluate_configs(retriever, cases, k=10, configs=PIPELINES, calibrate=calibrate)
         if args.fusion_cost:
             args.cost_samples += _fusion_cost(retriever, cases)
     if not args.skip_llamaindex and all(p.endswith(".py") for p in files):

@@ -27,13 +27,14 @@ from c2rag.chunk import strip_doc_comments
 from c2rag.retrieve.evaluate import docstring_cases
 from c2rag.store.manifest import Calibration, ChannelCalibration
 from c2rag.store.tokens import code_tokens
-from c2rag.store.views import SignatureView, blend
+from c2rag.store.views import SignatureView
 from c2rag.types import chunk_metadata
 
 if TYPE_CHECKING:
     from c2rag.chunk import Chunker
     from c2rag.store.lexical import LexicalIndex
-    from c2rag.types import Chunk, Embedder
+    from c2rag.store.vectors import VectorSource
+    from c2rag.types import Chunk
 
 __all__ = ["measure_channels"]
 
@@ -57,7 +58,7 @@ class _Probe:
 def measure_channels(
     collection: Any,
     lexical: LexicalIndex,
-    embedder: Embedder,
+    vectors: VectorSource,
     chunker: Chunker,
     read: Callable[[str], str | None],
     *,
@@ -73,7 +74,7 @@ def measure_channels(
     Args:
         collection: The Chroma collection the index's vectors are in.
         lexical: The index's BM25 index (in step with ``collection``).
-        embedder: The index's embedder.
+        vectors: The index's embedder and embedding cache.
         chunker: The index's chunker (the stripped functions are cut as the index cuts).
         read: Path → the file's text as indexed (``None`` to skip it).
         view: The index's signature view (the stripped function's vector is made as the
@@ -97,7 +98,7 @@ def measure_channels(
         probes = _probes(paths, lexical, chunker, read, queries, max_files, set(exclude))
         if len(probes) < MIN_QUERIES:
             continue
-        measured[language] = _measure(probes, collection, lexical, embedder, view, task)
+        measured[language] = _measure(probes, collection, lexical, vectors, view, task)
         logger.info(
             "calibration, %s, %d documented functions: dense MRR@10 %.3f, lexical %.3f",
             language,
@@ -112,17 +113,18 @@ def _measure(
     probes: Sequence[_Probe],
     collection: Any,
     lexical: LexicalIndex,
-    embedder: Embedder,
+    vectors: VectorSource,
     view: SignatureView,
     task: str | None,
 ) -> ChannelCalibration:
     texts = [p.query for p in probes]
+    embedder = vectors.embedder
     query_vectors = (
         embedder.encode_queries(texts, task=task)
         if task is not None
         else embedder.encode_queries(texts)
     )
-    part_vectors = _part_vectors([c for p in probes for c in p.parts], embedder, view)
+    part_vectors = _part_vectors([c for p in probes for c in p.parts], vectors, view)
     dense = lexical_rr = 0.0
     offset = 0
     for probe, vector in zip(probes, query_vectors, strict=True):
@@ -175,17 +177,13 @@ def _probes(
     return [p for p in found if sentences[p.query] == 1][:queries]
 
 
-def _part_vectors(parts: Sequence[Chunk], embedder: Embedder, view: SignatureView) -> np.ndarray:
+def _part_vectors(parts: Sequence[Chunk], vectors: VectorSource, view: SignatureView) -> np.ndarray:
     """Each stripped part's vector, made as the index makes a stored one (text, blended with
-    its signature view when it gets one)."""
-    recipes = [view.recipe(c.text, {**chunk_metadata(c), "content_hash": ""}) for c in parts]
-    texts = np.asarray(embedder.encode_documents([r.text for r in recipes]), dtype=np.float32)
-    blended = [i for i, r in enumerate(recipes) if r.blended]
-    if blended:
-        views = embedder.encode_documents([recipes[i].view for i in blended])
-        for i, v in zip(blended, views, strict=True):
-            texts[i] = blend(texts[i], np.asarray(v), recipes[i].weight)
-    return texts
+    its signature view when it gets one) and kept in the embedding cache, so measuring again
+    embeds nothing twice."""
+    recipes = [view.recipe(c.text, chunk_metadata(c)) for c in parts]
+    vectors.ensure_recipes(recipes)
+    return vectors.get([r.key for r in recipes])
 
 
 def _dense_rank(collection: Any, query: np.ndarray, own: np.ndarray, probe: _Probe) -> int:

@@ -5,6 +5,7 @@ Shared by ``c2rag eval`` and ``benchmarks/retrieval_quality.py``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import sqlite3
@@ -190,7 +191,7 @@ def reading(results: Mapping[str, Metrics]) -> str:
     )
 
 
-def _scratch_index(
+def scratch_index(
     files: Mapping[str, str],
     workdir: Path,
     encoder: Embedder,
@@ -213,8 +214,6 @@ def scratch_retriever(
     encoder: Embedder,
     *,
     index_options: Mapping[str, Any] | None = None,
-    originals: Mapping[str, str] | None = None,
-    questions: Sequence[EvalCase] = (),
     **options: Any,
 ) -> Iterator[CodeRetriever]:
     """Index ``files`` in a new git repository under ``workdir`` and open a retriever on it.
@@ -222,22 +221,16 @@ def scratch_retriever(
     A repository left there by an earlier run is reused (and its index updated), so an
     interrupted evaluation resumes without embedding everything again. ``index_options`` go
     to :class:`~c2rag.index.CodeIndex` (e.g. ``signature_weight``), ``options`` to the
-    :class:`CodeRetriever`.
-
-    ``files`` stripped of their docstrings leave the index's calibration
-    (:mod:`c2rag.calibrate`) nothing to measure on; with ``originals`` (the files as a
-    repository has them) it measures on their documented functions, leaving out the
-    ``questions`` asked (so that it never sees an answer), as it would on the real repository.
+    :class:`CodeRetriever`. Files stripped of their docstrings leave the index's calibration
+    (:mod:`c2rag.calibrate`) nothing to measure on: see :func:`calibrator`.
     """
     from c2rag.git import GitRepo
     from c2rag.store import IndexStore, StoreLocation
 
-    index = _scratch_index(files, workdir, encoder, index_options)
+    index = scratch_index(files, workdir, encoder, index_options)
     root = index.repo_root
     report = index.update()
     logger.info("%s", report.summary())
-    if originals is not None:
-        index.calibrate(originals.get, exclude={(c.path, c.name) for c in questions})
     store = IndexStore.open(StoreLocation.for_repo(root, store_dir=workdir / "store"))
     with GitRepo(root) as repo, CodeRetriever(store, encoder, repo, **options) as retriever:
         yield retriever
@@ -249,9 +242,11 @@ def evaluate_configs(
     *,
     k: int = 10,
     configs: Mapping[str, Callable[[], FusionWeights]] = CONFIGS,
+    calibrate: Callable[[Sequence[EvalCase]], None] | None = None,
 ) -> dict[str, Metrics]:
-    """MRR@k and recall@k of each fusion configuration on the same index."""
-    return evaluate_groups(retriever, cases, None, k=k, configs=configs)[0]
+    """MRR@k and recall@k of each fusion configuration on the same index (``calibrate``: as
+    for :func:`evaluate_groups`)."""
+    return evaluate_groups(retriever, cases, None, k=k, configs=configs, calibrate=calibrate)[0]
 
 
 def evaluate_groups(
@@ -261,25 +256,60 @@ def evaluate_groups(
     *,
     k: int = 10,
     configs: Mapping[str, Callable[[], FusionWeights]] = CONFIGS,
+    calibrate: Callable[[Sequence[EvalCase]], None] | None = None,
 ) -> tuple[dict[str, Metrics], dict[str, dict[str, Metrics]]]:
     """Metrics of each configuration over every case, and over each group of cases (by
-    ``group_of``; none when it is ``None``). Each case is searched once per configuration."""
+    ``group_of``; none when it is ``None``). Each case is searched once per configuration.
+
+    ``calibrate(fold)`` measures the index's channels with the questions of ``fold`` left
+    out (:func:`calibrator`); given, the cases are searched in two folds, each after the
+    index was calibrated without it, so no question is answered by a calibration that saw it.
+    """
     groups: dict[str, list[EvalCase]] = {}
     for case in cases if group_of is not None else ():
         groups.setdefault(group_of(case), []).append(case)
+    folds = [list(cases)] if calibrate is None else calibration_folds(cases)
     saved = retriever.weights
-    overall: dict[str, Metrics] = {}
-    by_group: dict[str, dict[str, Metrics]] = {g: {} for g in sorted(groups)}
+    answers: dict[str, dict[int, Sequence[Hit]]] = {name: {} for name in configs}
     try:
-        for name, make in configs.items():
-            retriever.weights = make()
-            answers = {id(case): retriever.search(case.query, k=k) for case in cases}
-            overall[name] = _scored(answers, cases, k)
-            for group, members in groups.items():
-                by_group[group][name] = _scored(answers, members, k)
+        for fold in folds:
+            if calibrate is not None:
+                calibrate(fold)
+            for name, make in configs.items():
+                retriever.weights = make()
+                answers[name].update({id(case): retriever.search(case.query, k=k) for case in fold})
     finally:
         retriever.weights = saved
+    overall = {name: _scored(answers[name], cases, k) for name in configs}
+    by_group = {
+        group: {name: _scored(answers[name], groups[group], k) for name in configs}
+        for group in sorted(groups)
+    }
     return overall, by_group
+
+
+def calibration_folds(cases: Sequence[EvalCase]) -> list[list[EvalCase]]:
+    """Two folds of ``cases``, by a hash of each question's function (stable across runs)."""
+    folds: list[list[EvalCase]] = [[], []]
+    for case in cases:
+        key = hashlib.sha256(f"{case.path}\0{case.name}\0{case.query}".encode()).digest()
+        folds[key[0] % 2].append(case)
+    return [fold for fold in folds if fold]
+
+
+def calibrator(
+    index: Any, retriever: CodeRetriever, originals: Mapping[str, str]
+) -> Callable[[Sequence[EvalCase]], None]:
+    """``calibrate(fold)`` for :func:`evaluate_groups`: measures ``index`` on the documented
+    functions of ``originals`` (the files as the repository has them, before their docstrings
+    were stripped to make the questions), leaving out ``fold``'s, and has ``retriever`` read
+    the new measurement."""
+
+    def calibrate(fold: Sequence[EvalCase]) -> None:
+        index.calibrate(originals.get, exclude={(c.path, c.name) for c in fold})
+        retriever.store.reload()
+
+    return calibrate
 
 
 def _scored(answers: Mapping[int, Sequence[Hit]], members: Sequence[EvalCase], k: int) -> Metrics:
@@ -330,15 +360,16 @@ def docstring_eval(
     )
     if not cases:
         return DocstringEval({}, len(stripped), {})
-    index = _scratch_index(stripped, workdir, encoder)
+    index = scratch_index(stripped, workdir, encoder)
     if reuse_cache is not None:
         copied = seed_cache(reuse_cache, index.location.cache_path.parent)
         logger.info("seeded the scratch cache with %d vectors from %s", copied, reuse_cache)
     if on_cost is not None:
         on_cost(estimate_cost(stripped, encoder, index))
     languages = {case.path: detect_language(case.path) for case in cases}
-    with scratch_retriever(
-        stripped, workdir, encoder, originals=files, questions=cases
-    ) as retriever:
-        results, groups = evaluate_groups(retriever, cases, lambda c: languages[c.path], k=k)
+    with scratch_retriever(stripped, workdir, encoder) as retriever:
+        calibrate = calibrator(index, retriever, files)
+        results, groups = evaluate_groups(
+            retriever, cases, lambda c: languages[c.path], k=k, calibrate=calibrate
+        )
     return DocstringEval(results, len(stripped), groups if len(groups) > 1 else {})

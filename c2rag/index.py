@@ -447,10 +447,11 @@ class CodeIndex:
         """``manifest`` with a new measurement of the channels (see :mod:`c2rag.calibrate`)."""
         from c2rag.calibrate import measure_channels
 
+        vectors = VectorSource(store.cache, embedder, collection=store.collection)
         calibration = measure_channels(
             store.collection,
             lexical,
-            embedder,
+            vectors,
             chunker,
             read,
             view=self.view,

@@ -37,9 +37,10 @@ _TOPICS = [
 ]
 
 
-def _module(documented: bool) -> str:
+def _module(documented: bool, variant: str = "") -> str:
     out = []
     for name, arg, doc in _TOPICS:
+        name, doc = name + variant, doc + (f" ({variant.strip('_')} variant)" if variant else "")
         body = f'    """{doc}.\n\n    More detail follows here.\n    """\n' if documented else ""
         out.append(
             f"def {name}({arg}):\n{body}    result = [{arg}]\n"
@@ -115,6 +116,7 @@ def test_lexical_score_of_an_outside_chunk_matches_an_indexed_one(tmp_path: Path
 def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encoder) -> None:
     from c2rag.calibrate import MIN_QUERIES, measure_channels
     from c2rag.index import CodeIndex
+    from c2rag.store.vectors import VectorSource
 
     repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=True)})
     store = tmp_path / "store"
@@ -131,8 +133,9 @@ def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encod
         chunker = index._chunker(minilm_encoder)
         files = {"lib/util.py": _module(documented=True)}
         names = {("lib/util.py", name) for name, _, _ in _TOPICS}
+        vectors = VectorSource(r.store.cache, minilm_encoder)
         empty = measure_channels(
-            r.store.collection, r.lexical, minilm_encoder, chunker, files.get, exclude=names
+            r.store.collection, r.lexical, vectors, chunker, files.get, exclude=names
         )
         assert empty.languages == {}
     # measured once: an update that finds nothing new keeps it
@@ -167,3 +170,40 @@ def test_calibration_can_be_turned_off(tmp_path: Path, minilm_encoder) -> None:
     with _retriever(repo.root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration is None
         assert r.lexical_floors() == {}
+
+
+def test_evaluation_calibrates_without_the_fold_it_scores(tmp_path: Path, minilm_encoder) -> None:
+    from c2rag.eval_runner import (
+        calibration_folds,
+        calibrator,
+        evaluate_configs,
+        scratch_index,
+        scratch_retriever,
+    )
+    from c2rag.retrieve.evaluate import docstring_cases
+
+    originals = {
+        "lib/util.py": _module(documented=True),
+        "lib/batch.py": _module(documented=True, variant="_batch"),
+    }
+    stripped, cases = docstring_cases(originals)
+    folds = calibration_folds(cases)
+    assert len(folds) == 2 and sorted(c.name for f in folds for c in f) == sorted(
+        c.name for c in cases
+    )
+    assert calibration_folds(list(reversed(cases)))[0] == list(reversed(folds[0]))
+    seen: list[int] = []
+    with scratch_retriever(stripped, tmp_path, minilm_encoder) as retriever:
+        measure = calibrator(
+            scratch_index(stripped, tmp_path, minilm_encoder), retriever, originals
+        )
+
+        def calibrate(fold) -> None:
+            measure(fold)
+            # the retriever reads the measurement that left this fold out
+            calibration = retriever.store.manifest.calibration
+            seen.append(calibration.languages["python"].queries)
+
+        metrics = evaluate_configs(retriever, cases, calibrate=calibrate)
+    assert seen == [len(cases) - len(folds[0]), len(cases) - len(folds[1])]
+    assert all(m.n == len(cases) for m in metrics.values())

@@ -15,12 +15,18 @@ from tests.index.embedders import CountingEmbedder
 def test_scratch_index_embeds_only_what_the_stripping_changed(
     codeqa_index, minilm_encoder, tmp_path: Path
 ) -> None:
+    from c2rag.index import CodeIndex
+
     files = code_files(codeqa_index.root)
-    cache = StoreLocation.for_repo(codeqa_index.root, store_dir=codeqa_index.store_dir).cache_path
+    # an index that was not calibrated: calibrating embeds the documented functions without
+    # their docs, which is what the scratch index needs, and would leave it nothing to embed
+    own = tmp_path / "own"
+    CodeIndex(codeqa_index.root, encoder=minilm_encoder, store_dir=own, calibrate=False).update()
+    cache = StoreLocation.for_repo(codeqa_index.root, store_dir=own).cache_path
     counting = CountingEmbedder(minilm_encoder)
     costs: list[EvalCost] = []
     results = docstring_eval(
-        files, counting, tmp_path, max_cases=8, reuse_cache=cache, on_cost=costs.append
+        files, counting, tmp_path / "eval", max_cases=8, reuse_cache=cache, on_cost=costs.append
     ).results
     [cost] = costs
     assert results and 0 < cost.reused < cost.texts  # unchanged functions come from the cache
@@ -33,8 +39,14 @@ def test_scratch_index_embeds_only_what_the_stripping_changed(
     assert fresh[0].reused == 0 and len(set(counting.texts)) == fresh[0].texts
 
 
-def test_eval_says_the_cost_first_and_reads_the_table(codeqa_index) -> None:
-    args = ["eval", str(codeqa_index.root), "--store", str(codeqa_index.store_dir)]
+def test_eval_says_the_cost_first_and_reads_the_table(
+    codeqa_index, minilm_encoder, tmp_path: Path
+) -> None:
+    from c2rag.index import CodeIndex
+
+    own = tmp_path / "own"  # not calibrated: the stripped functions are still to embed
+    CodeIndex(codeqa_index.root, encoder=minilm_encoder, store_dir=own, calibrate=False).update()
+    args = ["eval", str(codeqa_index.root), "--store", str(own)]
     result = CliRunner().invoke(cli, [*args, "--max-queries", "6"])
     assert result.exit_code == 0, result.output
     assert "reused from cached vectors" in result.stderr and "tokens/s (measured now)" in (
