@@ -534,6 +534,7 @@ class CodeIndex:
                 updated_at=manifest.updated_at,
                 interrupted=label in manifest.pending,
                 rebuild_reason=rebuild,
+                calibration=manifest.calibration,
             )
         finally:
             store.close()

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from c2rag.store.manifest import Calibration
     from c2rag.store.sync import SyncResult
 
 __all__ = ["IndexMode", "IndexReport", "IndexStatus"]
@@ -185,6 +186,8 @@ class IndexStatus:
     rebuild_reason: str = ""
     """Why ``c2rag index`` would rebuild the index from cached vectors (the secret policy,
     the allowlist or the signature view changed); empty when it would not."""
+    calibration: Calibration | None = None
+    """The channels measured on the index's documented functions, per language."""
 
     @property
     def up_to_date(self) -> bool:
@@ -232,6 +235,12 @@ class IndexStatus:
             lines.append(
                 "other branches: " + ", ".join(f"{b} @ {c[:12]}" for b, c in sorted(others.items()))
             )
+        if self.calibration is not None and self.calibration.languages:
+            measured = ", ".join(
+                f"{language} {m.dense_mrr:.2f} / {m.lexical_mrr:.2f} ({m.queries} functions)"
+                for language, m in sorted(self.calibration.languages.items())
+            )
+            lines.append(f"channels on documented functions, dense / BM25 MRR@10: {measured}")
         if self.interrupted:
             lines.append("the last update of this branch was interrupted; run `c2rag index`")
         if self.rebuild_reason:

@@ -129,8 +129,8 @@ class FusionWeights:
     symbol: float = 0.6
     hint: float = 0.3
     dense_latest: float = 0.6
-    floor_slope: float = 2.0
-    floor_pivot: float = 0.9
+    floor_slope: float = 3.0
+    floor_pivot: float = 0.8
     floor_max: float = 1.2
 
     def __post_init__(self) -> None:

@@ -138,6 +138,9 @@ def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encod
             r.store.collection, r.lexical, vectors, chunker, files.get, exclude=names
         )
         assert empty.languages == {}
+    assert "channels on documented functions, dense / BM25 MRR@10: python" in (
+        index.status().summary()
+    )
     # measured once: an update that finds nothing new keeps it
     index.update()
     with _retriever(repo.root, store, minilm_encoder) as r:
