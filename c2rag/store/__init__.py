@@ -8,7 +8,15 @@
 from __future__ import annotations
 
 from c2rag.store.location import StoreLocation, default_store_dir
-from c2rag.store.manifest import BranchState, Manifest
+from c2rag.store.manifest import BranchState, Calibration, ChannelCalibration, Manifest
 from c2rag.store.store import IndexStore
 
-__all__ = ["BranchState", "IndexStore", "Manifest", "StoreLocation", "default_store_dir"]
+__all__ = [
+    "BranchState",
+    "Calibration",
+    "ChannelCalibration",
+    "IndexStore",
+    "Manifest",
+    "StoreLocation",
+    "default_store_dir",
+]

@@ -49,6 +49,16 @@ def _module(documented: bool, variant: str = "") -> str:
     return "\n\n".join(out)
 
 
+def _indexed(tmp_path: Path, encoder, *, documented: bool, calibrate: bool = True):
+    """A repository of one module of ``_TOPICS``, indexed with MiniLM."""
+    from c2rag.index import CodeIndex
+
+    repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=documented)})
+    index = CodeIndex(repo.root, encoder=encoder, store_dir=tmp_path / "store", calibrate=calibrate)
+    index.update()
+    return index
+
+
 def _retriever(root: Path, store: Path, encoder):
     from c2rag.retrieve import CodeRetriever
     from c2rag.store import IndexStore, StoreLocation
@@ -115,14 +125,11 @@ def test_lexical_score_of_an_outside_chunk_matches_an_indexed_one(tmp_path: Path
 
 def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encoder) -> None:
     from c2rag.calibrate import MIN_QUERIES, measure_channels
-    from c2rag.index import CodeIndex
     from c2rag.store.vectors import VectorSource
 
-    repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=True)})
+    index = _indexed(tmp_path, minilm_encoder, documented=True)
     store = tmp_path / "store"
-    index = CodeIndex(repo.root, encoder=minilm_encoder, store_dir=store)
-    index.update()
-    with _retriever(repo.root, store, minilm_encoder) as r:
+    with _retriever(index.repo_root, store, minilm_encoder) as r:
         calibration = r.store.manifest.calibration
         assert calibration is not None and set(calibration.languages) == {"python"}
         python = calibration.languages["python"]
@@ -143,34 +150,26 @@ def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encod
     )
     # measured once: an update that finds nothing new keeps it
     index.update()
-    with _retriever(repo.root, store, minilm_encoder) as r:
+    with _retriever(index.repo_root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration == calibration
 
 
 def test_stripped_files_calibrate_from_their_originals(tmp_path: Path, minilm_encoder) -> None:
-    from c2rag.index import CodeIndex
-
-    repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=False)})
+    index = _indexed(tmp_path, minilm_encoder, documented=False)
     store = tmp_path / "store"
-    index = CodeIndex(repo.root, encoder=minilm_encoder, store_dir=store)
-    index.update()
-    with _retriever(repo.root, store, minilm_encoder) as r:
+    with _retriever(index.repo_root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration == Calibration({}, chunks=r.store.collection.count())
         assert r.lexical_floors() == {}
     originals = {"lib/util.py": _module(documented=True)}
     measured = index.calibrate(originals.get, exclude={("lib/util.py", "parse_retry_after")})
     assert measured.languages["python"].queries == len(_TOPICS) - 1
-    with _retriever(repo.root, store, minilm_encoder) as r:
+    with _retriever(index.repo_root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration == measured
 
 
 def test_calibration_can_be_turned_off(tmp_path: Path, minilm_encoder) -> None:
-    from c2rag.index import CodeIndex
-
-    repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=True)})
-    store = tmp_path / "store"
-    CodeIndex(repo.root, encoder=minilm_encoder, store_dir=store, calibrate=False).update()
-    with _retriever(repo.root, store, minilm_encoder) as r:
+    index = _indexed(tmp_path, minilm_encoder, documented=True, calibrate=False)
+    with _retriever(index.repo_root, tmp_path / "store", minilm_encoder) as r:
         assert r.store.manifest.calibration is None
         assert r.lexical_floors() == {}
 
