@@ -7,7 +7,8 @@ measures its own, the way the docstring benchmarks do: the first sentence of som
 functions is searched, with the documentation removed from the function, by the dense and the
 lexical channel against everything else in the index. The two MRR@10 figures are kept in the
 manifest (:class:`~c2rag.store.manifest.ChannelCalibration`) and set the lexical floor of
-adaptive fusion (:meth:`c2rag.retrieve.fusion.FusionWeights.calibrated`).
+adaptive fusion for that language's candidates
+(:meth:`c2rag.retrieve.fusion.FusionWeights.lexical_floors`).
 
 Data flow: git (the files' text) → stripped chunks → vectors and BM25 scores against the
 store → one record in the manifest. Nothing is written to the collection.
@@ -66,7 +67,7 @@ def measure_channels(
     queries: int = 40,
     max_files: int = 300,
     exclude: Collection[tuple[str, str]] = (),
-    task: str | None = None,
+    task: str = "text2code",
 ) -> Calibration:
     """MRR@10 of the dense and the lexical channel on the index's own documented functions,
     per language.
@@ -83,7 +84,8 @@ def measure_channels(
         max_files: How many files of each language to read at most while looking for them.
         exclude: ``(path, qualified name)`` of functions not to use (a benchmark's own
             questions).
-        task: The embedder's query task (its default when ``None``).
+        task: The embedder's query task (what :class:`~c2rag.retrieve.CodeRetriever` asks a
+            single question with by default).
 
     Returns:
         One measurement per language with at least :data:`MIN_QUERIES` documented functions
@@ -115,15 +117,9 @@ def _measure(
     lexical: LexicalIndex,
     vectors: VectorSource,
     view: SignatureView,
-    task: str | None,
+    task: str,
 ) -> ChannelCalibration:
-    texts = [p.query for p in probes]
-    embedder = vectors.embedder
-    query_vectors = (
-        embedder.encode_queries(texts, task=task)
-        if task is not None
-        else embedder.encode_queries(texts)
-    )
+    query_vectors = vectors.embedder.encode_queries([p.query for p in probes], task=task)
     part_vectors = _part_vectors([c for p in probes for c in p.parts], vectors, view)
     dense = lexical_rr = 0.0
     offset = 0

@@ -416,8 +416,9 @@ class CodeIndex:
                 manifest = store.reload()
                 assert manifest is not None  # open() checked it
                 embedder = self._embedder(manifest)
-                if read is None:
-                    commit = next(iter(manifest.branches.values())).commit
+                if read is None:  # the checked-out branch's files, else any indexed branch's
+                    state = manifest.branches.get(_branch_label(repo, "HEAD"))
+                    commit = (state or next(iter(manifest.branches.values()))).commit
                     by_path = {e.path: e for e in repo.list_files(commit)[0]}
                     read = _reader(repo, by_path)
                 chunker = self._chunker(embedder)
@@ -425,7 +426,7 @@ class CodeIndex:
                     store, store.lexical, manifest, embedder, chunker, read, exclude
                 )
                 store.write_manifest(updated)
-                return updated.calibration or Calibration({})
+                return updated.calibration or Calibration({}, chunks=store.collection.count())
             finally:
                 store.close()
 
@@ -448,15 +449,19 @@ class CodeIndex:
         from c2rag.calibrate import measure_channels
 
         vectors = VectorSource(store.cache, embedder, collection=store.collection)
-        calibration = measure_channels(
-            store.collection,
-            lexical,
-            vectors,
-            chunker,
-            read,
-            view=self.view,
-            exclude=exclude,
-        )
+        try:
+            calibration = measure_channels(
+                store.collection,
+                lexical,
+                vectors,
+                chunker,
+                read,
+                view=self.view,
+                exclude=exclude,
+            )
+        except Exception as exc:  # an optional measurement never fails an update
+            logger.warning("could not measure the channels (%s); fusion keeps its defaults", exc)
+            return manifest
         return replace(manifest, calibration=calibration)
 
     def _update_lexical(

@@ -152,6 +152,27 @@ def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encod
     index.update()
     with _retriever(index.repo_root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration == calibration
+    # measuring again on demand reads the indexed files from git and finds the same
+    assert index.calibrate() == calibration
+
+    def unreadable(path: str) -> str:
+        raise OSError(f"cannot read {path}")
+
+    # a measurement that fails keeps the last one and loses nothing stored
+    assert index.calibrate(unreadable) == calibration
+    with _retriever(index.repo_root, store, minilm_encoder) as r:
+        assert r.store.manifest.calibration == calibration
+        assert r.search("parse the retry after header", k=1)
+
+
+def test_calibrating_an_unindexed_repository_says_so(tmp_path: Path, minilm_encoder) -> None:
+    from c2rag.errors import IndexNotFoundError
+    from c2rag.index import CodeIndex
+
+    repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=True)})
+    index = CodeIndex(repo.root, encoder=minilm_encoder, store_dir=tmp_path / "store")
+    with pytest.raises(IndexNotFoundError):
+        index.calibrate()
 
 
 def test_stripped_files_calibrate_from_their_originals(tmp_path: Path, minilm_encoder) -> None:
