@@ -114,6 +114,13 @@ def _echo_result(result: Any, *, as_json: bool) -> None:
     help="Detected secrets: skip files holding a credential of a known format and redact "
     "generic findings (keywords, high-entropy strings), redact every finding, or do not scan.",
 )
+@click.option(
+    "--calibrate/--no-calibrate",
+    default=True,
+    show_default=True,
+    help="Measure the embedding and BM25 on the repository's documented functions (first "
+    "build, and when the index grows or shrinks by half); search weighs BM25 by it.",
+)
 @_user_errors
 def index(
     *,
@@ -126,6 +133,7 @@ def index(
     rebuild: bool,
     progress: bool | None,
     secrets: str,
+    calibrate: bool,
 ) -> None:
     """Index the git repository at PATH: first in full, then incrementally by git diff.
 
@@ -143,7 +151,7 @@ def index(
         if not default.is_fallback:  # a fallback has said so already, as a logged warning
             click.echo(default.message, err=True)
         model = default.name_or_path
-    code_index = CodeIndex(model=model, secrets=secrets, **options)  # type: ignore[arg-type]
+    code_index = CodeIndex(model=model, secrets=secrets, calibrate=calibrate, **options)  # type: ignore[arg-type]
     report = code_index.update(ref, worktree=worktree, branch=branch, rebuild=rebuild)
     _echo_result(report, as_json=as_json)
 

@@ -122,3 +122,22 @@ def test_index_built_from_an_encoder_object_names_where_to_load_it(
     with IndexStore.open(index.location) as opened:
         assert opened.manifest is not None
         assert Path(opened.manifest.model_ref).resolve() == tiny_c2llm_dir.resolve()
+
+
+def test_index_can_leave_the_channels_unmeasured(
+    runner: CliRunner, make_repo: Any, tmp_path: Path
+) -> None:
+    repo = make_repo(files=PROJECT)
+    store = str(tmp_path / "store")
+    args = ["index", str(repo.root), "--store", store, "--no-progress", "--no-calibrate"]
+    assert runner.invoke(cli, args).exit_code == 0
+    status = json.loads(
+        runner.invoke(cli, ["status", str(repo.root), "--store", store, "--json"]).stdout
+    )
+    assert status["calibration"] is None
+    # measured by the next update that is allowed to (the index has none yet)
+    assert runner.invoke(cli, ["index", str(repo.root), "--store", store]).exit_code == 0
+    status = json.loads(
+        runner.invoke(cli, ["status", str(repo.root), "--store", store, "--json"]).stdout
+    )
+    assert status["calibration"] is not None
