@@ -63,6 +63,9 @@ class IndexReport:
     cache_hits: int = 0
     store_hits: int = 0
     """Vectors taken from stored records with the same text (e.g. a cache on another machine)."""
+    calibration_seconds: float | None = None
+    """Wall time this update spent measuring the channels (``None``: it did not measure;
+    see :mod:`c2rag.calibrate`)."""
     notes: list[str] = field(default_factory=list)
 
     def add_sync(self, result: SyncResult) -> None:
@@ -236,11 +239,10 @@ class IndexStatus:
                 "other branches: " + ", ".join(f"{b} @ {c[:12]}" for b, c in sorted(others.items()))
             )
         if self.calibration is not None and self.calibration.languages:
-            measured = ", ".join(
-                f"{language} {m.dense_mrr:.2f} / {m.lexical_mrr:.2f} ({m.queries} functions)"
-                for language, m in sorted(self.calibration.languages.items())
+            lines.append(
+                "channels on documented functions, dense / BM25 MRR@10: "
+                + self.calibration.describe()
             )
-            lines.append(f"channels on documented functions, dense / BM25 MRR@10: {measured}")
         if self.interrupted:
             lines.append("the last update of this branch was interrupted; run `c2rag index`")
         if self.rebuild_reason:

@@ -55,8 +55,7 @@ def _indexed(tmp_path: Path, encoder, *, documented: bool, calibrate: bool = Tru
 
     repo = init_repo(tmp_path / "repo", files={"lib/util.py": _module(documented=documented)})
     index = CodeIndex(repo.root, encoder=encoder, store_dir=tmp_path / "store", calibrate=calibrate)
-    index.update()
-    return index
+    return index, index.update()
 
 
 def _retriever(root: Path, store: Path, encoder):
@@ -127,8 +126,10 @@ def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encod
     from c2rag.calibrate import MIN_QUERIES, measure_channels
     from c2rag.store.vectors import VectorSource
 
-    index = _indexed(tmp_path, minilm_encoder, documented=True)
+    index, report = _indexed(tmp_path, minilm_encoder, documented=True)
     store = tmp_path / "store"
+    assert report.calibration_seconds is not None and report.calibration_seconds > 0
+    assert "channels measured on documented functions in" in report.summary()
     with _retriever(index.repo_root, store, minilm_encoder) as r:
         calibration = r.store.manifest.calibration
         assert calibration is not None and set(calibration.languages) == {"python"}
@@ -149,7 +150,7 @@ def test_an_index_measures_its_documented_functions(tmp_path: Path, minilm_encod
         index.status().summary()
     )
     # measured once: an update that finds nothing new keeps it
-    index.update()
+    assert index.update().calibration_seconds is None
     with _retriever(index.repo_root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration == calibration
     # measuring again on demand reads the indexed files from git and finds the same
@@ -176,7 +177,7 @@ def test_calibrating_an_unindexed_repository_says_so(tmp_path: Path, minilm_enco
 
 
 def test_stripped_files_calibrate_from_their_originals(tmp_path: Path, minilm_encoder) -> None:
-    index = _indexed(tmp_path, minilm_encoder, documented=False)
+    index, _ = _indexed(tmp_path, minilm_encoder, documented=False)
     store = tmp_path / "store"
     with _retriever(index.repo_root, store, minilm_encoder) as r:
         assert r.store.manifest.calibration == Calibration({}, chunks=r.store.collection.count())
@@ -189,7 +190,8 @@ def test_stripped_files_calibrate_from_their_originals(tmp_path: Path, minilm_en
 
 
 def test_calibration_can_be_turned_off(tmp_path: Path, minilm_encoder) -> None:
-    index = _indexed(tmp_path, minilm_encoder, documented=True, calibrate=False)
+    index, report = _indexed(tmp_path, minilm_encoder, documented=True, calibrate=False)
+    assert report.calibration_seconds is None
     with _retriever(index.repo_root, tmp_path / "store", minilm_encoder) as r:
         assert r.store.manifest.calibration is None
         assert r.lexical_floors() == {}
