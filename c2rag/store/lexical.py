@@ -291,17 +291,14 @@ class LexicalIndex:
         scores = np.zeros(n, dtype=np.float32)
         if not n or not tokens:
             return scores
-        avg = float(self._length.mean()) or 1.0
-        norm = self.k1 * (1.0 - self.b + self.b * self._length / avg)
+        norm = self._length_norm(self._length)
         for term, qtf in Counter(tokens).items():
             tid = self._vocab.get(term)
             if tid is None:
                 continue
             lo, hi = self._indptr[tid], self._indptr[tid + 1]
             rows, tf = self._rows[lo:hi], self._tf[lo:hi]
-            df = rows.size
-            idf = np.log1p((n - df + 0.5) / (df + 0.5))
-            scores[rows] += qtf * idf * tf * (self.k1 + 1.0) / (tf + norm[rows])
+            scores[rows] += self._term_score(qtf, rows.size, tf, norm[rows])
         return scores
 
     def score_chunk(self, query: str | Sequence[str], chunk: Chunk) -> float:
@@ -313,17 +310,27 @@ class LexicalIndex:
         n = len(self._ids)
         if not n or not tokens:
             return 0.0
-        avg = float(self._length.mean()) or 1.0
-        norm = self.k1 * (1.0 - self.b + self.b * float(sum(terms.values())) / avg)
+        norm = self._length_norm(float(sum(terms.values())))
         score = 0.0
         for term, qtf in Counter(tokens).items():
             tf, tid = terms.get(term, 0.0), self._vocab.get(term)
             if not tf or tid is None:
                 continue
             df = int(self._indptr[tid + 1] - self._indptr[tid])
-            idf = float(np.log1p((n - df + 0.5) / (df + 0.5)))
-            score += qtf * idf * tf * (self.k1 + 1.0) / (tf + norm)
+            score += float(self._term_score(qtf, df, tf, norm))
         return score
+
+    def _length_norm(self, length: Any) -> Any:
+        """BM25's length normalisation ``k1 · (1 − b + b · length / mean length)`` of a
+        document length or an array of them."""
+        avg = float(self._length.mean()) or 1.0
+        return self.k1 * (1.0 - self.b + self.b * length / avg)
+
+    def _term_score(self, qtf: int, df: int, tf: Any, norm: Any) -> Any:
+        """One query term's BM25 contribution (``tf`` and ``norm``: scalars or arrays)."""
+        n = len(self._ids)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        return qtf * idf * tf * (self.k1 + 1.0) / (tf + norm)
 
     def search(
         self,
