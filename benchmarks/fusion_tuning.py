@@ -104,10 +104,7 @@ def capture(retriever: CodeRetriever, cases: Sequence[EvalCase]) -> list[Capture
     """Run every channel once per case (fusion settings do not change the channels)."""
     retriever.weights = FusionWeights()
     calibration = retriever.store.manifest.calibration
-    ratios = {
-        language: m.lexical_ratio
-        for language, m in (calibration.languages if calibration else {}).items()
-    }
+    ratios = calibration.ratios if calibration is not None else {}
     out = []
     for case in cases:
         result = retriever.search_detailed(case.query, k=10)

@@ -421,8 +421,7 @@ class CodeRetriever:
         calibration = getattr(manifest, "calibration", None)
         if calibration is None:
             return {}
-        ratios = {lang: m.lexical_ratio for lang, m in calibration.languages.items()}
-        return self.weights.lexical_floors(ratios)
+        return self.weights.lexical_floors(calibration.ratios)
 
     def _dense_window(self, report: ReportEvidence, max_tokens: int) -> tuple[str, str] | None:
         """A latest question longer than the model's window (a pasted issue, log or

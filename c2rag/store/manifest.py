@@ -85,6 +85,11 @@ class Calibration:
     chunks: int = 0
     """Chunks in the index when it was measured (measured again when that moves by half)."""
 
+    @property
+    def ratios(self) -> dict[str, float]:
+        """Per language, BM25's MRR@10 over dense's (what fusion sets its floors from)."""
+        return {language: m.lexical_ratio for language, m in self.languages.items()}
+
     def describe(self) -> str:
         """``python 0.62 / 0.45 (40 functions), …``: dense / BM25 MRR@10 per language."""
         return ", ".join(
