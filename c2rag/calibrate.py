@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from c2rag.chunk import strip_doc_comments
+from c2rag.retrieve.channels import dense_channel
 from c2rag.retrieve.evaluate import docstring_cases
 from c2rag.store.manifest import Calibration, ChannelCalibration
 from c2rag.store.tokens import code_tokens
@@ -34,6 +35,7 @@ from c2rag.types import chunk_metadata
 if TYPE_CHECKING:
     from c2rag.chunk import Chunker
     from c2rag.store.lexical import LexicalIndex
+    from c2rag.store.symbols import SymbolTable
     from c2rag.store.vectors import VectorSource
     from c2rag.types import Chunk
 
@@ -96,8 +98,9 @@ def measure_channels(
     for path, language in sorted({(i.path, i.language) for _, i in lexical.symbols}):
         by_language.setdefault(language, []).append(path)
     measured: dict[str, ChannelCalibration] = {}
+    left_out = set(exclude)
     for language, paths in sorted(by_language.items()):
-        probes = _probes(paths, lexical, chunker, read, queries, max_files, set(exclude))
+        probes = _probes(paths, chunker, read, queries, max_files, left_out)
         if len(probes) < MIN_QUERIES:
             continue
         measured[language] = _measure(probes, collection, lexical, vectors, view, task)
@@ -126,7 +129,7 @@ def _measure(
     for probe, vector in zip(probes, query_vectors, strict=True):
         own = part_vectors[offset : offset + len(probe.parts)]
         offset += len(probe.parts)
-        dense += _reciprocal(_dense_rank(collection, vector, own, probe))
+        dense += _reciprocal(_dense_rank(collection, lexical.symbols, vector, own, probe))
         lexical_rr += _reciprocal(_lexical_rank(lexical, probe))
     n = len(probes)
     return ChannelCalibration(queries=n, dense_mrr=dense / n, lexical_mrr=lexical_rr / n)
@@ -134,7 +137,6 @@ def _measure(
 
 def _probes(
     paths: Sequence[str],
-    lexical: LexicalIndex,
     chunker: Chunker,
     read: Callable[[str], str | None],
     queries: int,
@@ -182,21 +184,13 @@ def _part_vectors(parts: Sequence[Chunk], vectors: VectorSource, view: Signature
     return vectors.get([r.key for r in recipes])
 
 
-def _dense_rank(collection: Any, query: np.ndarray, own: np.ndarray, probe: _Probe) -> int:
+def _dense_rank(
+    collection: Any, symbols: SymbolTable, query: np.ndarray, own: np.ndarray, probe: _Probe
+) -> int:
     """Where the stripped function would rank among the index's other records."""
     target = float(np.max(own @ np.asarray(query, dtype=np.float32)))
-    total = collection.count()
-    result = collection.query(
-        query_embeddings=[np.asarray(query, dtype=np.float32).tolist()],
-        n_results=min(_DENSE_CANDIDATES, total),
-        include=["distances", "metadatas"],
-    )
-    above = 0
-    for distance, meta in zip(result["distances"][0], result["metadatas"][0], strict=True):
-        if (meta.get("path"), meta.get("name")) == (probe.path, probe.name):
-            continue  # the function itself, documented, as indexed
-        above += 1.0 - float(distance) > target
-    return 1 + above
+    ranking = dense_channel(collection, query, k=_DENSE_CANDIDATES, where=None)
+    return _rank([cid for cid, score in ranking if score > target], symbols, probe)
 
 
 def _lexical_rank(lexical: LexicalIndex, probe: _Probe) -> int:
@@ -204,14 +198,17 @@ def _lexical_rank(lexical: LexicalIndex, probe: _Probe) -> int:
     tokens = code_tokens(probe.query)
     target = max(lexical.score_chunk(tokens, c) for c in probe.parts)
     if target <= 0:
-        return _DENSE_CANDIDATES + 1
-    scores = lexical.scores(tokens)
-    symbols = lexical.symbols
-    above = 0
-    for row in np.flatnonzero(scores > target):
-        info = symbols.get(lexical.row_ids[row])
-        above += info is None or (info.path, info.name) != (probe.path, probe.name)
-    return 1 + above
+        return _DEPTH + 1  # BM25 cannot find it at all
+    row_ids = lexical.row_ids
+    above = [row_ids[row] for row in np.flatnonzero(lexical.scores(tokens) > target)]
+    return _rank(above, lexical.symbols, probe)
+
+
+def _rank(above: Sequence[str], symbols: SymbolTable, probe: _Probe) -> int:
+    """1 + the records that scored above the stripped function, leaving out the function
+    itself (which the index holds documented, as it was indexed)."""
+    same = (probe.path, probe.name)
+    return 1 + sum((i := symbols.get(cid)) is None or (i.path, i.name) != same for cid in above)
 
 
 def _reciprocal(rank: int) -> float:
