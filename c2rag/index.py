@@ -236,12 +236,12 @@ class CodeIndex:
         if report.mode == "up_to_date":
             report.chunks_total = store.collection.count()
             lexical = self._update_lexical(store, manifest, manifest, None)
-            if self._needs_calibration(manifest, report.chunks_total):
-                read = _reader(repo, by_path)
-                calibrated = self._calibrated(
-                    store, lexical, manifest, embedder, chunker, read, report=report
-                )
-                store.write_manifest(calibrated)
+            read = _reader(repo, by_path)
+            measured = self._calibrated_if_due(
+                store, lexical, manifest, embedder, chunker, read, report
+            )
+            if measured is not manifest:
+                store.write_manifest(measured)
             return report
 
         store.write_manifest(manifest.with_pending(label, commit))
@@ -273,9 +273,8 @@ class CodeIndex:
         )
         lexical = self._update_lexical(store, manifest, final, result)
         report.chunks_total = store.collection.count()
-        if self._needs_calibration(final, report.chunks_total):
-            read = _reader(repo, by_path)
-            final = self._calibrated(store, lexical, final, embedder, chunker, read, report=report)
+        read = _reader(repo, by_path)
+        final = self._calibrated_if_due(store, lexical, final, embedder, chunker, read, report)
         store.write_manifest(final)
         logger.info("%s", report.summary())
         return report
@@ -433,10 +432,23 @@ class CodeIndex:
             finally:
                 store.close()
 
-    def _needs_calibration(self, manifest: Manifest, chunks: int) -> bool:
-        if not self.calibrate_channels:
-            return False
-        return manifest.calibration is None or manifest.calibration.outdated(chunks)
+    def _calibrated_if_due(
+        self,
+        store: IndexStore,
+        lexical: LexicalIndex,
+        manifest: Manifest,
+        embedder: Embedder,
+        chunker: Chunker,
+        read: Callable[[str], str | None],
+        report: IndexReport,
+    ) -> Manifest:
+        """``manifest`` measured again when it has no measurement or the index grew or shrank
+        by half since (and calibration is on); ``manifest`` itself otherwise."""
+        calibration = manifest.calibration
+        due = calibration is None or calibration.outdated(report.chunks_total)
+        if not (self.calibrate_channels and due):
+            return manifest
+        return self._calibrated(store, lexical, manifest, embedder, chunker, read, report=report)
 
     def _calibrated(
         self,
