@@ -175,10 +175,9 @@ def _merge_copies(
     merged: dict[tuple[str, ...], list[Fused]] = {}
     owner: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}  # copy key → (group, path)
     for key, members in groups.items():
+        # ``shared`` holds only copyable texts, and identical texts span as many lines
         copyable = [
-            i
-            for m in members
-            if (i := symbols.get(m.id)) is not None and i.text_id in shared and _copyable(i)
+            i for m in members if (i := symbols.get(m.id)) is not None and i.text_id in shared
         ]
         into = key
         for info in copyable:
