@@ -237,8 +237,8 @@ class CodeIndex:
             report.chunks_total = store.collection.count()
             lexical = self._update_lexical(store, manifest, manifest, None)
             read = _reader(repo, by_path)
-            measured = self._calibrated_if_due(
-                store, lexical, manifest, embedder, chunker, read, report
+            measured = self._calibrated(
+                store, lexical, manifest, embedder, chunker, read, report=report, when_due=True
             )
             if measured is not manifest:
                 store.write_manifest(measured)
@@ -274,7 +274,9 @@ class CodeIndex:
         lexical = self._update_lexical(store, manifest, final, result)
         report.chunks_total = store.collection.count()
         read = _reader(repo, by_path)
-        final = self._calibrated_if_due(store, lexical, final, embedder, chunker, read, report)
+        final = self._calibrated(
+            store, lexical, final, embedder, chunker, read, report=report, when_due=True
+        )
         store.write_manifest(final)
         logger.info("%s", report.summary())
         return report
@@ -432,24 +434,6 @@ class CodeIndex:
             finally:
                 store.close()
 
-    def _calibrated_if_due(
-        self,
-        store: IndexStore,
-        lexical: LexicalIndex,
-        manifest: Manifest,
-        embedder: Embedder,
-        chunker: Chunker,
-        read: Callable[[str], str | None],
-        report: IndexReport,
-    ) -> Manifest:
-        """``manifest`` measured again when it has no measurement or the index grew or shrank
-        by half since (and calibration is on); ``manifest`` itself otherwise."""
-        calibration = manifest.calibration
-        due = calibration is None or calibration.outdated(report.chunks_total)
-        if not (self.calibrate_channels and due):
-            return manifest
-        return self._calibrated(store, lexical, manifest, embedder, chunker, read, report=report)
-
     def _calibrated(
         self,
         store: IndexStore,
@@ -461,10 +445,19 @@ class CodeIndex:
         exclude: Collection[tuple[str, str]] = (),
         *,
         report: IndexReport | None = None,
+        when_due: bool = False,
     ) -> Manifest:
         """``manifest`` with a new measurement of the channels (see :mod:`c2rag.calibrate`);
-        ``report`` says how long it took and what it found."""
+        ``report`` says how long it took and what it found. ``when_due``: only when calibration
+        is on and ``manifest`` has no measurement or the index grew or shrank by half since
+        (``report.chunks_total``); ``manifest`` itself otherwise."""
         from c2rag.calibrate import measure_channels
+
+        if when_due and report is not None:
+            calibration = manifest.calibration
+            due = calibration is None or calibration.outdated(report.chunks_total)
+            if not (self.calibrate_channels and due):
+                return manifest
 
         started = time.perf_counter()
         vectors = VectorSource(store.cache, embedder, collection=store.collection)
