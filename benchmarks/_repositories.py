@@ -137,10 +137,11 @@ def repository_files(package: str, sdist_dir: Path) -> tuple[dict[str, str], dic
 
 def in_repository(
     package: str, cases: Sequence[EvalCase], sdist_dir: Path
-) -> tuple[dict[str, str], list[EvalCase]]:
+) -> tuple[dict[str, str], list[EvalCase], dict[str, str]]:
     """The package's whole repository (tests, docs, configuration; every Python file's
-    docstrings removed) and the same cases, their paths moved to where the repository keeps
-    the package (stripping a file gives the same lines either way)."""
+    docstrings removed), the same cases, their paths moved to where the repository keeps
+    the package (stripping a file gives the same lines either way), and the repository's
+    files as the archive has them (what the index calibrates on)."""
     files, gold_paths = repository_files(package, sdist_dir)
     stripped, _ = docstring_cases(files)  # Python's docstrings; other doc comments stay
-    return stripped, [replace(c, path=gold_paths[c.path]) for c in cases]
+    return stripped, [replace(c, path=gold_paths[c.path]) for c in cases], files

@@ -45,11 +45,7 @@ from benchmarks._options import (  # noqa: E402
     encoder_dtype,
     index_options,
 )
-from benchmarks._repositories import (  # noqa: E402
-    in_repository,
-    installed_sources,
-    repository_files,
-)
+from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     DOC_COMMENT_SETS,
     MemoQueries,
@@ -251,8 +247,7 @@ def _sets(args: argparse.Namespace, encoder: object, work: Path) -> list[Capture
         if args.repos and package in REPO_PACKAGES:
             # the same questions over the whole repository (docs, tests, configuration)
             sdists = Path(args.repos) / "sdists"
-            files, moved = in_repository(package, cases, sdists)
-            originals = repository_files(package, sdists)[0]
+            files, moved, originals = in_repository(package, cases, sdists)
             add(
                 f"{package} repo", group, files, moved, sdists.parent / f"{package}-repo", originals
             )

@@ -58,11 +58,7 @@ from benchmarks._options import (  # noqa: E402
     index_options,
 )
 from benchmarks._report import data_versions, machine, table, write_section  # noqa: E402
-from benchmarks._repositories import (  # noqa: E402
-    in_repository,
-    installed_sources,
-    repository_files,
-)
+from benchmarks._repositories import in_repository, installed_sources  # noqa: E402
 from benchmarks._retrieval_sets import (  # noqa: E402
     DOC_COMMENT_SETS,
     HashingEmbedder,
@@ -375,8 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         stripped, cases = docstring_cases(originals, max_cases=args.package_queries)
         name, where = f"docstring→function, {package}", work / package
         if args.layout == "repo":
-            stripped, cases = in_repository(package, cases, work / "sdists")
-            originals = repository_files(package, work / "sdists")[0]
+            stripped, cases, originals = in_repository(package, cases, work / "sdists")
             name, where = f"{name} (whole repository)", work / f"{package}-repo"
         group = "tuning" if package in TUNING_PACKAGES else "held-out"
         rows += _quality(
